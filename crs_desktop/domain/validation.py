@@ -1,0 +1,155 @@
+"""Checking a charted value against the vocabulary and converting its unit.
+
+Shared by the store, the CSV importer and the entry form, so a value is
+judged the same way wherever it comes from.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from crs_desktop.domain.vocabulary import ITEMS, SYNONYMS, Item, Kind, lookup_item
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_INTEGER = re.compile(r"^\d+$")
+
+
+class ChartValueError(ValueError):
+    """A value that cannot be charted; the message names the item, the value and what is allowed."""
+
+    def __init__(self, item: str, value: str, problem: str) -> None:
+        self.item = item
+        self.value = value
+        self.problem = problem
+        shown = f"{item} {value!r}" if value != "" else f"{item} (empty)"
+        super().__init__(f"{shown}: {problem}")
+
+
+@dataclass(frozen=True, slots=True)
+class ValidValue:
+    """A value that passed validation, in its canonical unit, with what was written."""
+
+    item: str
+    value: float | None  # canonical number; None for words and text
+    text: str | None  # the word or text; None for numbers
+    unit: str  # canonical unit ("" for words)
+    written_value: str
+    written_unit: str
+    extreme: bool = False
+    flag: str = ""  # why it is extreme, for the nurse to confirm
+
+
+def canonical_item_name(name: str) -> str:
+    """The vocabulary's name for an item as written; raises ChartValueError if unknown."""
+    item = lookup_item(name)
+    if item is None:
+        known = ", ".join(sorted(ITEMS) + sorted(SYNONYMS))
+        raise ChartValueError("item", name, f"unknown item; known items are {known}")
+    return item.name
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _range_text(item: Item, lo: float, hi: float) -> str:
+    unit = f" {item.canonical_unit}" if item.canonical_unit else ""
+    return f"{_fmt(lo)}–{_fmt(hi)}{unit}"
+
+
+def _to_canonical(
+    item: Item, number: Fraction, written: str, unit: str, weight_kg: float | None
+) -> Fraction:
+    if unit == item.canonical_unit:
+        return number
+    conv = item.conversions[unit]
+    result = (number + Fraction(conv.offset)) * Fraction(conv.factor)
+    if conv.per_kg:
+        if weight_kg is None or not weight_kg > 0:
+            raise ChartValueError(
+                item.name,
+                f"{written} {unit}",
+                f"a rate in {unit} needs the patient's weight; chart a weight first "
+                f"or give the rate in {item.canonical_unit}",
+            )
+        result *= Fraction(weight_kg)
+    return result
+
+
+def validate(
+    item_name: str, value: str, unit: str = "", weight_kg: float | None = None
+) -> ValidValue:
+    """Check one value; return it in the canonical unit or raise ChartValueError.
+
+    `unit` empty means the item's canonical unit. `weight_kg` is needed only
+    for weight-based infusion rates (µg/kg/min).
+    """
+    name = canonical_item_name(item_name)
+    item = ITEMS[name]
+    written = value.strip()
+    unit = unit.strip()
+
+    if item.kind is Kind.WORD:
+        if unit:
+            raise ChartValueError(name, written, f"takes no unit, got {unit!r}")
+        for word in item.words:
+            if written.lower() == word.lower():
+                return ValidValue(name, None, word, "", written, unit)
+        raise ChartValueError(name, written, f"allowed values are {', '.join(item.words)}")
+
+    if item.kind is Kind.TEXT:
+        if unit:
+            raise ChartValueError(name, written, f"takes no unit, got {unit!r}")
+        if not written:
+            raise ChartValueError(name, written, "needs a value (e.g. the product name)")
+        return ValidValue(name, None, written, "", written, unit)
+
+    if unit and unit not in item.units:
+        allowed = ", ".join(item.units) if item.units else "no unit"
+        raise ChartValueError(name, written, f"unit {unit!r} is not allowed; allowed: {allowed}")
+    if item.kind is Kind.INTEGER:
+        if not _INTEGER.match(written):
+            lo, hi = item.possible or (0, 0)
+            raise ChartValueError(name, written, f"must be a whole number {_fmt(lo)}–{_fmt(hi)}")
+    elif not _NUMBER.match(written):
+        raise ChartValueError(name, written, "must be a number written with a '.' decimal point")
+
+    number = Fraction(written)
+    if name == "fio2" and number <= 1:
+        # chart-csv.md: "a value of 1 or less is a fraction".
+        number *= 100
+    canonical = _to_canonical(item, number, written, unit or item.canonical_unit, weight_kg)
+    as_float = float(canonical)
+    if not math.isfinite(as_float):
+        raise ChartValueError(name, written, "must be a finite number")
+
+    if item.possible is not None:
+        lo, hi = item.possible
+        if not lo <= as_float <= hi:
+            shown = f"{written} {unit}".strip() if unit else written
+            converted = (
+                f" (= {_fmt(as_float)} {item.canonical_unit})"
+                if unit and unit != item.canonical_unit
+                else ""
+            )
+            raise ChartValueError(
+                name,
+                shown,
+                f"out of the possible range{converted}; allowed {_range_text(item, lo, hi)}",
+            )
+
+    extreme, flag = False, ""
+    if item.usual is not None:
+        lo, hi = item.usual
+        if not lo <= as_float <= hi:
+            extreme = True
+            flag = (
+                f"{item.label} {_fmt(as_float)} {item.canonical_unit} is outside the usual "
+                f"{_range_text(item, lo, hi)}: check and confirm"
+            )
+    return ValidValue(
+        name, as_float, None, item.canonical_unit, written, unit, extreme=extreme, flag=flag
+    )
