@@ -117,12 +117,15 @@ def validate(
     elif not _NUMBER.match(written):
         raise ChartValueError(name, written, "must be a number written with a '.' decimal point")
 
-    number = Fraction(written)
-    if name == "fio2" and number <= 1:
-        # chart-csv.md: "a value of 1 or less is a fraction".
-        number *= 100
-    canonical = _to_canonical(item, number, written, unit or item.canonical_unit, weight_kg)
-    as_float = float(canonical)
+    unit_used = unit or item.canonical_unit
+    if unit_used == item.canonical_unit and name != "fio2":
+        as_float = float(written)  # no conversion: the same correctly rounded value
+    else:
+        number = Fraction(written)
+        if name == "fio2" and number <= 1:
+            # chart-csv.md: "a value of 1 or less is a fraction".
+            number *= 100
+        as_float = float(_to_canonical(item, number, written, unit_used, weight_kg))
     if not math.isfinite(as_float):
         raise ChartValueError(name, written, "must be a finite number")
 

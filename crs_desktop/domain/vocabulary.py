@@ -333,7 +333,11 @@ _ITEM_LIST: tuple[Item, ...] = (
     _lab("il6", "IL-6", ("pg/mL",), (0, 1_000_000), (0, 100_000)),
     Item("ice_score", "ICE score", Kind.INTEGER, Category.NEURO, possible=(0, 10)),
     Item(
-        "consciousness", "Level of consciousness", Kind.WORD, Category.NEURO, words=CONSCIOUSNESS_LEVELS
+        "consciousness",
+        "Level of consciousness",
+        Kind.WORD,
+        Category.NEURO,
+        words=CONSCIOUSNESS_LEVELS,
     ),
     Item("acvpu", "ACVPU", Kind.WORD, Category.NEURO, words=("A", "C", "V", "P", "U")),
     Item(
