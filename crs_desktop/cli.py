@@ -13,6 +13,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from crs_desktop.domain.errors import UserError
+
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "import": ("crs_desktop.commands.import_chart", "import a chart CSV into the store"),
@@ -24,7 +26,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 WINDOW_MODULE = "crs_desktop.commands.window"
 
 
-class UsageError(Exception):
+class UsageError(UserError):
     """A user's mistake on the command line: printed as one line, exit status 2."""
 
 
@@ -58,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             index = args_list.index(chosen)
             args = parser.parse_args(args_list[:index] + args_list[index + 1 :])
         return int(module.run(args) or 0)
-    except UsageError as exc:
+    except UserError as exc:
         print(f"crs-desktop: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

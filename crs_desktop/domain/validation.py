@@ -11,13 +11,14 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.vocabulary import ITEMS, SYNONYMS, Item, Kind, lookup_item
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _INTEGER = re.compile(r"^\d+$")
 
 
-class ChartValueError(ValueError):
+class ChartValueError(UserError, ValueError):
     """A value that cannot be charted; the message names the item, the value and what is allowed."""
 
     def __init__(self, item: str, value: str, problem: str) -> None:

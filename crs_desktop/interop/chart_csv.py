@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO
 
+from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.observation import Observation
 from crs_desktop.domain.validation import ChartValueError, ValidValue, canonical_item_name, validate
 from crs_desktop.domain.vocabulary import ITEMS
@@ -24,7 +25,7 @@ HEADER = ("time", "item", "value", "unit", "note")
 MAX_PROBLEMS_SHOWN = 50
 
 
-class ChartFileError(ValueError):
+class ChartFileError(UserError, ValueError):
     """A chart file refused whole; `problems` names every bad line."""
 
     def __init__(self, source: str, problems: list[str]) -> None:

@@ -1,0 +1,703 @@
+"""The chart store: every write validated, committed with its audit row, never overwritten."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+
+from crs_desktop.domain.errors import UserError
+from crs_desktop.domain.observation import Observation
+from crs_desktop.domain.validation import ChartValueError, ValidValue, canonical_item_name, validate
+from crs_desktop.interop.chart_csv import ChartRow
+from crs_desktop.store.database import StoreError, open_connection
+from crs_desktop.store.records import (
+    EVENT_COLUMNS,
+    ROW_COLUMNS,
+    STATUS_ENTERED_IN_ERROR,
+    STATUS_FINAL,
+    Changes,
+    ChartedRow,
+    Entry,
+    Event,
+    Patient,
+    event_from_tuple,
+    row_from_tuple,
+)
+
+# A nurse's clock and the workstation's may differ a little; beyond this an
+# observed time in the future is a typo.
+FUTURE_TOLERANCE_S = 120.0
+
+_INSERT_ROW = (
+    "INSERT INTO observations (patient_id, item, observed_at, utc_offset_min, recorded_at, "
+    "value, text, unit, written_value, written_unit, note, extreme, charted_by, source, status) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'final')"
+)
+_PATIENT_COLUMNS = (
+    "id, mrn, name, birth_date, weight_kg, car_t_product, infusion_time, news2_scale, is_demo"
+)
+
+
+class EntriesRefused(UserError):
+    """A set of entries refused whole; `errors` names each bad one."""
+
+    def __init__(self, errors: list[ChartValueError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors) + " — nothing was charted")
+
+
+def local_offset_min(epoch: float) -> int:
+    """This machine's UTC offset in minutes at a moment (daylight saving included)."""
+    offset = datetime.fromtimestamp(epoch).astimezone().utcoffset()
+    return int(offset.total_seconds() // 60) if offset else 0
+
+
+def _patient(t: tuple[Any, ...]) -> Patient:
+    return Patient(
+        id=t[0],
+        mrn=t[1],
+        name=t[2],
+        birth_date=t[3],
+        weight_kg=t[4],
+        car_t_product=t[5],
+        infusion_time=t[6],
+        news2_scale=t[7] or 1,
+        is_demo=bool(t[8]),
+    )
+
+
+class ChartStore:
+    """One SQLite chart file. Not thread-safe: use it from the thread that opened it."""
+
+    def __init__(self, path: str | Path, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self.clock = clock
+        self.conn: sqlite3.Connection = open_connection(self.path)
+        self.db = sqlite_utils.Database(self.conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> ChartStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions ---------------------------------------------------------
+
+    def _write(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run `work` in one immediate transaction: all of it is committed, or none."""
+        conn = self.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.path}: the chart is busy, try again ({exc})") from None
+        try:
+            result = work(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return result
+
+    def _audit(
+        self,
+        conn: sqlite3.Connection,
+        action: str,
+        actor: str,
+        source: str,
+        patient_id: int | None,
+        detail: dict[str, Any],
+    ) -> int:
+        cursor = conn.execute(
+            "INSERT INTO audit (at, actor, source, action, patient_id, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (self.clock(), actor, source, action, patient_id, json.dumps(detail)),
+        )
+        return int(cursor.lastrowid or 0)
+
+    @staticmethod
+    def _require_actor(actor: str) -> str:
+        actor = actor.strip()
+        if not actor:
+            raise UserError("who is charting: a name or initials is required")
+        return actor
+
+    # -- patients -------------------------------------------------------------
+
+    def create_patient(
+        self,
+        mrn: str,
+        name: str,
+        *,
+        actor: str,
+        source: str = "manual",
+        birth_date: str | None = None,
+        weight_kg: float | None = None,
+        car_t_product: str | None = None,
+        infusion_time: float | None = None,
+        news2_scale: int = 1,
+        is_demo: bool = False,
+    ) -> Patient:
+        actor = self._require_actor(actor)
+        mrn = mrn.strip()
+        if not mrn:
+            raise UserError("MRN: required")
+        if not name.strip():
+            raise UserError("patient name: required")
+        if news2_scale not in (1, 2):
+            raise UserError(f"NEWS2 scale {news2_scale!r}: allowed 1 or 2")
+        if weight_kg is not None:
+            weight_kg = validate("weight", str(weight_kg)).value
+        if self.patient(mrn) is not None:
+            raise UserError(f"MRN {mrn!r}: a patient with this MRN already exists")
+
+        def work(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "INSERT INTO patients (mrn, name, birth_date, weight_kg, car_t_product, "
+                "infusion_time, news2_scale, is_demo, archived, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+                (
+                    mrn,
+                    name.strip(),
+                    birth_date,
+                    weight_kg,
+                    car_t_product,
+                    infusion_time,
+                    news2_scale,
+                    int(is_demo),
+                    self.clock(),
+                ),
+            )
+            patient_id = int(cursor.lastrowid or 0)
+            self._audit(conn, "create_patient", actor, source, patient_id, {})
+            return patient_id
+
+        patient_id = self._write(work)
+        found = self.patient_by_id(patient_id)
+        assert found is not None
+        return found
+
+    def update_patient(self, patient_id: int, *, actor: str, **fields: Any) -> Patient:
+        """Change header facts (weight, product, infusion time, NEWS2 scale); audited."""
+        allowed = {
+            "name",
+            "birth_date",
+            "weight_kg",
+            "car_t_product",
+            "infusion_time",
+            "news2_scale",
+        }
+        unknown = set(fields) - allowed
+        if unknown:
+            raise UserError(f"patient fields {sorted(unknown)}: allowed {sorted(allowed)}")
+        actor = self._require_actor(actor)
+        before = self.patient_by_id(patient_id)
+        if before is None:
+            raise UserError(f"patient id {patient_id}: not found")
+
+        def work(conn: sqlite3.Connection) -> None:
+            sets = ", ".join(f"{name} = ?" for name in fields)
+            conn.execute(f"UPDATE patients SET {sets} WHERE id = ?", (*fields.values(), patient_id))
+            old = {name: getattr(before, name) for name in fields}
+            self._audit(conn, "update_patient", actor, "manual", patient_id, {"old": old})
+
+        self._write(work)
+        after = self.patient_by_id(patient_id)
+        assert after is not None
+        return after
+
+    def archive_patient(self, patient_id: int, *, actor: str) -> None:
+        """Hide a patient from the list (the demo reset); the chart itself is kept."""
+        actor = self._require_actor(actor)
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE patients SET archived = 1, mrn = mrn || '~archived-' || id WHERE id = ?",
+                (patient_id,),
+            )
+            self._audit(conn, "archive_patient", actor, "manual", patient_id, {})
+
+        self._write(work)
+
+    def patient(self, mrn: str) -> Patient | None:
+        row = self.conn.execute(
+            f"SELECT {_PATIENT_COLUMNS} FROM patients WHERE mrn = ? AND archived = 0",
+            (mrn.strip(),),
+        ).fetchone()
+        return _patient(row) if row else None
+
+    def patient_by_id(self, patient_id: int) -> Patient | None:
+        row = self.conn.execute(
+            f"SELECT {_PATIENT_COLUMNS} FROM patients WHERE id = ?", (patient_id,)
+        ).fetchone()
+        return _patient(row) if row else None
+
+    def patients(self) -> list[Patient]:
+        rows = self.conn.execute(
+            f"SELECT {_PATIENT_COLUMNS} FROM patients WHERE archived = 0 ORDER BY name, mrn"
+        ).fetchall()
+        return [_patient(r) for r in rows]
+
+    # -- charting -------------------------------------------------------------
+
+    def weight_at(self, patient_id: int, at: float) -> float | None:
+        """The weight in force at a time: the latest charted at or before it, else the first
+        charted after it, else the weight on the patient record."""
+        row = self.conn.execute(
+            "SELECT value FROM observations WHERE patient_id = ? AND item = 'weight' "
+            "AND status = 'final' AND observed_at <= ? ORDER BY observed_at DESC LIMIT 1",
+            (patient_id, at),
+        ).fetchone()
+        if row is None:
+            row = self.conn.execute(
+                "SELECT value FROM observations WHERE patient_id = ? AND item = 'weight' "
+                "AND status = 'final' ORDER BY observed_at LIMIT 1",
+                (patient_id,),
+            ).fetchone()
+        if row is not None:
+            return float(row[0])
+        patient = self.patient_by_id(patient_id)
+        return patient.weight_kg if patient else None
+
+    def validate_entries(
+        self, patient_id: int, entries: Sequence[Entry], observed_at: float
+    ) -> list[ValidValue]:
+        """Validate a set of entries as chart() would; raise EntriesRefused naming each bad one."""
+        errors: list[ChartValueError] = []
+        valid: list[ValidValue] = []
+        weight = None
+        for entry in entries:  # a weight charted in the same set counts for its rates
+            if entry.item.strip().lower() == "weight":
+                try:
+                    weight = validate("weight", entry.value, entry.unit).value
+                except ChartValueError:
+                    pass
+        if weight is None:
+            weight = self.weight_at(patient_id, observed_at)
+        for entry in entries:
+            try:
+                valid.append(validate(entry.item, entry.value, entry.unit, weight_kg=weight))
+            except ChartValueError as exc:
+                errors.append(exc)
+        if errors:
+            raise EntriesRefused(errors)
+        return valid
+
+    def chart(
+        self,
+        patient_id: int,
+        entries: Sequence[Entry],
+        *,
+        observed_at: float,
+        actor: str,
+        source: str = "manual",
+        utc_offset_min: int | None = None,
+    ) -> list[int]:
+        """Chart a set of values observed at one time, in one transaction with its audit row.
+
+        Any bad entry refuses the whole set (EntriesRefused); nothing is written.
+        Returns the new row ids.
+        """
+        actor = self._require_actor(actor)
+        if not entries:
+            raise UserError("nothing to chart: no values were entered")
+        now = self.clock()
+        if observed_at > now + FUTURE_TOLERANCE_S:
+            shown = datetime.fromtimestamp(observed_at).astimezone().strftime("%Y-%m-%d %H:%M")
+            raise UserError(f"observed time {shown}: is in the future; allowed up to now")
+        if self.patient_by_id(patient_id) is None:
+            raise UserError(f"patient id {patient_id}: not found")
+        valid = self.validate_entries(patient_id, entries, observed_at)
+        offset = local_offset_min(observed_at) if utc_offset_min is None else utc_offset_min
+
+        def work(conn: sqlite3.Connection) -> list[int]:
+            ids = []
+            for entry, v in zip(entries, valid, strict=True):
+                cursor = conn.execute(
+                    _INSERT_ROW,
+                    (
+                        patient_id,
+                        v.item,
+                        observed_at,
+                        offset,
+                        now,
+                        v.value,
+                        v.text,
+                        v.unit,
+                        v.written_value,
+                        v.written_unit,
+                        entry.note,
+                        int(v.extreme),
+                        actor,
+                        source,
+                    ),
+                )
+                ids.append(int(cursor.lastrowid or 0))
+            self._audit(conn, "chart", actor, source, patient_id, {"rows": ids})
+            return ids
+
+        ids: list[int] = self._write(work)
+        return ids
+
+    def import_rows(
+        self, patient_id: int, rows: Sequence[ChartRow], *, actor: str, source: str = "import"
+    ) -> int:
+        """Add already-validated chart-file rows in one transaction with one audit row."""
+        actor = self._require_actor(actor)
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> int:
+            first = conn.execute("SELECT coalesce(max(id), 0) FROM observations").fetchone()[0]
+            conn.executemany(
+                _INSERT_ROW,
+                (
+                    (
+                        patient_id,
+                        r.item,
+                        r.time,
+                        r.utc_offset_min,
+                        now,
+                        r.valid.value,
+                        r.valid.text,
+                        r.valid.unit,
+                        r.valid.written_value,
+                        r.valid.written_unit,
+                        r.note,
+                        int(r.valid.extreme),
+                        actor,
+                        source,
+                    )
+                    for r in rows
+                ),
+            )
+            last = conn.execute("SELECT coalesce(max(id), 0) FROM observations").fetchone()[0]
+            self._audit(
+                conn,
+                "import",
+                actor,
+                source,
+                patient_id,
+                {"first_row": first + 1, "last_row": last, "count": len(rows)},
+            )
+            return len(rows)
+
+        count: int = self._write(work)
+        return count
+
+    def mark_entered_in_error(
+        self,
+        row_id: int,
+        *,
+        reason: str,
+        actor: str,
+        replacement: Entry | None = None,
+        source: str = "manual",
+    ) -> int | None:
+        """Mark a row entered in error (it stays, with the reason and who), and chart its
+        replacement at the same observed time, all in one transaction. Returns the new id."""
+        actor = self._require_actor(actor)
+        reason = reason.strip()
+        if not reason:
+            raise UserError("reason for the correction: required")
+        old = self.row(row_id)
+        if old is None:
+            raise UserError(f"chart row {row_id}: not found")
+        if old.entered_in_error:
+            raise UserError(f"chart row {row_id}: already marked entered in error")
+        valid = None
+        if replacement is not None:
+            if canonical_item_name(replacement.item) != old.item:
+                raise UserError(
+                    f"replacement item {replacement.item!r}: must be {old.item!r}, "
+                    "the item being corrected"
+                )
+            valid = self.validate_entries(old.patient_id, [replacement], old.observed_at)[0]
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> int | None:
+            new_id = None
+            if replacement is not None and valid is not None:
+                cursor = conn.execute(
+                    _INSERT_ROW,
+                    (
+                        old.patient_id,
+                        old.item,
+                        old.observed_at,
+                        old.utc_offset_min,
+                        now,
+                        valid.value,
+                        valid.text,
+                        valid.unit,
+                        valid.written_value,
+                        valid.written_unit,
+                        replacement.note,
+                        int(valid.extreme),
+                        actor,
+                        source,
+                    ),
+                )
+                new_id = int(cursor.lastrowid or 0)
+            updated = conn.execute(
+                "UPDATE observations SET status = ?, error_reason = ?, error_by = ?, "
+                "error_at = ?, replaced_by = ? WHERE id = ? AND status = ?",
+                (STATUS_ENTERED_IN_ERROR, reason, actor, now, new_id, row_id, STATUS_FINAL),
+            ).rowcount
+            if updated != 1:  # another workstation corrected it first
+                raise UserError(f"chart row {row_id}: already marked entered in error")
+            self._audit(
+                conn,
+                "correct",
+                actor,
+                source,
+                old.patient_id,
+                {
+                    "entered_in_error": [row_id],
+                    "rows": [new_id] if new_id else [],
+                    "reason": reason,
+                },
+            )
+            return new_id
+
+        result: int | None = self._write(work)
+        return result
+
+    def record_event(
+        self,
+        patient_id: int,
+        kind: str,
+        *,
+        actor: str,
+        key: str = "",
+        status: str = "",
+        at: float | None = None,
+        source: str = "manual",
+        detail: dict[str, Any] | None = None,
+        entries: Sequence[Entry] = (),
+    ) -> int:
+        """Record an event (checklist mark, alert acknowledged, handover note, override reason).
+
+        `entries` (e.g. the drug given when a checklist item is marked done) are
+        charted in the same transaction, so the checklist and the chart never disagree.
+        """
+        actor = self._require_actor(actor)
+        now = self.clock()
+        at = now if at is None else at
+        valid = self.validate_entries(patient_id, entries, at) if entries else []
+        offset = local_offset_min(at)
+
+        def work(conn: sqlite3.Connection) -> int:
+            row_ids = []
+            for entry, v in zip(entries, valid, strict=True):
+                cursor = conn.execute(
+                    _INSERT_ROW,
+                    (
+                        patient_id,
+                        v.item,
+                        at,
+                        offset,
+                        now,
+                        v.value,
+                        v.text,
+                        v.unit,
+                        v.written_value,
+                        v.written_unit,
+                        entry.note,
+                        int(v.extreme),
+                        actor,
+                        source,
+                    ),
+                )
+                row_ids.append(int(cursor.lastrowid or 0))
+            full = dict(detail or {})
+            if row_ids:
+                full["rows"] = row_ids
+            cursor = conn.execute(
+                "INSERT INTO events (patient_id, kind, key, status, at, recorded_at, charted_by, "
+                "source, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (patient_id, kind, key, status, at, now, actor, source, json.dumps(full)),
+            )
+            event_id = int(cursor.lastrowid or 0)
+            self._audit(
+                conn, "event", actor, source, patient_id, {"event": event_id, "rows": row_ids}
+            )
+            return event_id
+
+        event_id: int = self._write(work)
+        return event_id
+
+    # -- reading --------------------------------------------------------------
+
+    def row(self, row_id: int) -> ChartedRow | None:
+        found = self.conn.execute(
+            f"SELECT {ROW_COLUMNS} FROM observations WHERE id = ?", (row_id,)
+        ).fetchone()
+        return row_from_tuple(found) if found else None
+
+    def rows(
+        self,
+        patient_id: int,
+        *,
+        include_errors: bool = True,
+        since: float | None = None,
+        until: float | None = None,
+        items: Iterable[str] | None = None,
+        after_id: int = 0,
+    ) -> list[ChartedRow]:
+        """Chart rows in observed-time order (then id), corrections included unless asked not."""
+        sql = f"SELECT {ROW_COLUMNS} FROM observations WHERE patient_id = ? AND id > ?"
+        params: list[Any] = [patient_id, after_id]
+        if not include_errors:
+            sql += " AND status = 'final'"
+        if since is not None:
+            sql += " AND observed_at >= ?"
+            params.append(since)
+        if until is not None:
+            sql += " AND observed_at <= ?"
+            params.append(until)
+        if items is not None:
+            names = list(items)
+            sql += f" AND item IN ({', '.join('?' for _ in names)})"
+            params.extend(names)
+        sql += " ORDER BY observed_at, id"
+        return [row_from_tuple(t) for t in self.conn.execute(sql, params)]
+
+    def observations(
+        self, patient_id: int, *, since: float | None = None, until: float | None = None
+    ) -> list[Observation]:
+        """The current chart (entered-in-error rows left out) as Observations, in time order."""
+        sql = (
+            "SELECT observed_at, item, value, text, note, id, utc_offset_min, charted_by, extreme "
+            "FROM observations WHERE patient_id = ? AND status = 'final'"
+        )
+        params: list[Any] = [patient_id]
+        if since is not None:
+            sql += " AND observed_at >= ?"
+            params.append(since)
+        if until is not None:
+            sql += " AND observed_at <= ?"
+            params.append(until)
+        sql += " ORDER BY observed_at, id"
+        return [
+            Observation(t[0], t[1], t[2], t[3], t[4] or "", t[5], t[6] or 0, t[7], bool(t[8]))
+            for t in self.conn.execute(sql, params)
+        ]
+
+    def series(
+        self,
+        patient_id: int,
+        item: str,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(times, values) of one numeric item as float64 arrays, entered-in-error rows left out."""
+        sql = (
+            "SELECT observed_at, value FROM observations "
+            "WHERE patient_id = ? AND item = ? AND status = 'final'"
+        )
+        params: list[Any] = [patient_id, item]
+        if since is not None:
+            sql += " AND observed_at >= ?"
+            params.append(since)
+        if until is not None:
+            sql += " AND observed_at <= ?"
+            params.append(until)
+        sql += " ORDER BY observed_at, id"
+        pairs = self.conn.execute(sql, params).fetchall()
+        if not pairs:
+            return np.empty(0), np.empty(0)
+        both = np.array(pairs, dtype=np.float64)  # None (no number) becomes NaN
+        return both[:, 0].copy(), both[:, 1].copy()
+
+    def events(
+        self,
+        patient_id: int,
+        *,
+        kind: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        after_id: int = 0,
+    ) -> list[Event]:
+        sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE patient_id = ? AND id > ?"
+        params: list[Any] = [patient_id, after_id]
+        if kind is not None:
+            sql += " AND kind = ?"
+            params.append(kind)
+        if since is not None:
+            sql += " AND at >= ?"
+            params.append(since)
+        if until is not None:
+            sql += " AND at <= ?"
+            params.append(until)
+        sql += " ORDER BY at, id"
+        return [event_from_tuple(t) for t in self.conn.execute(sql, params)]
+
+    def audit_rows(self, patient_id: int | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT id, at, actor, source, action, patient_id, detail FROM audit"
+        params: list[Any] = []
+        if patient_id is not None:
+            sql += " WHERE patient_id = ?"
+            params.append(patient_id)
+        sql += " ORDER BY id"
+        keys = ("id", "at", "actor", "source", "action", "patient_id", "detail")
+        result = []
+        for t in self.conn.execute(sql, params):
+            record = dict(zip(keys, t, strict=True))
+            record["detail"] = json.loads(record["detail"] or "{}")
+            result.append(record)
+        return result
+
+    # -- watching for other writers ---------------------------------------------
+
+    def data_version(self) -> int:
+        """Changes when another connection commits (PRAGMA data_version): cheap to poll."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def high_water(self) -> tuple[int, int, int]:
+        """The newest (row id, audit id, event id): where a watcher starts."""
+        row = self.conn.execute(
+            "SELECT (SELECT coalesce(max(id), 0) FROM observations), "
+            "(SELECT coalesce(max(id), 0) FROM audit), (SELECT coalesce(max(id), 0) FROM events)"
+        ).fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def changes_since(
+        self, patient_id: int, last_row_id: int, last_audit_id: int, last_event_id: int
+    ) -> Changes:
+        """Rows, corrections and events added after the given ids: only the new ones are read.
+
+        All of it is read in one snapshot, so nothing committed meanwhile is skipped.
+        """
+        self.conn.execute("BEGIN")
+        try:
+            row_id, audit_id, event_id = self.high_water()
+            new_rows = self.rows(patient_id, include_errors=False, after_id=last_row_id)
+            errored: list[int] = []
+            for (detail,) in self.conn.execute(
+                "SELECT detail FROM audit WHERE id > ? AND patient_id = ? AND action = 'correct' "
+                "ORDER BY id",
+                (last_audit_id, patient_id),
+            ):
+                errored.extend(json.loads(detail).get("entered_in_error", []))
+            new_events = self.events(patient_id, after_id=last_event_id)
+        finally:
+            self.conn.execute("COMMIT")
+        return Changes(
+            rows=new_rows,
+            entered_in_error=errored,
+            events=new_events,
+            last_row_id=max(row_id, last_row_id),
+            last_audit_id=max(audit_id, last_audit_id),
+            last_event_id=max(event_id, last_event_id),
+        )

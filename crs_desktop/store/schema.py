@@ -1,0 +1,127 @@
+"""The store's schema as ordered migrations; `PRAGMA user_version` is the schema version.
+
+A migration is a function run inside one transaction. Add new ones at the end;
+never edit one that has shipped. The file is copied before any migration.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import sqlite_utils
+
+# Marks a SQLite file as ours ("CRSD"), so another program's database is refused.
+APPLICATION_ID = 0x43525344
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db["patients"].create(
+        {
+            "id": int,
+            "mrn": str,
+            "name": str,
+            "birth_date": str,  # ISO date
+            "weight_kg": float,
+            "car_t_product": str,
+            "infusion_time": float,  # epoch s, day 0
+            "news2_scale": int,  # 1, or 2 for a target SpO2 of 88-92 % (REFERENCE.md §7.1)
+            "is_demo": int,
+            "archived": int,
+            "created_at": float,
+        },
+        pk="id",
+        not_null={"mrn", "name", "created_at"},
+        defaults={"news2_scale": 1, "is_demo": 0, "archived": 0},
+    )
+    db["patients"].create_index(["mrn"], unique=True)
+    db["observations"].create(
+        {
+            "id": int,
+            "patient_id": int,
+            "item": str,
+            "observed_at": float,  # epoch s UTC
+            "utc_offset_min": int,  # as charted, to show and export it as written
+            "recorded_at": float,  # epoch s UTC
+            "value": float,  # canonical unit
+            "text": str,  # word items
+            "unit": str,  # canonical unit
+            "written_value": str,
+            "written_unit": str,
+            "note": str,
+            "extreme": int,
+            "charted_by": str,
+            "source": str,  # manual, import, demo, feed name
+            "status": str,  # final | entered_in_error
+            "error_reason": str,
+            "error_by": str,
+            "error_at": float,
+            "replaced_by": int,
+        },
+        pk="id",
+        foreign_keys=[("patient_id", "patients", "id")],
+        not_null={
+            "patient_id",
+            "item",
+            "observed_at",
+            "recorded_at",
+            "written_value",
+            "charted_by",
+            "source",
+            "status",
+        },
+        defaults={"status": "final", "extreme": 0, "note": "", "utc_offset_min": 0},
+    )
+    db["observations"].create_index(["patient_id", "item", "observed_at"])
+    db["observations"].create_index(["patient_id", "observed_at"])
+    db["events"].create(
+        {
+            "id": int,
+            "patient_id": int,
+            "kind": str,  # checklist, alert_ack, handover_note, dose_override, ...
+            "key": str,
+            "status": str,
+            "at": float,  # epoch s: when it happened
+            "recorded_at": float,
+            "charted_by": str,
+            "source": str,
+            "detail": str,  # JSON
+        },
+        pk="id",
+        foreign_keys=[("patient_id", "patients", "id")],
+        not_null={"patient_id", "kind", "at", "recorded_at", "charted_by"},
+    )
+    db["events"].create_index(["patient_id", "kind", "at"])
+    db["audit"].create(
+        {
+            "id": int,
+            "at": float,
+            "actor": str,
+            "source": str,
+            "action": str,
+            "patient_id": int,
+            "detail": str,  # JSON: row ids, reasons; never patient identifiers in logs
+        },
+        pk="id",
+        not_null={"at", "actor", "action"},
+    )
+    db["audit"].create_index(["patient_id", "id"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+LATEST_VERSION = len(MIGRATIONS)
+
+
+def apply_migrations(conn: sqlite3.Connection, from_version: int) -> None:
+    """Bring the schema from `from_version` to LATEST_VERSION, each step in its own transaction."""
+    db = sqlite_utils.Database(conn)
+    for version in range(from_version + 1, LATEST_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            MIGRATIONS[version - 1](db)
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
