@@ -2,4 +2,4 @@
 
 
 class UserError(Exception):
-    """Shown to the user as a clear message (exit status 2 on the command line), never a traceback."""
+    """A mistake the user can fix: shown as a clear message (exit status 2), never a traceback."""
