@@ -1,0 +1,33 @@
+"""`crs-desktop import FILE --patient MRN`: add a chart CSV to a patient's chart."""
+
+from __future__ import annotations
+
+import argparse
+
+from crs_desktop.commands.common import add_db_argument, default_actor, open_store
+from crs_desktop.interop.chart_csv import read_chart_csv
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="a chart CSV (see the README)")
+    parser.add_argument("--patient", required=True, metavar="MRN", help="the patient's MRN")
+    parser.add_argument("--name", help="the patient's name, when the MRN is new")
+    parser.add_argument("--by", metavar="NAME", help="who is importing (default: your account)")
+    add_db_argument(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        patient = store.patient(args.patient)
+        # Read and validate the whole file before touching the store: a bad
+        # file is refused whole, and then no patient is created either.
+        rows = read_chart_csv(args.file, weight_kg=patient.weight_kg if patient else None)
+        actor = args.by or default_actor()
+        created = patient is None
+        if patient is None:
+            name = args.name or f"(name not given) {args.patient}"
+            patient = store.create_patient(args.patient, name, actor=actor, source="import")
+        count = store.import_rows(patient.id, rows, actor=actor, source="import")
+    what = "new patient" if created else "patient"
+    print(f"imported {count} values from {args.file} into {what} {patient.mrn}")
+    return 0
