@@ -1,0 +1,96 @@
+"""Real processes writing into one chart file: killed mid-stream, and two at once."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crs_desktop.store import ChartStore
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_writer(db, mrn, count, tag):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.support.writer", str(db), mrn, str(count), tag],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.fixture
+def chart_file(tmp_path):
+    path = tmp_path / "shared.sqlite3"
+    with ChartStore(path) as store:
+        store.create_patient("MRN-W", "Writer, Test", actor="setup")
+    return path
+
+
+def notes_in(db):
+    conn = sqlite3.connect(db)
+    try:
+        return {row[0]: row[1] for row in conn.execute("SELECT id, note FROM observations")}
+    finally:
+        conn.close()
+
+
+def test_every_reported_value_survives_sigkill(chart_file):
+    rng = random.Random(20261124)
+    reported: dict[int, str] = {}
+    for round_number in range(6):
+        writer = start_writer(chart_file, "MRN-W", 1_000_000, f"k{round_number}")
+        stop_after = rng.randint(5, 120)
+        seen = 0
+        for line in writer.stdout:
+            _, row_id, note = line.split()
+            reported[int(row_id)] = note
+            seen += 1
+            if seen >= stop_after:
+                break
+        writer.send_signal(signal.SIGKILL)  # mid-stream: it is writing the next value
+        writer.wait(timeout=30)
+        # Anything it printed before it died was committed, and so must be there.
+        for line in writer.stdout.read().splitlines():
+            _, row_id, note = line.split()
+            reported[int(row_id)] = note
+        writer.stdout.close()
+        writer.stderr.close()
+        stored = notes_in(chart_file)
+        missing = {i: n for i, n in reported.items() if stored.get(i) != n}
+        assert not missing, f"round {round_number}: committed values lost: {missing}"
+        conn = sqlite3.connect(chart_file)
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        conn.close()
+    assert len(reported) >= 6 * 5
+
+
+def test_two_writers_at_once_lose_nothing(chart_file):
+    count = 250
+    writers = [start_writer(chart_file, "MRN-W", count, tag) for tag in ("left", "right")]
+    outputs = [w.communicate(timeout=300) for w in writers]
+    for writer, (out, err) in zip(writers, outputs, strict=True):
+        assert writer.returncode == 0, err
+        assert "locked" not in err.lower() and "busy" not in err.lower()
+        assert len(out.splitlines()) == count
+    by_id = notes_in(chart_file)
+    # They really did write at the same time: the two streams interleave.
+    order = [by_id[i].split("-")[0] for i in sorted(by_id)]
+    switches = sum(1 for a, b in zip(order, order[1:], strict=False) if a != b)
+    assert switches >= 10, f"writers did not overlap ({switches} switches)"
+    stored = set(by_id.values())
+    expected = {f"{tag}-{i}" for tag in ("left", "right") for i in range(count)}
+    assert expected <= stored
+    with ChartStore(chart_file) as store:
+        audit = [a for a in store.audit_rows() if a["action"] == "chart"]
+        assert len(audit) == 2 * count  # every write has its audit row

@@ -1,0 +1,246 @@
+"""The chart store: safety of the file, audited writes, corrections that keep both rows."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import stat
+import time
+
+import pytest
+
+from crs_desktop.cli import main
+from crs_desktop.domain.errors import UserError
+from crs_desktop.store import ChartStore, EntriesRefused, Entry, StoreError, resolve_store_path
+from crs_desktop.store.schema import LATEST_VERSION
+
+NOW = time.time()
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = ChartStore(tmp_path / "chart.sqlite3")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def patient(store):
+    return store.create_patient("MRN-1", "Test, Pat", actor="RN A", weight_kg=70)
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_new_store_is_owner_only_in_an_owner_only_folder(tmp_path):
+    path = tmp_path / "new" / "deeper" / "chart.sqlite3"
+    ChartStore(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_pragmas_wal_full_sync_busy_timeout_and_schema_version(store):
+    conn = store.conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
+
+
+def test_chart_writes_value_as_written_canonical_who_and_both_times(store, patient):
+    observed = NOW - 600
+    (row_id,) = store.chart(
+        patient.id, [Entry("temperature", "101.3", "degF")], observed_at=observed, actor="RN A"
+    )
+    row = store.row(row_id)
+    assert row.value == pytest.approx(38.5)
+    assert (row.written_value, row.written_unit, row.unit) == ("101.3", "degF", "Cel")
+    assert row.charted_by == "RN A" and row.source == "manual"
+    assert row.observed_at == observed and row.recorded_at >= observed
+    audit = store.audit_rows(patient.id)
+    assert audit[-1]["action"] == "chart" and audit[-1]["detail"]["rows"] == [row_id]
+
+
+def test_a_bad_entry_refuses_the_whole_set(store, patient):
+    before = store.high_water()
+    with pytest.raises(EntriesRefused) as info:
+        store.chart(
+            patient.id,
+            [Entry("temperature", "38.2"), Entry("spo2", "120"), Entry("heart_rate", "fast")],
+            observed_at=NOW - 60,
+            actor="RN A",
+        )
+    assert [e.item for e in info.value.errors] == ["spo2", "heart_rate"]
+    assert store.high_water() == before
+
+
+def test_future_time_and_missing_nurse_are_refused(store, patient):
+    with pytest.raises(UserError, match="in the future"):
+        store.chart(patient.id, [Entry("temperature", "37")], observed_at=NOW + 3600, actor="A")
+    with pytest.raises(UserError, match="name or initials"):
+        store.chart(patient.id, [Entry("temperature", "37")], observed_at=NOW - 1, actor="  ")
+    assert store.rows(patient.id) == []
+
+
+def test_extreme_value_is_kept_and_flagged(store, patient):
+    (row_id,) = store.chart(patient.id, [Entry("temperature", "41.8")], observed_at=NOW - 5, actor="A")
+    assert store.row(row_id).extreme and store.row(row_id).value == 41.8
+
+
+def test_correction_keeps_both_rows_and_the_audit(store, patient):
+    (wrong,) = store.chart(patient.id, [Entry("systolic_bp", "58")], observed_at=NOW - 300, actor="RN A")
+    new = store.mark_entered_in_error(
+        wrong, reason="cuff off the arm", actor="RN B", replacement=Entry("systolic_bp", "108")
+    )
+    old_row, new_row = store.row(wrong), store.row(new)
+    assert old_row.value == 58 and old_row.entered_in_error
+    assert (old_row.error_reason, old_row.error_by, old_row.replaced_by) == (
+        "cuff off the arm", "RN B", new)
+    assert new_row.value == 108 and not new_row.entered_in_error
+    assert new_row.observed_at == old_row.observed_at
+    # Both rows stay in the full chart; only the replacement is in the current one.
+    assert {r.id for r in store.rows(patient.id)} == {wrong, new}
+    assert [o.id for o in store.observations(patient.id)] == [new]
+    times, values = store.series(patient.id, "systolic_bp")
+    assert list(values) == [108.0]
+    correction = store.audit_rows(patient.id)[-1]
+    assert correction["action"] == "correct"
+    assert correction["detail"] == {"entered_in_error": [wrong], "rows": [new], "reason": "cuff off the arm"}
+    with pytest.raises(UserError, match="already marked"):
+        store.mark_entered_in_error(wrong, reason="again", actor="RN B")
+
+
+def test_correction_needs_a_reason_and_the_same_item(store, patient):
+    (row,) = store.chart(patient.id, [Entry("spo2", "91")], observed_at=NOW - 5, actor="A")
+    with pytest.raises(UserError, match="reason"):
+        store.mark_entered_in_error(row, reason=" ", actor="A")
+    with pytest.raises(UserError, match="must be 'spo2'"):
+        store.mark_entered_in_error(row, reason="x", actor="A", replacement=Entry("heart_rate", "90"))
+    assert not store.row(row).entered_in_error
+
+
+def test_event_with_a_drug_charts_both_in_one_transaction(store, patient):
+    event_id = store.record_event(
+        patient.id, "checklist", actor="RN A", key="tocilizumab", status="done",
+        entries=[Entry("tocilizumab", "560", "mg")],
+    )
+    (event,) = store.events(patient.id)
+    assert event.id == event_id and event.detail["rows"]
+    assert store.row(event.detail["rows"][0]).item == "tocilizumab"
+    with pytest.raises(EntriesRefused):
+        store.record_event(patient.id, "checklist", actor="A", key="x", entries=[Entry("tocilizumab", "-5")])
+    assert len(store.events(patient.id)) == 1
+
+
+def test_changes_since_reads_only_what_is_new(store, patient):
+    marks = store.high_water()
+    (a,) = store.chart(patient.id, [Entry("spo2", "95")], observed_at=NOW - 50, actor="A")
+    changes = store.changes_since(patient.id, *marks)
+    assert [r.id for r in changes.rows] == [a]
+    store.mark_entered_in_error(a, reason="probe fell off", actor="A", replacement=Entry("spo2", "97"))
+    later = store.changes_since(patient.id, changes.last_row_id, changes.last_audit_id, changes.last_event_id)
+    assert later.entered_in_error == [a]
+    assert [r.value for r in later.rows] == [97.0]
+
+
+def test_per_kg_rate_uses_the_charted_weight(store, patient):
+    store.chart(patient.id, [Entry("weight", "80", "kg")], observed_at=NOW - 100, actor="A")
+    (row,) = store.chart(patient.id, [Entry("norepinephrine", "0.1", "ug/kg/min")], observed_at=NOW - 50, actor="A")
+    assert store.row(row).value == pytest.approx(8.0)
+
+
+def test_store_path_precedence(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRS_DESKTOP_DB", str(tmp_path / "env.sqlite3"))
+    assert resolve_store_path(str(tmp_path / "cli.sqlite3")) == tmp_path / "cli.sqlite3"
+    assert resolve_store_path(None) == tmp_path / "env.sqlite3"
+    monkeypatch.delenv("CRS_DESKTOP_DB")
+    assert resolve_store_path(None).name == "chart.sqlite3"
+
+
+# -- files that must be refused and left untouched ---------------------------------
+
+
+def _refused_untouched(path, capsys, fragment):
+    before = digest(path)
+    with pytest.raises(StoreError, match=fragment):
+        ChartStore(path)
+    assert digest(path) == before
+    status = main(["export", "--db", str(path), "--patient", "X", "-o", str(path.parent / "o.csv")])
+    err = capsys.readouterr().err
+    assert status == 2 and fragment in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert digest(path) == before
+
+
+def test_not_a_sqlite_file_is_refused(tmp_path, capsys):
+    path = tmp_path / "notes.sqlite3"
+    path.write_text("handover: bed 4 febrile\n" * 100)
+    _refused_untouched(path, capsys, "not a SQLite file")
+
+
+def test_another_programs_sqlite_file_is_refused(tmp_path, capsys):
+    path = tmp_path / "other.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE recipes (name TEXT)")
+    conn.commit()
+    conn.close()
+    _refused_untouched(path, capsys, "another program")
+
+
+def test_newer_schema_is_refused(tmp_path, capsys):
+    path = tmp_path / "future.sqlite3"
+    ChartStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    _refused_untouched(path, capsys, "newer crs_desktop")
+
+
+def test_corrupt_file_is_refused(tmp_path, capsys):
+    path = tmp_path / "damaged.sqlite3"
+    with ChartStore(path) as s:
+        p = s.create_patient("M", "N", actor="A")
+        for i in range(300):
+            s.chart(p.id, [Entry("heart_rate", str(60 + i % 50), note="x" * 200)], observed_at=NOW - 9999 + i, actor="A")
+    data = bytearray(path.read_bytes())
+    page = 4096
+    assert len(data) > 6 * page
+    data[3 * page : 4 * page] = b"\xa5" * page  # a b-tree page overwritten
+    path.write_bytes(bytes(data))
+    _refused_untouched(path, capsys, "damaged")
+
+
+def test_empty_file_is_refused(tmp_path, capsys):
+    path = tmp_path / "empty.sqlite3"
+    path.write_bytes(b"")
+    _refused_untouched(path, capsys, "empty file")
+
+
+def test_migration_copies_the_file_first(tmp_path, monkeypatch):
+    """An older schema is copied aside (owner-only) before it is migrated."""
+    from crs_desktop.store import schema
+
+    path = tmp_path / "old.sqlite3"
+    with ChartStore(path) as s:
+        p = s.create_patient("M", "N", actor="A")
+        s.chart(p.id, [Entry("spo2", "96")], observed_at=NOW - 10, actor="A")
+
+    def v2(db):
+        db["observations"].add_column("device_id", str)
+
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, v2])
+    monkeypatch.setattr(schema, "LATEST_VERSION", 2)
+    import crs_desktop.store.database as database
+
+    monkeypatch.setattr(database, "LATEST_VERSION", 2)
+    with ChartStore(path) as s:
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert "device_id" in s.db["observations"].columns_dict
+    (backup,) = tmp_path.glob("old.sqlite3.v1-*.bak")
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    conn = sqlite3.connect(backup)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("SELECT value FROM observations").fetchall() == [(96.0,)]
+    conn.close()
