@@ -17,10 +17,11 @@ from crs_desktop.store import ChartStore
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_writer(db, mrn, count, tag):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+def start_writer(db, mrn, count, tag, go_file=None, pause=0.0):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), WRITER_PAUSE_S=str(pause))
+    extra = [str(go_file)] if go_file else []
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.support.writer", str(db), mrn, str(count), tag],
+        [sys.executable, "-m", "tests.support.writer", str(db), mrn, str(count), tag, *extra],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -75,9 +76,13 @@ def test_every_reported_value_survives_sigkill(chart_file):
     assert len(reported) >= 6 * 5
 
 
-def test_two_writers_at_once_lose_nothing(chart_file):
-    count = 250
-    writers = [start_writer(chart_file, "MRN-W", count, tag) for tag in ("left", "right")]
+def test_two_writers_at_once_lose_nothing(chart_file, tmp_path):
+    count = 400
+    go = tmp_path / "go"
+    writers = [start_writer(chart_file, "MRN-W", count, tag, go, pause=0.002) for tag in ("left", "right")]
+    for writer in writers:
+        assert writer.stdout.readline().strip() == "ready"
+    go.touch()  # both start writing at the same moment
     outputs = [w.communicate(timeout=300) for w in writers]
     for writer, (out, err) in zip(writers, outputs, strict=True):
         assert writer.returncode == 0, err

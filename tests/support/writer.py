@@ -3,11 +3,15 @@
 Used by the crash-safety and two-writer tests. Each value is printed as
 `committed <row id> <value>` only after its transaction has committed.
 
-usage: python -m tests.support.writer DB MRN COUNT TAG
+usage: python -m tests.support.writer DB MRN COUNT TAG [GO_FILE]
+
+With GO_FILE it prints `ready`, then waits until that file exists, so that
+several writers can be started at the same moment.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -21,6 +25,11 @@ def main() -> int:
     if patient is None:
         print(f"no patient {mrn}", file=sys.stderr)
         return 1
+    if len(sys.argv) > 5:
+        print("ready", flush=True)
+        while not os.path.exists(sys.argv[5]):
+            time.sleep(0.001)
+    pause = float(os.environ.get("WRITER_PAUSE_S", "0"))
     base = time.time() - 10 * 24 * 3600
     for i in range(count):
         value = f"{36 + (i % 50) / 10:.1f}"
@@ -32,6 +41,8 @@ def main() -> int:
             source="test",
         )
         print(f"committed {row_id} {tag}-{i}", flush=True)
+        if pause:
+            time.sleep(pause)  # a feed charts now and then, not in a tight loop
     store.close()
     return 0
 
