@@ -113,11 +113,18 @@ def test_header_must_be_exact(tmp_path):
 
 def test_not_utf8_is_refused(tmp_path):
     with pytest.raises(ChartFileError, match="not UTF-8"):
-        read_chart_csv(write(tmp_path, GOOD + "2026-11-20T08:00:00Z,temperature,38,,café\n", encoding="latin-1"))
+        read_chart_csv(
+            write(
+                tmp_path, GOOD + "2026-11-20T08:00:00Z,temperature,38,,café\n", encoding="latin-1"
+            )
+        )
 
 
 def test_line_numbers_count_multiline_notes(tmp_path):
-    text = HEADER + '2026-11-20T08:00:00Z,temperature,38,,"two\nlines"\n2026-11-20T08:00:00Z,spo2,120,,\n'
+    text = (
+        HEADER
+        + '2026-11-20T08:00:00Z,temperature,38,,"two\nlines"\n2026-11-20T08:00:00Z,spo2,120,,\n'
+    )
     with pytest.raises(ChartFileError) as info:
         read_chart_csv(write(tmp_path, text))
     assert info.value.problems[0].startswith("line 4:")
@@ -141,8 +148,17 @@ def test_export_then_import_into_a_new_store_gives_back_the_same_chart(tmp_path)
         copy = store.rows(store.patient("NEW-9").id, include_errors=False)
 
     def essence(r):
-        return (r.observed_at, r.utc_offset_min, r.item, r.value, r.text, r.unit,
-                r.written_value, r.written_unit, r.note)
+        return (
+            r.observed_at,
+            r.utc_offset_min,
+            r.item,
+            r.value,
+            r.text,
+            r.unit,
+            r.written_value,
+            r.written_unit,
+            r.note,
+        )
 
     assert sorted(map(essence, copy)) == sorted(map(essence, original))
     assert len(copy) == len(original) > 400
@@ -151,7 +167,9 @@ def test_export_then_import_into_a_new_store_gives_back_the_same_chart(tmp_path)
 def test_export_to_a_missing_folder_is_a_clear_error(tmp_path, capsys):
     db = tmp_path / "s.sqlite3"
     main(["demo", "--db", str(db), "--until-hour", "5"])
-    status = main(["export", "--db", str(db), "--patient", "DEMO-001", "-o", str(tmp_path / "no" / "x.csv")])
+    status = main(
+        ["export", "--db", str(db), "--patient", "DEMO-001", "-o", str(tmp_path / "no" / "x.csv")]
+    )
     assert status == 2
     assert "does not exist" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "no")

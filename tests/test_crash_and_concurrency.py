@@ -79,7 +79,9 @@ def test_every_reported_value_survives_sigkill(chart_file):
 def test_two_writers_at_once_lose_nothing(chart_file, tmp_path):
     count = 400
     go = tmp_path / "go"
-    writers = [start_writer(chart_file, "MRN-W", count, tag, go, pause=0.002) for tag in ("left", "right")]
+    writers = [
+        start_writer(chart_file, "MRN-W", count, tag, go, pause=0.002) for tag in ("left", "right")
+    ]
     for writer in writers:
         assert writer.stdout.readline().strip() == "ready"
     go.touch()  # both start writing at the same moment

@@ -84,19 +84,26 @@ def test_future_time_and_missing_nurse_are_refused(store, patient):
 
 
 def test_extreme_value_is_kept_and_flagged(store, patient):
-    (row_id,) = store.chart(patient.id, [Entry("temperature", "41.8")], observed_at=NOW - 5, actor="A")
+    (row_id,) = store.chart(
+        patient.id, [Entry("temperature", "41.8")], observed_at=NOW - 5, actor="A"
+    )
     assert store.row(row_id).extreme and store.row(row_id).value == 41.8
 
 
 def test_correction_keeps_both_rows_and_the_audit(store, patient):
-    (wrong,) = store.chart(patient.id, [Entry("systolic_bp", "58")], observed_at=NOW - 300, actor="RN A")
+    (wrong,) = store.chart(
+        patient.id, [Entry("systolic_bp", "58")], observed_at=NOW - 300, actor="RN A"
+    )
     new = store.mark_entered_in_error(
         wrong, reason="cuff off the arm", actor="RN B", replacement=Entry("systolic_bp", "108")
     )
     old_row, new_row = store.row(wrong), store.row(new)
     assert old_row.value == 58 and old_row.entered_in_error
     assert (old_row.error_reason, old_row.error_by, old_row.replaced_by) == (
-        "cuff off the arm", "RN B", new)
+        "cuff off the arm",
+        "RN B",
+        new,
+    )
     assert new_row.value == 108 and not new_row.entered_in_error
     assert new_row.observed_at == old_row.observed_at
     # Both rows stay in the full chart; only the replacement is in the current one.
@@ -106,7 +113,11 @@ def test_correction_keeps_both_rows_and_the_audit(store, patient):
     assert list(values) == [108.0]
     correction = store.audit_rows(patient.id)[-1]
     assert correction["action"] == "correct"
-    assert correction["detail"] == {"entered_in_error": [wrong], "rows": [new], "reason": "cuff off the arm"}
+    assert correction["detail"] == {
+        "entered_in_error": [wrong],
+        "rows": [new],
+        "reason": "cuff off the arm",
+    }
     with pytest.raises(UserError, match="already marked"):
         store.mark_entered_in_error(wrong, reason="again", actor="RN B")
 
@@ -116,20 +127,28 @@ def test_correction_needs_a_reason_and_the_same_item(store, patient):
     with pytest.raises(UserError, match="reason"):
         store.mark_entered_in_error(row, reason=" ", actor="A")
     with pytest.raises(UserError, match="must be 'spo2'"):
-        store.mark_entered_in_error(row, reason="x", actor="A", replacement=Entry("heart_rate", "90"))
+        store.mark_entered_in_error(
+            row, reason="x", actor="A", replacement=Entry("heart_rate", "90")
+        )
     assert not store.row(row).entered_in_error
 
 
 def test_event_with_a_drug_charts_both_in_one_transaction(store, patient):
     event_id = store.record_event(
-        patient.id, "checklist", actor="RN A", key="tocilizumab", status="done",
+        patient.id,
+        "checklist",
+        actor="RN A",
+        key="tocilizumab",
+        status="done",
         entries=[Entry("tocilizumab", "560", "mg")],
     )
     (event,) = store.events(patient.id)
     assert event.id == event_id and event.detail["rows"]
     assert store.row(event.detail["rows"][0]).item == "tocilizumab"
     with pytest.raises(EntriesRefused):
-        store.record_event(patient.id, "checklist", actor="A", key="x", entries=[Entry("tocilizumab", "-5")])
+        store.record_event(
+            patient.id, "checklist", actor="A", key="x", entries=[Entry("tocilizumab", "-5")]
+        )
     assert len(store.events(patient.id)) == 1
 
 
@@ -138,15 +157,21 @@ def test_changes_since_reads_only_what_is_new(store, patient):
     (a,) = store.chart(patient.id, [Entry("spo2", "95")], observed_at=NOW - 50, actor="A")
     changes = store.changes_since(patient.id, *marks)
     assert [r.id for r in changes.rows] == [a]
-    store.mark_entered_in_error(a, reason="probe fell off", actor="A", replacement=Entry("spo2", "97"))
-    later = store.changes_since(patient.id, changes.last_row_id, changes.last_audit_id, changes.last_event_id)
+    store.mark_entered_in_error(
+        a, reason="probe fell off", actor="A", replacement=Entry("spo2", "97")
+    )
+    later = store.changes_since(
+        patient.id, changes.last_row_id, changes.last_audit_id, changes.last_event_id
+    )
     assert later.entered_in_error == [a]
     assert [r.value for r in later.rows] == [97.0]
 
 
 def test_per_kg_rate_uses_the_charted_weight(store, patient):
     store.chart(patient.id, [Entry("weight", "80", "kg")], observed_at=NOW - 100, actor="A")
-    (row,) = store.chart(patient.id, [Entry("norepinephrine", "0.1", "ug/kg/min")], observed_at=NOW - 50, actor="A")
+    (row,) = store.chart(
+        patient.id, [Entry("norepinephrine", "0.1", "ug/kg/min")], observed_at=NOW - 50, actor="A"
+    )
     assert store.row(row).value == pytest.approx(8.0)
 
 
@@ -203,7 +228,12 @@ def test_corrupt_file_is_refused(tmp_path, capsys):
     with ChartStore(path) as s:
         p = s.create_patient("M", "N", actor="A")
         for i in range(300):
-            s.chart(p.id, [Entry("heart_rate", str(60 + i % 50), note="x" * 200)], observed_at=NOW - 9999 + i, actor="A")
+            s.chart(
+                p.id,
+                [Entry("heart_rate", str(60 + i % 50), note="x" * 200)],
+                observed_at=NOW - 9999 + i,
+                actor="A",
+            )
     data = bytearray(path.read_bytes())
     page = 4096
     assert len(data) > 6 * page

@@ -128,6 +128,7 @@ def read_chart_csv(
     problems: list[str] = []
     raw_rows: list[_RawRow] = []
     records = _records(stream)
+    times: dict[str, tuple[float, int]] = {}
     try:
         first = next(records, None)
         if first is None:
@@ -157,7 +158,9 @@ def read_chart_csv(
                 problems.append(f"line {line}: {exc}")
                 continue
             try:
-                epoch, offset = parse_time(time_text)
+                # Rows of one assessment share a time: parse each distinct one once.
+                epoch, offset = times[time_text] if time_text in times else parse_time(time_text)
+                times[time_text] = (epoch, offset)
             except ValueError as exc:
                 problems.append(f"line {line}: {item} time {time_text!r}: {exc}")
                 continue
@@ -167,9 +170,18 @@ def read_chart_csv(
 
     weights = _weights(raw_rows, weight_kg)
     rows: list[ChartRow] = []
+    # A value that needs no weight validates the same every time: judge each
+    # distinct (item, value, unit) once. ValidValue is immutable, so sharing is safe.
+    judged: dict[tuple[str, str, str], ValidValue] = {}
     for raw in raw_rows:
+        key = (raw.item, raw.value, raw.unit)
         try:
-            valid = validate(raw.item, raw.value, raw.unit, weight_kg=weights(raw.time))
+            if key in judged:
+                valid = judged[key]
+            elif "/kg" in raw.unit:
+                valid = validate(raw.item, raw.value, raw.unit, weight_kg=weights(raw.time))
+            else:
+                valid = judged[key] = validate(raw.item, raw.value, raw.unit)
         except ChartValueError as exc:
             problems.append(f"line {raw.line}: {exc}")
             continue
