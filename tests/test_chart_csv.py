@@ -178,3 +178,52 @@ def test_export_to_a_missing_folder_is_a_clear_error(tmp_path, capsys):
 def test_import_reads_stream(tmp_path):
     rows = read_chart_csv(io.StringIO(GOOD))
     assert [r.line for r in rows] == [2, 3, 4, 5, 6]
+
+
+@pytest.fixture
+def berlin(monkeypatch):
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    monkeypatch.delenv("TZ")
+    time.tzset()
+
+
+def test_across_the_autumn_clock_change(tmp_path, berlin):
+    """Clocks go back at 03:00 CEST on 2026-10-25: the hour 02:00-03:00 happens twice."""
+    text = (
+        HEADER
+        + "2026-10-25T01:30:00,heart_rate,80,,\n"  # local, unambiguous: CEST
+        + "2026-10-25T02:30:00+02:00,heart_rate,81,,\n"  # the first 02:30
+        + "2026-10-25T02:30:00+01:00,heart_rate,82,,\n"  # the second 02:30, an hour later
+        + "2026-10-25T03:30:00,heart_rate,83,,\n"  # local, unambiguous: CET
+    )
+    db = tmp_path / "dst.sqlite3"
+    assert main(["import", str(write(tmp_path, text)), "--patient", "D", "--db", str(db)]) == 0
+    with ChartStore(db) as store:
+        rows = store.rows(store.patient("D").id)
+    assert [r.value for r in rows] == [80, 81, 82, 83]
+    assert [r.observed_at - rows[0].observed_at for r in rows] == [0, 3600, 7200, 10800]
+    assert [r.utc_offset_min for r in rows] == [120, 120, 60, 60]
+    out = tmp_path / "out.csv"
+    assert main(["export", "--patient", "D", "--db", str(db), "-o", str(out)]) == 0
+    exported = out.read_text().splitlines()[1:]
+    assert [line.split(",")[0] for line in exported] == [
+        "2026-10-25T01:30:00+02:00",
+        "2026-10-25T02:30:00+02:00",
+        "2026-10-25T02:30:00+01:00",
+        "2026-10-25T03:30:00+01:00",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("local_time", "problem"),
+    [("2026-10-25T02:30:00", "is ambiguous"), ("2026-03-29T02:30:00", "does not exist")],
+)
+def test_a_local_time_the_clock_change_makes_unclear_is_refused(
+    tmp_path, berlin, local_time, problem
+):
+    with pytest.raises(ChartFileError) as info:
+        read_chart_csv(write(tmp_path, HEADER + f"{local_time},heart_rate,80,,\n"))
+    assert info.value.problems[0].startswith("line 2: heart_rate time")
+    assert problem in info.value.problems[0]

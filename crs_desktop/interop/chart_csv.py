@@ -68,9 +68,24 @@ def parse_time(text: str) -> tuple[float, int]:
             "expected an ISO 8601 date-time such as 2026-11-20T08:00:00+01:00"
         ) from None
     if moment.tzinfo is None:
-        moment = moment.astimezone()  # local wall time, with its DST offset
+        moment = _local(moment)
     offset = moment.utcoffset() or timedelta(0)
     return moment.timestamp(), int(offset.total_seconds() // 60)
+
+
+def _local(naive: datetime) -> datetime:
+    """A wall-clock time in this machine's zone; refused where a daylight-saving change
+    makes it ambiguous (clocks go back) or non-existent (clocks go forward)."""
+    first = naive.replace(fold=0).astimezone()
+    second = naive.replace(fold=1).astimezone()
+    if first.utcoffset() != second.utcoffset():
+        back = first.astimezone(first.tzinfo).replace(tzinfo=None)
+        problem = "does not exist" if back != naive else "is ambiguous"
+        raise ValueError(
+            f"{problem} in local time (a daylight-saving change); "
+            "write it with its UTC offset, e.g. +01:00"
+        )
+    return first
 
 
 def format_time(epoch: float, utc_offset_min: int) -> str:
