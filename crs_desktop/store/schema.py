@@ -16,7 +16,7 @@ APPLICATION_ID = 0x43525344
 
 
 def _v1(db: sqlite_utils.Database) -> None:
-    db["patients"].create(
+    db.table("patients").create(
         {
             "id": int,
             "mrn": str,
@@ -34,8 +34,8 @@ def _v1(db: sqlite_utils.Database) -> None:
         not_null={"mrn", "name", "created_at"},
         defaults={"news2_scale": 1, "is_demo": 0, "archived": 0},
     )
-    db["patients"].create_index(["mrn"], unique=True)
-    db["observations"].create(
+    db.table("patients").create_index(["mrn"], unique=True)
+    db.table("observations").create(
         {
             "id": int,
             "patient_id": int,
@@ -73,9 +73,9 @@ def _v1(db: sqlite_utils.Database) -> None:
         defaults={"status": "final", "extreme": 0, "note": "", "utc_offset_min": 0},
     )
     # Covering index for series(): a plot reads (time, value) without touching the table.
-    db["observations"].create_index(["patient_id", "item", "status", "observed_at", "value"])
-    db["observations"].create_index(["patient_id", "observed_at"])
-    db["events"].create(
+    db.table("observations").create_index(["patient_id", "item", "status", "observed_at", "value"])
+    db.table("observations").create_index(["patient_id", "observed_at"])
+    db.table("events").create(
         {
             "id": int,
             "patient_id": int,
@@ -92,8 +92,8 @@ def _v1(db: sqlite_utils.Database) -> None:
         foreign_keys=[("patient_id", "patients", "id")],
         not_null={"patient_id", "kind", "at", "recorded_at", "charted_by"},
     )
-    db["events"].create_index(["patient_id", "kind", "at"])
-    db["audit"].create(
+    db.table("events").create_index(["patient_id", "kind", "at"])
+    db.table("audit").create(
         {
             "id": int,
             "at": float,
@@ -106,7 +106,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"at", "actor", "action"},
     )
-    db["audit"].create_index(["patient_id", "id"])
+    db.table("audit").create_index(["patient_id", "id"])
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
