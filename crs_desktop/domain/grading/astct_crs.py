@@ -1,0 +1,176 @@
+"""ASTCT 2019 consensus CRS grade (REFERENCE.md §1), from the chart state at a moment."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from crs_desktop.domain.grading.chart_state import VASOPRESSORS, ChartState
+from crs_desktop.domain.grading.settings import GradingSettings
+from crs_desktop.domain.grading.verdict import Verdict
+from crs_desktop.domain.grading.wording import clock, finding, shown_value
+from crs_desktop.domain.observation import Observation
+
+# REFERENCE.md §1.1 and §1.4 o2_level: the oxygen delivery the patient needs.
+LOW_FLOW_LIMIT_L_MIN = 6.0  # §1.2 ‡: "<= 6 L/min" is low flow; > 6 is high flow
+O2_LEVEL_BY_DEVICE = {
+    "room_air": 0,
+    "blow_by": 2,  # §1.2 ‡: low flow includes blow-by
+    "high_flow_nasal_cannula": 3,
+    "simple_mask": 3,  # §1.3 item 9: any facemask, at any flow, is grade 3
+    "venturi_mask": 3,
+    "non_rebreather": 3,
+    "cpap": 4,  # positive pressure
+    "bipap": 4,
+    "mechanical_ventilation": 4,
+}
+
+
+def oxygen_level(state: ChartState, tz: tzinfo | None, at: float) -> tuple[int, str, list[str]]:
+    """(level 0/2/3/4, the finding in words, flags) for the oxygen the patient is on now."""
+    device = state.latest.get("o2_device")
+    flags: list[str] = []
+    flow = state.latest.get("o2_flow")
+    if device is None:
+        if flow is not None and flow.value:
+            flags.append(
+                f"oxygen flow {shown_value(flow)} charted without a device: "
+                "chart the device to grade hypoxia"
+            )
+        return 0, "", flags
+    if device.other_cause:
+        if device.text != "room_air":
+            flags.append(
+                f"{finding(device, tz, at)} noted as due to another cause: "
+                "left out of CRS grading"
+            )
+        return 0, "", flags
+    name = device.text or ""
+    if name == "nasal_cannula":
+        # The flow decides it, not the cannula (§1.2 ‡). A flow charted before
+        # the device was last changed belongs to the earlier device.
+        if flow is None or flow.time < device.time or flow.value is None:
+            flags.append(
+                f"nasal cannula at {clock(device.time, tz, at)} with no flow charted since: "
+                "graded as low flow (grade 2); chart the flow (> 6 L/min is grade 3)"
+            )
+            return 2, f"nasal cannula (flow not charted) since {clock(device.time, tz, at)}", flags
+        level = 2 if flow.value <= LOW_FLOW_LIMIT_L_MIN else 3
+        kind = "low flow, <= 6 L/min" if level == 2 else "high flow, > 6 L/min"
+        since = clock(flow.time, tz, at)
+        return level, f"nasal cannula at {shown_value(flow)} ({kind}) since {since}", flags
+    level = O2_LEVEL_BY_DEVICE.get(name, 0)
+    return level, f"{name.replace('_', ' ')} since {clock(device.time, tz, at)}", flags
+
+
+def hypotension(state: ChartState, settings: GradingSettings) -> Observation | None:
+    """The latest blood pressure, if it is below the threshold and not due to another cause."""
+    sbp = state.latest.get("systolic_bp")
+    dbp = state.latest.get("diastolic_bp")
+    if sbp is not None and not sbp.other_cause and sbp.value is not None:
+        if sbp.value < settings.systolic_threshold:
+            return sbp
+    if sbp is not None and dbp is not None and sbp.time == dbp.time and not dbp.other_cause:
+        if sbp.value is not None and dbp.value is not None:
+            mean = (sbp.value + 2 * dbp.value) / 3
+            if mean < settings.map_threshold:
+                return dbp
+    return None
+
+
+def pressure_level(
+    state: ChartState, settings: GradingSettings, tz: tzinfo | None, at: float
+) -> tuple[int, str, list[str]]:
+    """(level 0/2/3/4, words, flags) for what the blood pressure needs now (REFERENCE.md §1.4)."""
+    flags: list[str] = []
+    running = {name: obs for name, obs in state.pressors.items()}
+    non_vasopressin = [n for n in running if n != "vasopressin"]
+    if running:
+        parts = [
+            f"{name} {shown_value(obs)} running since {clock(state.pressor_since[name], tz, at)}"
+            for name, obs in sorted(running.items(), key=lambda kv: VASOPRESSORS.index(kv[0]))
+        ]
+        words = "; ".join(parts)
+        if len(non_vasopressin) >= 2:
+            # §1.2: grade 4 is multiple vasopressors, vasopressin not counted.
+            return 4, f"{words} (more than one vasopressor)", flags
+        if non_vasopressin:
+            # §1.2: one vasopressor, with or without vasopressin, is grade 3.
+            return 3, f"{words} (one vasopressor)", flags
+        # §1.3 item 3: vasopressin alone is not addressed; grade 3 with review.
+        flags.append("vasopressin alone: graded 3 (sources silent); clinician review")
+        return 3, f"{words} (vasopressin alone)", flags
+    low = hypotension(state, settings)
+    if low is not None:
+        item = "systolic" if low.item == "systolic_bp" else "mean arterial pressure"
+        words = (
+            f"{finding(low, tz, at)}, below {settings.systolic_threshold:g} mmHg systolic"
+            if low.item == "systolic_bp"
+            else f"{item} below {settings.map_threshold:g} mmHg at {clock(low.time, tz, at)}"
+        )
+        return 2, f"hypotension without vasopressors: {words}", flags
+    return 0, "", flags
+
+
+def grade(
+    state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None
+) -> Verdict:
+    """ASTCT CRS grade now (REFERENCE.md §1.4 sketch)."""
+    if state.death is not None and state.death.text == "crs":
+        # §1.1: grade 5 is death due to CRS.
+        return Verdict(5, (f"death attributed to CRS at {clock(state.death.time, tz, at)}",))
+    reasons: list[str] = []
+    flags: list[str] = []
+    window_s = settings.fever_window_h * 3600
+    fever = state.last_fever
+    fever_now = fever is not None and at - fever.time <= window_s
+    bp, bp_words, bp_flags = pressure_level(state, settings, tz, at)
+    o2, o2_words, o2_flags = oxygen_level(state, tz, at)
+    flags += bp_flags + o2_flags
+    waiver = state.waiver
+    worst = max(bp, o2)
+
+    if not fever_now and waiver is None:
+        if worst:
+            flags.append(
+                "hypotension or hypoxia without fever in the last "
+                f"{settings.fever_window_h:g} h: not CRS by ASTCT unless the fever is masked; "
+                "clinician review"
+            )
+            masking = [
+                d for d in state.waiving_drugs if at - d.time <= window_s and d.time <= at
+            ]
+            if masking:
+                d = masking[-1]
+                flags.append(
+                    f"fever may be masked by {finding(d, tz, at)} given before CRS began "
+                    "(premedication does not waive the fever criterion; REFERENCE.md §1.2)"
+                )
+        if fever is not None and not fever_now:
+            reasons.append(
+                f"no fever in the last {settings.fever_window_h:g} h "
+                f"(last {finding(fever, tz, at)})"
+            )
+        return Verdict(0, tuple(reasons), tuple(flags))
+
+    if worst == 0 and not fever_now and waiver is not None:
+        # §1.3 item 7: treated, afebrile, no hypotension or hypoxia.
+        return Verdict(
+            0,
+            (
+                "CRS (treated), no current gradable features: no fever, no hypotension, "
+                f"no oxygen need (fever criterion waived after {finding(waiver, tz, at)})",
+            ),
+            tuple(flags),
+        )
+    if fever_now and fever is not None:
+        reasons.append(f"fever: {finding(fever, tz, at)}")
+    elif waiver is not None:
+        reasons.append(
+            f"fever no longer required after {finding(waiver, tz, at)} "
+            "(given after CRS began; REFERENCE.md §1.2)"
+        )
+    if bp:
+        reasons.append(bp_words)
+    if o2:
+        reasons.append(f"oxygen: {o2_words}")
+    return Verdict(max(worst, 1), tuple(reasons), tuple(flags))

@@ -1,0 +1,128 @@
+"""ASTCT 2019 ICANS grade and the ICE score (REFERENCE.md §4)."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from crs_desktop.domain.grading.chart_state import ChartState
+from crs_desktop.domain.grading.verdict import Verdict
+from crs_desktop.domain.grading.wording import clock, finding
+
+# REFERENCE.md §4.1: the five parts of the ICE score and their maximum points.
+ICE_PARTS = {"orientation": 4, "naming": 3, "commands": 1, "writing": 1, "attention": 1}
+
+# REFERENCE.md §4.2, row by row.
+CONSCIOUSNESS_GRADE = {
+    "alert": 0,
+    "awakens_spontaneously": 1,
+    "awakens_to_voice": 2,
+    "awakens_to_touch": 3,
+    "unarousable": 4,
+}
+SEIZURE_GRADE = {
+    "none": 0,
+    "focal_resolved": 3,
+    "generalized_resolved": 3,
+    "nonconvulsive_resolved": 3,
+    "prolonged": 4,  # > 5 min
+    "repetitive": 4,  # without return to baseline
+}
+MOTOR_GRADE = {"none": 0, "hemiparesis": 4, "paraparesis": 4}
+EDEMA_GRADE = {
+    "none": 0,
+    "focal": 3,
+    "diffuse": 4,
+    "posturing": 4,
+    "cn_vi_palsy": 4,
+    "papilledema": 4,
+    "cushings_triad": 4,
+}
+
+
+def ice_score(orientation: int, naming: int, commands: int, writing: int, attention: int) -> int:
+    """The ICE score from its five parts (REFERENCE.md §4.1); ValueError names a bad part."""
+    parts = {
+        "orientation": orientation,
+        "naming": naming,
+        "commands": commands,
+        "writing": writing,
+        "attention": attention,
+    }
+    for name, points in parts.items():
+        most = ICE_PARTS[name]
+        if not isinstance(points, int) or isinstance(points, bool) or not 0 <= points <= most:
+            raise ValueError(f"ICE {name} {points!r}: allowed 0–{most} points")
+    return sum(parts.values())
+
+
+def ice_band(score: int) -> int:
+    """§4.2 ICE row: 7-9 grade 1, 3-6 grade 2, 0-2 grade 3 (0 and unarousable: grade 4)."""
+    if score >= 10:
+        return 0
+    if score >= 7:
+        return 1
+    if score >= 3:
+        return 2
+    return 3
+
+
+def grade(state: ChartState, at: float, tz: tzinfo | None) -> Verdict:
+    """ICANS grade now: the most severe of its domains (REFERENCE.md §4.2 rules)."""
+    if state.death is not None and state.death.text == "icans":
+        # Grade 5 as an exact ASTCT wording is [U] (§4.2): flagged.
+        return Verdict(
+            5,
+            (f"death attributed to ICANS at {clock(state.death.time, tz, at)}",),
+            ("grade 5 ICANS wording is unconfirmed in the sources (REFERENCE.md §4.2)",),
+        )
+    reasons: list[str] = []
+    flags: list[str] = []
+    worst = 0
+    sedation = state.latest.get("sedation")
+    sedated = sedation is not None and sedation.text == "sedated"
+    if sedation is not None and sedated:
+        # §4.2 †: depressed consciousness must have no other cause (no sedation).
+        flags.append(
+            f"sedated ({clock(sedation.time, tz, at)}): level of consciousness and ICE score "
+            "are not graded while a sedating drug is on board"
+        )
+
+    def consider(level: int, words: str) -> None:
+        nonlocal worst
+        if level > 0:
+            reasons.append(words)
+            worst = max(worst, level)
+
+    ice = state.latest.get("ice_score")
+    consciousness = state.latest.get("consciousness")
+    if not sedated:
+        if ice is not None and ice.value is not None and not ice.other_cause:
+            level = ice_band(int(ice.value))
+            unarousable = consciousness is not None and consciousness.text == "unarousable"
+            if int(ice.value) == 0 and unarousable:
+                level = 4  # §4.2: ICE 0 and unarousable is grade 4; awake with aphasia is 3
+            consider(level, f"ICE score {int(ice.value)}/10 at {clock(ice.time, tz, at)}")
+        if consciousness is not None and not consciousness.other_cause:
+            level = CONSCIOUSNESS_GRADE.get(consciousness.text or "", 0)
+            consider(level, finding(consciousness, tz, at))
+            if (
+                level == 1
+                and ice is not None
+                and ice.value is not None
+                and int(ice.value) == 10
+            ):
+                flags.append(
+                    "ICE 10 but wakes only spontaneously: grade 1 by the ASTCT table, the ASCO "
+                    "wording differs; clinical sign-off (REFERENCE.md §4.2)"
+                )
+    for item, table in (
+        ("seizure", SEIZURE_GRADE),
+        ("motor_weakness", MOTOR_GRADE),
+        ("cerebral_edema", EDEMA_GRADE),
+    ):
+        # A finding stands until a newer one of the same item is charted
+        # (e.g. seizure "none"): the safer reading.
+        obs = state.latest.get(item)
+        if obs is not None and not obs.other_cause:
+            consider(table.get(obs.text or "", 0), finding(obs, tz, at))
+    return Verdict(worst, tuple(reasons), tuple(flags))

@@ -1,0 +1,100 @@
+"""What is known about the patient at a moment: the latest of each finding.
+
+The grader walks the chart in time order and folds each observation into
+this state; the grading rules read it. Carrying it forward is what makes
+grading every time point cheap, and a copy of it (a snapshot) is what lets a
+back-dated value re-grade from where it lands instead of from the start.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from crs_desktop.domain.observation import Observation
+from crs_desktop.domain.vocabulary import ITEMS, Category
+
+ANTIPYRETICS = frozenset(i for i, item in ITEMS.items() if item.category is Category.ANTIPYRETIC)
+ANTICYTOKINES = frozenset(i for i, item in ITEMS.items() if item.category is Category.ANTICYTOKINE)
+CORTICOSTEROIDS = frozenset(
+    i for i, item in ITEMS.items() if item.category is Category.CORTICOSTEROID
+)
+# REFERENCE.md §1.2 fever footnote: antipyretics, anti-cytokine therapy and
+# steroids all lift the fever requirement once CRS has begun.
+FEVER_WAIVING_DRUGS = ANTIPYRETICS | ANTICYTOKINES | CORTICOSTEROIDS
+VASOPRESSORS = ("norepinephrine", "epinephrine", "phenylephrine", "dopamine", "vasopressin")
+
+
+@dataclass
+class ChartState:
+    """The latest finding of each kind up to the moment being graded."""
+
+    latest: dict[str, Observation] = field(default_factory=dict)
+    # The latest temperature >= 38.0 °C not attributed to another cause.
+    last_fever: Observation | None = None
+    # Vasopressors running now (rate > 0), with the observation that started
+    # the current run at any rate, so reasons can say "running since".
+    pressors: dict[str, Observation] = field(default_factory=dict)
+    pressor_since: dict[str, float] = field(default_factory=dict)
+    # Drugs that waive or may mask the fever criterion, the latest of each.
+    last_waiving_drug: Observation | None = None
+    waiving_drugs: list[Observation] = field(default_factory=list)
+    crs_onset: float | None = None  # first moment ASTCT CRS was graded >= 1
+    waiver: Observation | None = None  # the drug given after onset that lifted the fever need
+    weight_kg: float | None = None
+    death: Observation | None = None
+    # Running maxima of each system's grade.
+    maxima: dict[str, int] = field(default_factory=dict)
+    # The moment each system's current grade began.
+    grade_since: dict[str, tuple[int | None, float]] = field(default_factory=dict)
+
+    def apply(self, obs: Observation) -> None:
+        """Fold one observation into the state (observations come in time order)."""
+        item = obs.item
+        self.latest[item] = obs
+        if item == "temperature":
+            if obs.value is not None and obs.value >= 38.0 and not obs.other_cause:
+                self.last_fever = obs  # REFERENCE.md §1.2: fever is >= 38.0 °C
+        elif item in VASOPRESSORS:
+            running = obs.value is not None and obs.value > 0 and not obs.other_cause
+            if running:
+                if item not in self.pressors:
+                    self.pressor_since[item] = obs.time
+                self.pressors[item] = obs
+            else:  # a rate of 0 means stopped (chart-csv.md)
+                self.pressors.pop(item, None)
+                self.pressor_since.pop(item, None)
+        elif item in FEVER_WAIVING_DRUGS:
+            self.waiving_drugs.append(obs)
+            if self.crs_onset is not None and obs.time >= self.crs_onset and self.waiver is None:
+                self.waiver = obs
+        elif item == "weight" and obs.value is not None:
+            self.weight_kg = obs.value
+        elif item == "death":
+            self.death = obs
+
+    def open_crs_episode(self, at: float) -> None:
+        """CRS has begun: a drug given from now on waives the fever criterion."""
+        if self.crs_onset is None:
+            self.crs_onset = at
+            given_now = [d for d in self.waiving_drugs if d.time >= at]
+            if given_now and self.waiver is None:
+                self.waiver = given_now[0]
+
+    def snapshot(self) -> ChartState:
+        clone = copy.copy(self)
+        clone.latest = dict(self.latest)
+        clone.pressors = dict(self.pressors)
+        clone.pressor_since = dict(self.pressor_since)
+        clone.waiving_drugs = list(self.waiving_drugs)
+        clone.maxima = dict(self.maxima)
+        clone.grade_since = dict(self.grade_since)
+        return clone
+
+    def value(self, item: str) -> float | None:
+        obs = self.latest.get(item)
+        return obs.value if obs is not None else None
+
+    def word(self, item: str) -> str | None:
+        obs = self.latest.get(item)
+        return obs.text if obs is not None else None

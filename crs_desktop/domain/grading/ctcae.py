@@ -1,0 +1,57 @@
+"""CTCAE v5.0 "Cytokine release syndrome" (REFERENCE.md §3)."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from crs_desktop.domain.grading.astct_crs import hypotension
+from crs_desktop.domain.grading.chart_state import ChartState
+from crs_desktop.domain.grading.oxygen_fraction import FIO2_CUTOFF, oxygen_need
+from crs_desktop.domain.grading.settings import GradingSettings
+from crs_desktop.domain.grading.verdict import Verdict
+from crs_desktop.domain.grading.wording import clock, finding
+
+
+def grade(state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None) -> Verdict:
+    if state.death is not None and state.death.text == "crs":
+        return Verdict(5, (f"death attributed to CRS at {clock(state.death.time, tz, at)}",))
+    reasons: list[str] = []
+    flags: list[str] = []
+    worst = 0
+    fever = state.last_fever
+    if fever is not None and at - fever.time <= settings.fever_window_h * 3600:
+        worst = 1  # "Fever with or without constitutional symptoms"
+        reasons.append(f"fever: {finding(fever, tz, at)}")
+    pressors = [n for n in state.pressors if n != "vasopressin"]
+    if len(pressors) >= 2:
+        # Grade 4 "life-threatening consequences; urgent intervention": more
+        # than one pressor is read as that. An interpretation: flagged.
+        worst = max(worst, 4)
+        reasons.append("more than one vasopressor: " + ", ".join(sorted(pressors)))
+        flags.append("CTCAE grade 4 read from more than one vasopressor: clinician review")
+    elif state.pressors:
+        worst = max(worst, 3)  # "Hypotension managed with one pressor"
+        reasons.append("hypotension managed with a pressor: " + ", ".join(sorted(state.pressors)))
+    else:
+        low = hypotension(state, settings)
+        if low is not None:
+            worst = max(worst, 2)  # "Hypotension responding to fluids"
+            reasons.append(f"hypotension without pressors: {finding(low, tz, at)}")
+    need = oxygen_need(state)
+    if need.on_oxygen:
+        if need.device == "mechanical_ventilation":
+            worst = max(worst, 4)
+            reasons.append("mechanical ventilation")
+            flags.append("CTCAE grade 4 read from mechanical ventilation: clinician review")
+        elif need.fio2 is None:
+            worst = max(worst, 2)
+            reasons.append(f"oxygen by {(need.device or '').replace('_', ' ')}, FiO2 not charted")
+            flags.append("FiO2 not charted: CTCAE grade 2 vs 3 (< or >= 40 % O2) cannot be told")
+        else:
+            level = 3 if need.fio2 >= FIO2_CUTOFF else 2
+            worst = max(worst, level)
+            est = " (estimated from the flow)" if need.estimated else ""
+            reasons.append(f"hypoxia needing FiO2 {need.fio2:.0f} %{est}")
+            if need.estimated:
+                flags.append("FiO2 estimated from nasal-cannula flow: grade provisional")
+    return Verdict(worst, tuple(reasons), tuple(flags))

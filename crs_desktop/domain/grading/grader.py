@@ -1,0 +1,191 @@
+"""The grading timeline: every system's grade at every charted time, kept up to date.
+
+Observations are folded into a ChartState in time order and every system is
+graded at each distinct time. A value at the end costs one step; a
+back-dated value restarts from the nearest snapshot of the state before it,
+never from the start of the chart.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+from crs_desktop.domain.grading import astct_crs, astct_icans, ctcae, lee2014, news2
+from crs_desktop.domain.grading.chart_state import ChartState
+from crs_desktop.domain.grading.settings import GradingSettings
+from crs_desktop.domain.grading.verdict import Verdict
+from crs_desktop.domain.observation import Observation
+
+SYSTEMS = ("astct_crs", "astct_icans", "lee2014_crs", "ctcae_crs", "news2")
+SYSTEM_TITLES = {
+    "astct_crs": "CRS (ASTCT 2019)",
+    "astct_icans": "ICANS (ASTCT 2019)",
+    "lee2014_crs": "CRS (Lee 2014)",
+    "ctcae_crs": "CRS (CTCAE v5.0)",
+    "news2": "NEWS2",
+}
+SNAPSHOT_EVERY = 128
+
+
+@dataclass(frozen=True, slots=True)
+class SystemGrade:
+    """One system at one moment: the grade now, the highest so far, why, and what to review."""
+
+    grade: int | None
+    max: int | None
+    reasons: tuple[str, ...]
+    flags: tuple[str, ...]
+    since: float | None  # when the current grade began
+
+
+@dataclass(frozen=True, slots=True)
+class GradeSet:
+    """Every system's grade at one charted time."""
+
+    time: float
+    utc_offset_min: int
+    systems: dict[str, SystemGrade]
+
+    def iso_time(self) -> str:
+        tz = UTC if not self.utc_offset_min else timezone(timedelta(minutes=self.utc_offset_min))
+        return datetime.fromtimestamp(self.time, tz).isoformat()
+
+    def to_json_dict(self, systems: Iterable[str] = SYSTEMS) -> dict[str, Any]:
+        """The shape of ../shared/spec/grade-json.md."""
+        out: dict[str, Any] = {"time": self.iso_time()}
+        for name in systems:
+            g = self.systems[name]
+            out[name] = {
+                "grade": g.grade,
+                "max": g.max,
+                "reasons": list(g.reasons),
+                "flags": list(g.flags),
+            }
+        return out
+
+
+def _grade_all(
+    state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None
+) -> dict[str, Verdict]:
+    crs = astct_crs.grade(state, at, settings, tz)
+    if crs.grade is not None and crs.grade >= 1:
+        # CRS has begun: drugs from now on waive the fever need (REFERENCE.md §1.2).
+        state.open_crs_episode(at)
+    return {
+        "astct_crs": crs,
+        "astct_icans": astct_icans.grade(state, at, tz),
+        "lee2014_crs": lee2014.grade(state, at, settings, tz),
+        "ctcae_crs": ctcae.grade(state, at, settings, tz),
+        "news2": news2.grade(state, at, settings, tz),
+    }
+
+
+class Grader:
+    """Grades a chart at every distinct time; add() and remove() keep it current."""
+
+    def __init__(self, settings: GradingSettings | None = None, local_tz: tzinfo | None = None):
+        self.settings = settings or GradingSettings()
+        self.tz = local_tz
+        self._times: list[float] = []
+        self._at_time: dict[float, list[Observation]] = {}
+        self._time_of_id: dict[int, float] = {}
+        self._results: list[GradeSet] = []
+        self._snapshots: dict[int, ChartState] = {}
+        self._state = ChartState()
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    def add(self, observations: Iterable[Observation]) -> float | None:
+        """Add observations; returns the earliest time re-graded (None if nothing added)."""
+        earliest: float | None = None
+        for obs in observations:
+            bucket = self._at_time.get(obs.time)
+            if bucket is None:
+                self._at_time[obs.time] = [obs]
+                if not self._times or obs.time > self._times[-1]:
+                    self._times.append(obs.time)
+                else:
+                    bisect.insort(self._times, obs.time)
+            else:
+                bucket.append(obs)
+            if obs.id is not None:
+                self._time_of_id[obs.id] = obs.time
+            earliest = obs.time if earliest is None else min(earliest, obs.time)
+        if earliest is not None:
+            self._regrade_from(earliest)
+        return earliest
+
+    def remove(self, ids: Iterable[int]) -> float | None:
+        """Take rows out (entered in error); re-grade from the earliest of them."""
+        earliest: float | None = None
+        for row_id in ids:
+            at = self._time_of_id.pop(row_id, None)
+            if at is None:
+                continue
+            bucket = [o for o in self._at_time[at] if o.id != row_id]
+            if bucket:
+                self._at_time[at] = bucket
+            else:
+                del self._at_time[at]
+                self._times.remove(at)
+            earliest = at if earliest is None else min(earliest, at)
+        if earliest is not None:
+            self._regrade_from(earliest)
+        return earliest
+
+    def at(self, moment: float) -> GradeSet | None:
+        """The grades at a moment: those of the latest charted time at or before it."""
+        index = bisect.bisect_right(self._times, moment) - 1
+        return self._results[index] if index >= 0 else None
+
+    def latest(self) -> GradeSet | None:
+        return self._results[-1] if self._results else None
+
+    def timeline(self) -> list[GradeSet]:
+        return list(self._results)
+
+    # -- the walk --------------------------------------------------------------
+
+    def _regrade_from(self, moment: float) -> None:
+        start = bisect.bisect_left(self._times, moment)
+        if start < len(self._results):
+            # Back-dated: restart from the last snapshot at or before it. Times
+            # before `start` are unchanged, so that snapshot is still right.
+            base = (start // SNAPSHOT_EVERY) * SNAPSHOT_EVERY
+            self._state = self._snapshots[base].snapshot() if base else ChartState()
+            for key in [k for k in self._snapshots if k > base]:
+                del self._snapshots[key]
+            del self._results[base:]
+        self._walk(len(self._results))
+
+    def _walk(self, start: int) -> None:
+        state = self._state
+        settings, tz = self.settings, self.tz
+        for index in range(start, len(self._times)):
+            if index % SNAPSHOT_EVERY == 0 and index:
+                self._snapshots[index] = state.snapshot()
+            at = self._times[index]
+            bucket = self._at_time[at]
+            for obs in bucket:
+                state.apply(obs)
+            verdicts = _grade_all(state, at, settings, tz)
+            systems = {}
+            for name, verdict in verdicts.items():
+                grade = verdict.grade
+                best = state.maxima.get(name)
+                if grade is not None and (best is None or grade > best):
+                    best = grade
+                    state.maxima[name] = grade
+                previous = state.grade_since.get(name)
+                if previous is None or previous[0] != grade:
+                    state.grade_since[name] = (grade, at)
+                    since = at
+                else:
+                    since = previous[1]
+                systems[name] = SystemGrade(grade, best, verdict.reasons, verdict.flags, since)
+            self._results.append(GradeSet(at, bucket[0].utc_offset_min, systems))

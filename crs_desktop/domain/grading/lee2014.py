@@ -1,0 +1,151 @@
+"""Lee et al. 2014 revised CRS grading (REFERENCE.md §2)."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from crs_desktop.domain.grading.astct_crs import hypotension
+from crs_desktop.domain.grading.chart_state import ChartState
+from crs_desktop.domain.grading.oxygen_fraction import FIO2_CUTOFF, oxygen_need
+from crs_desktop.domain.grading.settings import GradingSettings
+from crs_desktop.domain.grading.verdict import Verdict
+from crs_desktop.domain.grading.wording import clock, finding
+
+# REFERENCE.md §2.2 "high-dose vasopressors" [U: recalled, unverified], in
+# µg/min except dopamine in µg/kg/min; each must be needed for >= 3 hours.
+HIGH_DOSE_MONOTHERAPY = {
+    "norepinephrine": 20.0,
+    "dopamine": 10.0,  # µg/kg/min
+    "phenylephrine": 200.0,
+    "epinephrine": 10.0,
+}
+HIGH_DOSE_WITH_VASOPRESSIN_NE_EQ = 10.0
+HIGH_DOSE_COMBINATION_NE_EQ = 20.0
+HIGH_DOSE_HOURS = 3.0
+UNVERIFIED = (
+    "Lee 2014 high-dose vasopressor values are unverified (REFERENCE.md §2.2): clinician review"
+)
+
+
+def norepinephrine_equivalent(rates: dict[str, float], weight_kg: float | None) -> float | None:
+    """VASST equation [U] (REFERENCE.md §2.2); dopamine needs the weight (µg/kg/min)."""
+    total = rates.get("norepinephrine", 0.0) + rates.get("epinephrine", 0.0)
+    total += rates.get("phenylephrine", 0.0) / 10
+    if "dopamine" in rates:
+        if not weight_kg:
+            return None
+        total += rates["dopamine"] / weight_kg / 2
+    return total
+
+
+def _high_dose(state: ChartState, at: float) -> tuple[bool, str]:
+    rates = {n: o.value or 0.0 for n, o in state.pressors.items() if n != "vasopressin"}
+    since = max(state.pressor_since[n] for n in state.pressors) if state.pressors else at
+    sustained = at - since >= HIGH_DOSE_HOURS * 3600
+    if "vasopressin" in state.pressors:
+        ne_eq = norepinephrine_equivalent(rates, state.weight_kg)
+        high = ne_eq is not None and ne_eq >= HIGH_DOSE_WITH_VASOPRESSIN_NE_EQ
+        words = f"vasopressin with norepinephrine equivalent {ne_eq or 0:.0f} µg/min"
+        return high and sustained, words
+    if len(rates) == 1:
+        (name, rate), = rates.items()
+        if name == "dopamine":
+            if not state.weight_kg:
+                return False, "dopamine (no weight charted to judge the dose)"
+            rate = rate / state.weight_kg
+        return rate >= HIGH_DOSE_MONOTHERAPY[name] and sustained, name
+    ne_eq = norepinephrine_equivalent(rates, state.weight_kg)
+    high = ne_eq is not None and ne_eq >= HIGH_DOSE_COMBINATION_NE_EQ
+    return high and sustained, f"norepinephrine equivalent {ne_eq or 0:.0f} µg/min"
+
+
+def grade(state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None) -> Verdict:
+    if state.death is not None and state.death.text == "crs":
+        return Verdict(5, (f"death attributed to CRS at {clock(state.death.time, tz, at)}",))
+    reasons: list[str] = []
+    flags: list[str] = []
+    worst = 0
+    fever = state.last_fever
+    if fever is not None and at - fever.time <= settings.fever_window_h * 3600:
+        worst = 1  # §2.1 grade 1: symptoms such as fever, symptomatic treatment only
+        reasons.append(f"fever: {finding(fever, tz, at)}")
+
+    non_vasopressin = [n for n in state.pressors if n != "vasopressin"]
+    if state.pressors:
+        high, words = _high_dose(state, at)
+        flags.append(UNVERIFIED)
+        if len(non_vasopressin) >= 2 or high:
+            worst = max(worst, 3)  # §2.1 grade 3: high-dose or multiple vasopressors
+            kind = "multiple vasopressors" if len(non_vasopressin) >= 2 else "high-dose vasopressor"
+            reasons.append(f"{kind}: {words}")
+        else:
+            worst = max(worst, 2)  # §2.1 grade 2: low dose of one vasopressor
+            reasons.append(f"low dose of one vasopressor: {words}")
+    else:
+        low = hypotension(state, settings)
+        if low is not None:
+            worst = max(worst, 2)  # §2.1 grade 2: hypotension responsive to fluids
+            reasons.append(f"hypotension without vasopressors: {finding(low, tz, at)}")
+
+    need = oxygen_need(state)
+    if need.on_oxygen:
+        if need.device in ("mechanical_ventilation", "cpap", "bipap"):
+            worst = max(worst, 4)  # §2.1 grade 4: ventilator support
+            reasons.append(f"ventilator support: {(need.device or '').replace('_', ' ')}")
+            if need.device != "mechanical_ventilation":
+                # §2.1 notes: whether CPAP/BiPAP counts is ambiguous; the
+                # higher grade is the safer reading.
+                flags.append(
+                    "CPAP/BiPAP counted as ventilator support (Lee 2014 is ambiguous): "
+                    "clinician review"
+                )
+        elif need.fio2 is None:
+            worst = max(worst, 2)
+            reasons.append(f"oxygen by {(need.device or '').replace('_', ' ')}")
+            flags.append("FiO2 not charted: Lee grade 2 vs 3 (FiO2 < or >= 40 %) cannot be told")
+        else:
+            level = 3 if need.fio2 >= FIO2_CUTOFF else 2
+            worst = max(worst, level)
+            est = " (estimated from the nasal-cannula flow)" if need.estimated else ""
+            reasons.append(f"oxygen requirement FiO2 {need.fio2:.0f} %{est}")
+            if need.estimated:
+                flags.append(
+                    "Lee grade rests on an estimated FiO2 (REFERENCE.md §2.1, §9.3): provisional"
+                )
+
+    organ, organ_words, organ_flags = organ_toxicity(state, settings, tz, at)
+    flags += organ_flags
+    if organ:
+        worst = max(worst, organ)
+        reasons.append(organ_words)
+    return Verdict(worst, tuple(reasons), tuple(flags))
+
+
+def organ_toxicity(
+    state: ChartState, settings: GradingSettings, tz: tzinfo | None, at: float
+) -> tuple[int, str, list[str]]:
+    """Lee grade from CTCAE grades of ALT and creatinine (REFERENCE.md §2.1, §3 table)."""
+    flags: list[str] = []
+    alt = state.latest.get("alt")
+    creat = state.latest.get("creatinine")
+    if (alt is not None and settings.alt_uln is None) or (
+        creat is not None and settings.creatinine_uln is None
+    ):
+        flags.append(
+            "organ toxicity not graded: set the laboratory's upper limits (ALT, creatinine) "
+            "in the protocol file"
+        )
+    best = (0, "")
+    if alt is not None and alt.value is not None and settings.alt_uln:
+        ratio = alt.value / settings.alt_uln
+        ctcae = 4 if ratio > 20 else 3 if ratio > 5 else 2 if ratio > 3 else 1 if ratio > 1 else 0
+        # Lee: grade 4 transaminitis is grade 3 CRS; other grade N organ toxicity is grade N.
+        lee = 3 if ctcae == 4 else ctcae if ctcae >= 2 else 0
+        if lee:
+            best = max(best, (lee, f"ALT CTCAE grade {ctcae}: {finding(alt, tz, at)}"))
+    if creat is not None and creat.value is not None and settings.creatinine_uln:
+        ratio = creat.value / settings.creatinine_uln
+        ctcae = 4 if ratio > 6 else 3 if ratio > 3 else 2 if ratio > 1.5 else 1 if ratio > 1 else 0
+        if ctcae >= 2:
+            best = max(best, (ctcae, f"creatinine CTCAE grade {ctcae}: {finding(creat, tz, at)}"))
+    return best[0], best[1], flags

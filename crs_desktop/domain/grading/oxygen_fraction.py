@@ -1,0 +1,41 @@
+"""The fraction of inspired oxygen, charted or (for a nasal cannula) estimated.
+
+Lee 2014 and CTCAE v5.0 grade hypoxia by the FiO2 needed (< 40 % or >= 40 %).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crs_desktop.domain.grading.chart_state import ChartState
+
+FIO2_CUTOFF = 40.0  # REFERENCE.md §2.1 and §3: "<40%" vs ">=40%"
+POSITIVE_PRESSURE = frozenset({"cpap", "bipap", "mechanical_ventilation"})
+
+
+@dataclass(frozen=True, slots=True)
+class OxygenNeed:
+    on_oxygen: bool
+    fio2: float | None  # %, None when neither charted nor estimable
+    estimated: bool
+    device: str | None
+
+
+def estimate_nasal_cannula_fio2(flow_l_min: float) -> float:
+    """REFERENCE.md §2.1 rule of thumb [S: X1]: 1 L/min ≈ 24 %, +4 % per L/min."""
+    return 20.0 + 4.0 * flow_l_min
+
+
+def oxygen_need(state: ChartState) -> OxygenNeed:
+    device_obs = state.latest.get("o2_device")
+    if device_obs is None or device_obs.other_cause or device_obs.text == "room_air":
+        return OxygenNeed(False, None, False, device_obs.text if device_obs else None)
+    device = device_obs.text
+    fio2 = state.latest.get("fio2")
+    if fio2 is not None and fio2.value is not None and fio2.time >= device_obs.time:
+        return OxygenNeed(True, fio2.value, False, device)
+    flow = state.latest.get("o2_flow")
+    if device in ("nasal_cannula", "blow_by") and flow is not None and flow.value is not None:
+        if flow.time >= device_obs.time:
+            return OxygenNeed(True, estimate_nasal_cannula_fio2(flow.value), True, device)
+    return OxygenNeed(True, None, False, device)

@@ -1,0 +1,30 @@
+"""The grading settings an institution may change (set from the protocol file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class GradingSettings:
+    """Configurable numbers the grading uses; each default names its source."""
+
+    # A fever counts if charted within this many hours before the moment
+    # graded. ASTCT defines no window (REFERENCE.md §1.3 item 8); 24 h is the
+    # issue's default.
+    fever_window_h: float = 24.0
+    # ASTCT grades hypotension by the treatment it needs; the numbers only
+    # decide that hypotension is present (REFERENCE.md §1.3 item 1: SBP <90
+    # is the adult flag some adaptations use; MAP <65 is the issue's default).
+    systolic_threshold: float = 90.0
+    map_threshold: float = 65.0
+    # NEWS2 is left blank while a parameter is older than this. Vital signs
+    # "at least every 4 h" after CAR-T (REFERENCE.md §6.1 [M1]).
+    vitals_window_h: float = 4.0
+    # NEWS2 SpO2 scale 1, or 2 for a target of 88-92 % (REFERENCE.md §7.1).
+    news2_scale: int = 1
+    # Laboratory reference limits for Lee 2014 organ toxicity (CTCAE grades,
+    # REFERENCE.md §3). They are laboratory-specific (§6.2) and REFERENCE.md
+    # gives no default, so organ toxicity is not graded until they are set.
+    alt_uln: float | None = None  # U/L
+    creatinine_uln: float | None = None  # µmol/L

@@ -1,0 +1,62 @@
+"""Findings as a nurse reads them: "temperature 38.6 °C at 14:00"."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+from functools import lru_cache
+
+from crs_desktop.domain.observation import Observation
+from crs_desktop.domain.vocabulary import ITEMS
+
+UNIT_SHOWN = {
+    "Cel": "°C",
+    "mm[Hg]": "mmHg",
+    "ug/min": "µg/min",
+    "U/min": "U/min",
+    "/min": "/min",
+    "10*9/L": "×10⁹/L",
+    "umol/L": "µmol/L",
+}
+
+
+@lru_cache(maxsize=8192)
+def _local_parts(epoch: float, tz: tzinfo | None) -> tuple[date, str, str]:
+    moment = datetime.fromtimestamp(epoch, tz) if tz else datetime.fromtimestamp(epoch).astimezone()
+    return moment.date(), moment.strftime("%H:%M"), moment.strftime("%d %b %H:%M")
+
+
+def clock(epoch: float, tz: tzinfo | None, reference: float | None = None) -> str:
+    """Local clock time; with the date when it is not the day of `reference`.
+
+    Cached: grading a long chart names the same few times again and again.
+    """
+    day, short, long = _local_parts(epoch, tz)
+    if reference is not None and _local_parts(reference, tz)[0] != day:
+        return long
+    return short
+
+
+def shown_value(obs: Observation) -> str:
+    item = ITEMS[obs.item]
+    if obs.value is None:
+        return (obs.text or "").replace("_", " ")
+    unit = UNIT_SHOWN.get(item.canonical_unit, item.canonical_unit)
+    number = f"{obs.value:.1f}" if obs.item == "temperature" else f"{obs.value:.4g}"
+    return f"{number} {unit}".strip()
+
+
+def _name(label: str) -> str:
+    return label if label[:2].isupper() or label[1:2].isupper() else label[0].lower() + label[1:]
+
+
+# 'systolic BP', 'SpO2', 'ICE score': labels lower-cased unless they start with an acronym.
+ITEM_NAMES = {name: _name(item.label) for name, item in ITEMS.items()}
+
+
+def item_name(item: str) -> str:
+    return ITEM_NAMES[item]
+
+
+def finding(obs: Observation, tz: tzinfo | None, reference: float | None = None) -> str:
+    """'temperature 38.6 °C at 14:00'"""
+    return f"{item_name(obs.item)} {shown_value(obs)} at {clock(obs.time, tz, reference)}"
