@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,18 @@ class ChartStore:
         self.close()
 
     # -- transactions ---------------------------------------------------------
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        """Reads inside see one committed state of the file, whatever other writers do."""
+        if self.conn.in_transaction:  # already inside one: nest without a new BEGIN
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
 
     def _write(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run `work` in one immediate transaction: all of it is committed, or none."""
@@ -574,6 +587,14 @@ class ChartStore:
         sql += " ORDER BY observed_at, id"
         return [row_from_tuple(t) for t in self.conn.execute(sql, params)]
 
+    def flagged_rows(self, patient_id: int) -> list[ChartedRow]:
+        """Rows charted as extreme or marked entered in error: drawn differently on the plots."""
+        sql = (
+            f"SELECT {ROW_COLUMNS} FROM observations "
+            "WHERE patient_id = ? AND (extreme = 1 OR status != 'final') ORDER BY observed_at, id"
+        )
+        return [row_from_tuple(t) for t in self.conn.execute(sql, (patient_id,))]
+
     def observations(
         self, patient_id: int, *, since: float | None = None, until: float | None = None
     ) -> list[Observation]:
@@ -679,8 +700,7 @@ class ChartStore:
 
         All of it is read in one snapshot, so nothing committed meanwhile is skipped.
         """
-        self.conn.execute("BEGIN")
-        try:
+        with self.read_snapshot():
             row_id, audit_id, event_id = self.high_water()
             new_rows = self.rows(patient_id, include_errors=False, after_id=last_row_id)
             errored: list[int] = []
@@ -691,8 +711,6 @@ class ChartStore:
             ):
                 errored.extend(json.loads(detail).get("entered_in_error", []))
             new_events = self.events(patient_id, after_id=last_event_id)
-        finally:
-            self.conn.execute("COMMIT")
         return Changes(
             rows=new_rows,
             entered_in_error=errored,

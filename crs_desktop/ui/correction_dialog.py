@@ -1,0 +1,82 @@
+"""Correcting a charted value: the old row is marked entered in error, never deleted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crs_desktop.domain.errors import UserError
+from crs_desktop.domain.grading.wording import UNIT_SHOWN
+from crs_desktop.domain.vocabulary import ITEMS
+from crs_desktop.store.records import ChartedRow, Entry
+from crs_desktop.ui.session import PatientSession
+
+
+class CorrectionDialog(QDialog):
+    """Reason (required) and, unless it was simply wrong to chart, the right value."""
+
+    def __init__(self, session: PatientSession, row: ChartedRow, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.row = row
+        self.new_id: int | None = None
+        self.setWindowTitle("Correct a charted value")
+        spec = ITEMS[row.item]
+        when = datetime.fromtimestamp(row.observed_at).astimezone().strftime("%d %b %Y %H:%M")
+        shown = f"{row.written_value} {UNIT_SHOWN.get(row.written_unit, row.written_unit)}"
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            QLabel(
+                f"<b>{spec.label}</b> {shown.strip()} at {when}, charted by {row.charted_by}.<br>"
+                "The value stays in the chart marked <b>entered in error</b>, with your reason."
+            )
+        )
+        form = QFormLayout()
+        self.value = QLineEdit()
+        self.value.setObjectName("correct_value")
+        self.value.setPlaceholderText("the right value (leave empty if nothing should be charted)")
+        self.unit = QComboBox()
+        for u in spec.units:
+            self.unit.addItem(UNIT_SHOWN.get(u, u), u)
+        self.reason = QLineEdit()
+        self.reason.setObjectName("correct_reason")
+        self.reason.setPlaceholderText("e.g. wrong patient, typing error, wrong unit")
+        form.addRow("Correct value", self.value)
+        if spec.units:
+            form.addRow("Unit", self.unit)
+        form.addRow("Reason (required)", self.reason)
+        layout.addLayout(form)
+        self.error = QLabel()
+        self.error.setProperty("role", "error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.reason.setFocus()
+
+    def save(self) -> None:
+        value = self.value.text().strip()
+        unit = self.unit.currentData() or "" if ITEMS[self.row.item].units else ""
+        replacement = Entry(self.row.item, value, unit, self.row.note) if value else None
+        try:
+            self.new_id = self.session.correct(self.row.id, self.reason.text(), replacement)
+        except UserError as exc:  # no reason, a bad value: nothing was written
+            self.error.setText(str(exc))
+            self.error.show()
+            return
+        self.accept()

@@ -1,0 +1,398 @@
+"""Charting a set of observations at one time, keyboard first: Enter saves, Escape cancels.
+
+Every value is validated by the domain (the same rules as the importer); a
+bad value is shown beside its field and nothing at all is saved. Values that
+are possible but extreme are charted only after the nurse confirms them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crs_desktop.domain.errors import UserError
+from crs_desktop.domain.grading import ice_score
+from crs_desktop.domain.grading.wording import UNIT_SHOWN
+from crs_desktop.domain.validation import ChartValueError
+from crs_desktop.domain.vocabulary import ITEMS, RATE_ITEMS, Category
+from crs_desktop.store.chart_store import EntriesRefused
+from crs_desktop.store.records import Entry
+from crs_desktop.ui.session import PatientSession
+
+VITALS = ("temperature", "systolic_bp", "diastolic_bp", "heart_rate", "resp_rate", "spo2")
+OXYGEN = ("o2_device", "o2_flow", "fio2")
+NEURO_WORDS = ("acvpu", "consciousness", "seizure", "motor_weakness", "cerebral_edema", "sedation")
+LABS = tuple(name for name, item in ITEMS.items() if item.category is Category.LAB)
+GIVEN = tuple(
+    name
+    for name, item in ITEMS.items()
+    if item.category
+    in (Category.ANTIPYRETIC, Category.ANTICYTOKINE, Category.CORTICOSTEROID, Category.FLUID)
+)
+# REFERENCE.md §4.1: the ICE score's five parts and their points.
+ICE_PARTS = (("orientation", 4), ("naming", 3), ("commands", 1), ("writing", 1), ("attention", 1))
+
+
+def _unit_label(unit: str) -> str:
+    return UNIT_SHOWN.get(unit, unit)
+
+
+@dataclass
+class Field:
+    """One value on the form: an editor, its unit choice, and where its error shows."""
+
+    item: str
+    editor: QLineEdit | QComboBox
+    unit: QComboBox | None
+    error: QLabel
+
+    def text(self) -> str:
+        if isinstance(self.editor, QComboBox):
+            return self.editor.currentData() or ""
+        return self.editor.text().strip()
+
+    def unit_text(self) -> str:
+        return self.unit.currentData() if self.unit is not None else ""
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+
+
+class EntryForm(QDialog):
+    """One assessment: vitals, oxygen, neuro and ICE, infusions, drugs given, labs."""
+
+    def __init__(
+        self,
+        session: PatientSession,
+        clock: Callable[[], float] = time.time,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.clock = clock
+        self.setWindowTitle(f"Chart observations: {session.patient.name}")
+        self.fields: dict[str, Field] = {}
+        self.saved_ids: list[int] = []
+
+        outer = QVBoxLayout(self)
+        when = QHBoxLayout()
+        when.addWidget(QLabel("Observed at"))
+        self.time_edit = QDateTimeEdit(QDateTime.fromSecsSinceEpoch(int(clock())))
+        self.time_edit.setDisplayFormat("dd MMM yyyy  HH:mm")
+        self.time_edit.setCalendarPopup(True)
+        self.time_edit.setObjectName("observed_at")
+        when.addWidget(self.time_edit)
+        now_button = QPushButton("Now")
+        now_button.setAutoDefault(False)
+        now_button.clicked.connect(
+            lambda: self.time_edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(self.clock())))
+        )
+        when.addWidget(now_button)
+        self.time_error = QLabel()
+        self.time_error.setProperty("role", "error")
+        self.time_error.hide()
+        when.addWidget(self.time_error, 1)
+        outer.addLayout(when)
+        self.form_error = QLabel()
+        self.form_error.setProperty("role", "error")
+        self.form_error.setWordWrap(True)
+        self.form_error.hide()
+        outer.addWidget(self.form_error)
+
+        body = QWidget()
+        columns = QHBoxLayout(body)
+        left, right = QVBoxLayout(), QVBoxLayout()
+        columns.addLayout(left)
+        columns.addLayout(right)
+        left.addWidget(self._group("Vital signs", VITALS))
+        left.addWidget(self._group("Oxygen", OXYGEN))
+        left.addWidget(self._infusion_group())
+        left.addStretch(1)
+        right.addWidget(self._neuro_group())
+        right.addWidget(self._given_group())
+        right.addWidget(self._group("Laboratory results", LABS, columns=2))
+        right.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        outer.addWidget(scroll, 1)
+
+        note_row = QHBoxLayout()
+        note_row.addWidget(QLabel("Note (all values)"))
+        self.note = QLineEdit()
+        self.note.setPlaceholderText(
+            "free text; the word other_cause leaves a finding out of grading"
+        )
+        note_row.addWidget(self.note, 1)
+        outer.addLayout(note_row)
+
+        buttons = QDialogButtonBox()
+        self.save_button = buttons.addButton("Save (Enter)", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.save_button.setDefault(True)
+        cancel = buttons.addButton("Cancel (Esc)", QDialogButtonBox.ButtonRole.RejectRole)
+        cancel.setAutoDefault(False)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        outer.addWidget(buttons)
+        self.resize(1100, 820)
+        self.fields["temperature"].editor.setFocus()
+
+    # -- building -------------------------------------------------------------------
+
+    def _editor(self, item: str) -> QLineEdit | QComboBox:
+        spec = ITEMS[item]
+        if spec.words:
+            combo = QComboBox()
+            combo.addItem("", "")
+            for word in spec.words:
+                combo.addItem(word.replace("_", " "), word)
+            return combo
+        line = QLineEdit()
+        line.setMaximumWidth(110)
+        return line
+
+    def _add_field(
+        self,
+        grid: QGridLayout,
+        row: int,
+        col: int,
+        item: str,
+        key: str | None = None,
+        label: str | None = None,
+    ) -> Field:
+        spec = ITEMS[item]
+        editor = self._editor(item)
+        editor.setObjectName(f"field_{key or item}")
+        unit: QComboBox | None = None
+        if len(spec.units) > 1:
+            unit = QComboBox()
+            for u in spec.units:
+                unit.addItem(_unit_label(u), u)
+            unit.setObjectName(f"unit_{key or item}")
+        error = QLabel()
+        error.setProperty("role", "error")
+        error.setWordWrap(True)
+        error.hide()
+        name = QLabel(label or spec.label)
+        name.setBuddy(editor)
+        grid.addWidget(name, row * 2, col * 3)
+        grid.addWidget(editor, row * 2, col * 3 + 1)
+        if unit is not None:
+            grid.addWidget(unit, row * 2, col * 3 + 2)
+        elif spec.units:
+            grid.addWidget(QLabel(_unit_label(spec.units[0])), row * 2, col * 3 + 2)
+        grid.addWidget(error, row * 2 + 1, col * 3, 1, 3)
+        field = Field(item, editor, unit, error)
+        self.fields[key or item] = field
+        return field
+
+    def _group(self, title: str, items: tuple[str, ...], columns: int = 1) -> QGroupBox:
+        box = QGroupBox(title)
+        grid = QGridLayout(box)
+        for n, item in enumerate(items):
+            self._add_field(grid, n // columns, n % columns, item)
+        return box
+
+    def _infusion_group(self) -> QGroupBox:
+        box = QGroupBox("Vasopressor infusion (rate from now on; 0 = stopped)")
+        grid = QGridLayout(box)
+        self.pressor_choice = QComboBox()
+        self.pressor_choice.setObjectName("pressor_choice")
+        for name in sorted(RATE_ITEMS):
+            self.pressor_choice.addItem(ITEMS[name].label, name)
+        grid.addWidget(QLabel("Drug"), 0, 0)
+        grid.addWidget(self.pressor_choice, 0, 1, 1, 2)
+        field = self._add_field(grid, 1, 0, "norepinephrine", key="pressor_rate", label="Rate")
+        self.pressor_choice.currentIndexChanged.connect(self._pressor_units)
+        self._pressor_field = field
+        return box
+
+    def _pressor_units(self) -> None:
+        item = self.pressor_choice.currentData()
+        self._pressor_field.item = item
+        unit = self._pressor_field.unit
+        if unit is not None:
+            unit.clear()
+            for u in ITEMS[item].units:
+                unit.addItem(_unit_label(u), u)
+
+    def _given_group(self) -> QGroupBox:
+        box = QGroupBox("Given now (doses and boluses)")
+        grid = QGridLayout(box)
+        for n, item in enumerate(GIVEN):
+            self._add_field(grid, n // 2, n % 2, item)
+        return box
+
+    def _neuro_group(self) -> QGroupBox:
+        box = QGroupBox("Neurological: ICE assessment and findings")
+        grid = QGridLayout(box)
+        self.ice_edits: dict[str, QLineEdit] = {}
+        for n, (part, points) in enumerate(ICE_PARTS):
+            edit = QLineEdit()
+            edit.setObjectName(f"ice_{part}")
+            edit.setMaximumWidth(60)
+            edit.setPlaceholderText(f"0-{points}")
+            edit.textChanged.connect(self._update_ice)
+            label = QLabel(f"ICE {part} (of {points})")
+            label.setBuddy(edit)
+            grid.addWidget(label, n, 0)
+            grid.addWidget(edit, n, 1)
+            self.ice_edits[part] = edit
+        self.ice_total = QLabel("ICE score: not assessed")
+        self.ice_total.setObjectName("ice_total")
+        self.ice_total.setStyleSheet("font-weight: bold; font-size: 13pt;")
+        grid.addWidget(self.ice_total, len(ICE_PARTS), 0, 1, 3)
+        self.ice_error = QLabel()
+        self.ice_error.setProperty("role", "error")
+        self.ice_error.hide()
+        grid.addWidget(self.ice_error, len(ICE_PARTS) + 1, 0, 1, 3)
+        words = QGridLayout()
+        for n, item in enumerate(NEURO_WORDS):
+            self._add_field(words, n, 0, item)
+        grid.addLayout(words, len(ICE_PARTS) + 2, 0, 1, 3)
+        return box
+
+    # -- ICE --------------------------------------------------------------------------
+
+    def _ice_parts(self) -> dict[str, int] | None:
+        """The five parts as numbers, None if none entered; ValueError naming a bad part."""
+        texts = {part: edit.text().strip() for part, edit in self.ice_edits.items()}
+        if not any(texts.values()):
+            return None
+        parts: dict[str, int] = {}
+        for part, points in ICE_PARTS:
+            text = texts[part]
+            if not text:
+                raise ValueError(f"ICE {part}: not entered; all five parts are needed")
+            if not text.isdigit():
+                raise ValueError(f"ICE {part} {text!r}: must be a whole number from 0 to {points}")
+            parts[part] = int(text)
+        return parts
+
+    def _update_ice(self) -> None:
+        try:
+            parts = self._ice_parts()
+            if parts is None:
+                self.ice_total.setText("ICE score: not assessed")
+            else:
+                self.ice_total.setText(f"ICE score: {ice_score(**parts)} / 10")
+        except ValueError:
+            self.ice_total.setText("ICE score: incomplete")
+
+    # -- saving -------------------------------------------------------------------------
+
+    def observed_at(self) -> float:
+        return float(self.time_edit.dateTime().toSecsSinceEpoch())
+
+    def entries(self) -> tuple[list[Entry], dict[str, Field]]:
+        """What was entered, and the field each item came from (for placing errors)."""
+        note = self.note.text().strip()
+        entries: list[Entry] = []
+        by_item: dict[str, Field] = {}
+        for field in self.fields.values():
+            text = field.text()
+            if text:
+                entries.append(Entry(field.item, text, field.unit_text(), note))
+                by_item[field.item] = field
+        parts = self._ice_parts()
+        if parts is not None:
+            described = ", ".join(f"{p} {parts[p]}/{pts}" for p, pts in ICE_PARTS)
+            score = ice_score(**parts)
+            entries.append(Entry("ice_score", str(score), "", f"{described}. {note}".strip(". ")))
+        return entries, by_item
+
+    def _clear_errors(self) -> None:
+        for field in self.fields.values():
+            field.show_error("")
+        for label in (self.time_error, self.form_error, self.ice_error):
+            label.hide()
+
+    def save(self) -> None:
+        """Validate everything; chart all of it, or nothing."""
+        self._clear_errors()
+        try:
+            entries, by_item = self.entries()
+        except ValueError as exc:  # an ICE part
+            self.ice_error.setText(str(exc))
+            self.ice_error.show()
+            return
+        if not entries:
+            self.form_error.setText("Nothing entered: type at least one value, or Esc to cancel.")
+            self.form_error.show()
+            return
+        at = self.observed_at()
+        store = self.session.store
+        try:
+            valid = store.validate_entries(self.session.patient.id, entries, at)
+        except EntriesRefused as refused:
+            self._show_refusal(refused.errors, by_item)
+            return
+        extreme = [v for v in valid if v.extreme]
+        if extreme and not self.confirm_extreme(
+            "\n".join(
+                f"{ITEMS[v.item].label} {v.written_value} {v.written_unit}: {v.flag}"
+                for v in extreme
+            )
+        ):
+            return
+        try:
+            self.saved_ids = self.session.chart(entries, at)
+        except EntriesRefused as refused:
+            self._show_refusal(refused.errors, by_item)
+            return
+        except UserError as exc:  # a time in the future, the store busy: nothing was written
+            self.time_error.setText(str(exc))
+            self.time_error.show()
+            return
+        self.accept()
+
+    def _show_refusal(self, errors: list[ChartValueError], by_item: dict[str, Field]) -> None:
+        for error in errors:
+            field = by_item.get(error.item)
+            if field is not None:
+                field.show_error(str(error))
+                field.editor.setFocus()
+            else:
+                self.ice_error.setText(str(error))
+                self.ice_error.show()
+        self.form_error.setText(f"Not saved: {len(errors)} value(s) to correct (shown in red).")
+        self.form_error.show()
+
+    def confirm_extreme(self, details: str) -> bool:
+        """Ask before charting a possible-but-extreme value (No is the default)."""
+        box = QMessageBox(self)
+        box.setObjectName("confirm_extreme")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Confirm extreme value")
+        box.setText("These values are possible but extreme. Chart them as entered?")
+        box.setInformativeText(details)
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        return box.exec() == QMessageBox.StandardButton.Yes
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        # Enter saves from any field, including the combo boxes and the time.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.save()
+            return
+        super().keyPressEvent(event)

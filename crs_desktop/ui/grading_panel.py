@@ -1,0 +1,140 @@
+"""The grades, large: ASTCT CRS first, then ICANS and NEWS2; Lee 2014 and CTCAE on demand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crs_desktop.domain.grading import SYSTEM_TITLES, GradeSet, SystemGrade
+from crs_desktop.ui import theme
+
+ALWAYS_SHOWN = ("astct_crs", "astct_icans", "news2")
+ON_DEMAND = ("lee2014_crs", "ctcae_crs")
+
+
+def _clock(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch).astimezone().strftime("%d %b %H:%M")
+
+
+def grade_text(system: str, grade: int | None) -> str:
+    """The grade in words as well as colour: 'Grade 2', 'No CRS (grade 0)', 'NEWS2 5'."""
+    if grade is None:
+        return "not graded"
+    if system == "news2":
+        return f"score {grade}"
+    if grade == 0:
+        return "grade 0 (none)"
+    return f"GRADE {grade}"
+
+
+class GradeCard(QFrame):
+    """One system: the grade as a badge, since when, the maximum, reasons and flags."""
+
+    def __init__(self, system: str, large: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.system = system
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setObjectName(f"card_{system}")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSpacing(3)
+        top = QHBoxLayout()
+        self.title = QLabel(SYSTEM_TITLES[system])
+        self.title.setProperty("role", "section")
+        self.badge = QLabel()
+        self.badge.setObjectName(f"badge_{system}")
+        self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        size = 30 if large else 18
+        self.badge.setStyleSheet(f"font-size: {size}pt; font-weight: bold; padding: 2px 12px;")
+        top.addWidget(self.title, 1)
+        top.addWidget(self.badge)
+        layout.addLayout(top)
+        self.since = QLabel()
+        self.reasons = QLabel()
+        self.reasons.setWordWrap(True)
+        self.flags = QLabel()
+        self.flags.setWordWrap(True)
+        self.flags.setProperty("role", "flag")
+        for label in (self.since, self.reasons, self.flags):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            layout.addWidget(label)
+
+    def show_grade(self, grade: SystemGrade | None) -> None:
+        value = grade.grade if grade else None
+        shown = grade_text(self.system, value)
+        if self.system == "news2":
+            back, fore = theme.grade_colours(None if value is None else min(3, (value + 1) // 2))
+        else:
+            back, fore = theme.grade_colours(value)
+        self.badge.setText(shown)
+        self.badge.setStyleSheet(
+            self.badge.styleSheet().split("background")[0]
+            + f"background: {back}; color: {fore}; border: 2px solid #202020;"
+        )
+        if grade is None:
+            self.since.setText("nothing charted yet")
+            self.reasons.setText("")
+            self.flags.setText("")
+            return
+        maximum = "–" if grade.max is None else str(grade.max)
+        since = f"since {_clock(grade.since)}" if grade.since is not None else ""
+        label = "highest" if self.system == "news2" else "maximum grade"
+        self.since.setText(f"{since}   ·   {label} so far: {maximum}")
+        self.reasons.setText("\n".join(f"• {r}" for r in grade.reasons) or "• no findings")
+        self.flags.setText("\n".join(f"⚠ Review: {f}" for f in grade.flags))
+        self.flags.setVisible(bool(grade.flags))
+
+
+class GradingPanel(QWidget):
+    """All the grades at the latest charted time, updated as values arrive."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.as_of = QLabel()
+        self.as_of.setObjectName("grades_as_of")
+        outer.addWidget(self.as_of)
+        inner = QWidget()
+        column = QVBoxLayout(inner)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.cards: dict[str, GradeCard] = {}
+        for system in ALWAYS_SHOWN + ON_DEMAND:
+            card = GradeCard(system, large=system == "astct_crs")
+            self.cards[system] = card
+            column.addWidget(card)
+        self.more = QCheckBox("Show Lee 2014 and CTCAE v5.0")
+        self.more.toggled.connect(self._show_more)
+        column.insertWidget(len(ALWAYS_SHOWN), self.more)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
+        outer.addWidget(scroll)
+        self._show_more(False)
+        self.grades: GradeSet | None = None
+
+    def _show_more(self, shown: bool) -> None:
+        for system in ON_DEMAND:
+            self.cards[system].setVisible(shown)
+
+    def show_grades(self, grades: GradeSet | None) -> None:
+        self.grades = grades
+        self.as_of.setText(
+            f"Grades as of the last charted values, {_clock(grades.time)}"
+            if grades
+            else "No values charted yet"
+        )
+        for system, card in self.cards.items():
+            card.show_grade(grades.systems[system] if grades else None)

@@ -1,0 +1,275 @@
+"""The bedside window: patient header, alert banner, live plots, grades, chart table."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QHBoxLayout,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crs_desktop.domain.errors import UserError
+from crs_desktop.domain.grading import GradingSettings
+from crs_desktop.store import ChartStore, Patient
+from crs_desktop.store.records import ChartedRow
+from crs_desktop.ui.alert_banner import AlertBanner
+from crs_desktop.ui.chart_table import ChartTable
+from crs_desktop.ui.correction_dialog import CorrectionDialog
+from crs_desktop.ui.entry_form import EntryForm
+from crs_desktop.ui.grading_panel import GradingPanel
+from crs_desktop.ui.patient_header import PatientHeader
+from crs_desktop.ui.patient_picker import choose_patient
+from crs_desktop.ui.plot_stack import PlotStack
+from crs_desktop.ui.session import PatientSession
+
+SHIFT_START_HOURS = (7, 19)  # day 07:00-19:00, night 19:00-07:00 (settings may change them)
+RANGES = (("This shift", "shift"), ("24 h", 24.0), ("72 h", 72.0), ("All", None))
+
+
+def shift_start(now: float, starts: tuple[int, ...] = SHIFT_START_HOURS) -> float:
+    """When the shift running at `now` began, in local time."""
+    moment = datetime.fromtimestamp(now).astimezone()
+    candidates = [
+        moment.replace(hour=h, minute=0, second=0, microsecond=0) - timedelta(days=d)
+        for d in (0, 1)
+        for h in starts
+    ]
+    return max(c for c in candidates if c <= moment).timestamp()
+
+
+class MainWindow(QMainWindow):
+    """One patient at a time; every write carries the signed-in nurse."""
+
+    def __init__(
+        self,
+        store: ChartStore,
+        nurse: str,
+        settings: GradingSettings | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.nurse = nurse
+        self.settings = settings or GradingSettings()
+        self.clock = clock
+        self.session: PatientSession | None = None
+        self.setWindowTitle("crs_desktop")
+        self._build_menus()
+
+    # -- opening a patient ----------------------------------------------------------
+
+    def open_patient(self, patient: Patient) -> None:
+        if self.session is not None:
+            self.session.feed.stop()
+            self.session.deleteLater()
+        session = PatientSession(self.store, patient, self.nurse, self.settings, parent=self)
+        self.session = session
+        self.setWindowTitle(f"crs_desktop: {patient.name} (MRN {patient.mrn})")
+
+        self.header = PatientHeader(self.clock)
+        self.header.show_patient(patient, self.nurse)
+        self.banner = AlertBanner()
+        self.banner.acknowledged.connect(self._acknowledge)
+        self.plots = PlotStack(self.store, patient, self.settings, self.clock)
+        self.plots.point_clicked.connect(self._correct_point)
+        self.grading = GradingPanel()
+        self.table = ChartTable(session, self.clock)
+        self.table.correct_requested.connect(self.correct_row)
+
+        self.tabs = QTabWidget()
+        plots_page = QWidget()
+        plots_layout = QVBoxLayout(plots_page)
+        plots_layout.setContentsMargins(0, 0, 0, 0)
+        plots_layout.addLayout(self._range_bar())
+        plots_layout.addWidget(self.plots, 1)
+        self.tabs.addTab(plots_page, "Plots")
+        self.tabs.addTab(self.table, "Chart table")
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        self.chart_button = QPushButton("Chart observations (F2)")
+        self.chart_button.setObjectName("chart_button")
+        self.chart_button.setStyleSheet("font-size: 14pt; font-weight: bold; padding: 10px;")
+        self.chart_button.clicked.connect(self.new_observations)
+        right_layout.addWidget(self.chart_button)
+        right_layout.addWidget(self.grading, 1)
+        self.right_panel = right_layout
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.tabs)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([900, 520])
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.header)
+        layout.addWidget(self.banner)
+        layout.addWidget(split, 1)
+        self.setCentralWidget(central)
+
+        session.rows_added.connect(self.plots.add_rows)
+        session.rows_entered_in_error.connect(self.plots.rows_entered_in_error)
+        session.grades_changed.connect(self._grades_changed)
+        session.events_added.connect(lambda _events: self._refresh_banner())
+        self.grading.show_grades(session.grades)
+        self._refresh_banner()
+        session.feed.start()
+
+    def _range_bar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        group = QButtonGroup(self)
+        group.setExclusive(True)
+        for n, (label, span) in enumerate(RANGES):
+            button = QPushButton(label)
+            button.setCheckable(True)
+            button.setChecked(span == 24.0)
+            button.setObjectName(f"range_{n}")
+            button.clicked.connect(lambda _checked=False, s=span: self.show_range(s))
+            group.addButton(button)
+            bar.addWidget(button)
+        self.follow = QCheckBox("Follow live")
+        self.follow.setObjectName("follow_live")
+        self.follow.setChecked(True)
+        self.follow.toggled.connect(self._follow)
+        bar.addWidget(self.follow)
+        bar.addStretch(1)
+        more = QCheckBox("Heart and resp. rate")
+        more.toggled.connect(
+            lambda on: (
+                self.plots.show_plot("heart_rate", on),
+                self.plots.show_plot("resp_rate", on),
+            )
+        )
+        bar.addWidget(more)
+        log = QCheckBox("Ferritin log scale")
+        log.toggled.connect(lambda on: self.plots.set_ferritin_log(on))
+        bar.addWidget(log)
+        return bar
+
+    def show_range(self, span: float | str | None) -> None:
+        self.plots.follow_live = self.follow.isChecked()
+        if span == "shift":
+            now = self.clock()
+            self.plots.set_span((now - shift_start(now)) / 3600 + 0.25)
+        else:
+            self.plots.set_span(span if span is None else float(span))
+
+    def _follow(self, on: bool) -> None:
+        self.plots.follow_live = on
+        if on:
+            self.plots.apply_range()
+
+    # -- menus -----------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        switch = QAction("Switch patient…", self)
+        switch.setShortcut(QKeySequence("Ctrl+O"))
+        switch.triggered.connect(self.switch_patient)
+        file_menu.addAction(switch)
+        self.print_action = QAction("Print handover…", self)
+        self.print_action.setShortcut(QKeySequence("Ctrl+P"))
+        file_menu.addAction(self.print_action)
+        file_menu.addSeparator()
+        quit_action = QAction("Quit", self)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        chart_menu = self.menuBar().addMenu("&Chart")
+        new = QAction("Chart observations…", self)
+        new.setShortcuts([QKeySequence("F2"), QKeySequence("Ctrl+N")])
+        new.triggered.connect(self.new_observations)
+        chart_menu.addAction(new)
+
+    # -- actions ---------------------------------------------------------------------
+
+    def new_observations(self) -> EntryForm | None:
+        if self.session is None:
+            return None
+        form = EntryForm(self.session, self.clock, self)
+        form.open()
+        self.entry_form = form
+        return form
+
+    def switch_patient(self) -> None:
+        if self.session is None:
+            return
+        mrn = choose_patient(self.store.patients(), self.session.patient.mrn, self)
+        if mrn is not None:
+            self.open_patient_by_mrn(mrn)
+
+    def open_patient_by_mrn(self, mrn: str) -> None:
+        patient = self.store.patient(mrn)
+        if patient is None:
+            raise UserError(f"--patient {mrn!r}: no patient with this MRN")
+        self.open_patient(patient)
+
+    def correct_row(self, row_id: int) -> CorrectionDialog | None:
+        if self.session is None:
+            return None
+        row = self.session.row(row_id)
+        if row is None or row.entered_in_error:
+            return None
+        dialog = CorrectionDialog(self.session, row, self)
+        dialog.open()
+        self.correction_dialog = dialog
+        return dialog
+
+    def _correct_point(self, item: str, at: float) -> None:
+        if self.session is None:
+            return
+        rows: list[ChartedRow] = self.store.rows(
+            self.session.patient.id, include_errors=False, items=[item], since=at, until=at
+        )
+        if rows:
+            self.correct_row(rows[-1].id)
+
+    def _grades_changed(self, grades: object) -> None:
+        self.grading.show_grades(self.session.grades if self.session else None)
+        self._refresh_banner()
+
+    def _refresh_banner(self) -> None:
+        if self.session is not None:
+            self.banner.show_rises(self.session.unacknowledged_rises())
+
+    def _acknowledge(self, rises: list[tuple[str, int, int]]) -> None:
+        if self.session is None:
+            return
+        for system, grade, before in rises:
+            self.session.record_event(
+                "alert_ack",
+                key=system,
+                status="acknowledged",
+                detail={
+                    "system": system,
+                    "grade": grade,
+                    "from": before,
+                    "text": f"{system} grade {grade} acknowledged (was {before})",
+                },
+            )
+        self._refresh_banner()
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if self.session is not None:
+            self.session.feed.stop()
+        super().closeEvent(event)
+
+    def show_error(self, message: str) -> None:
+        QMessageBox.warning(self, "crs_desktop", message)

@@ -1,0 +1,572 @@
+"""The stacked live plots: temperature, blood pressure, oxygen need, SpO2, CRP, ferritin.
+
+Each curve is created once and fed from a SeriesBuffer with setData; a new
+value appends to its buffer and redraws only the curves it touches.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
+
+from crs_desktop.domain.grading.astct_crs import LOW_FLOW_LIMIT_L_MIN, O2_LEVEL_BY_DEVICE
+from crs_desktop.domain.grading.settings import GradingSettings
+from crs_desktop.domain.grading.wording import UNIT_SHOWN
+from crs_desktop.domain.vitals import mean_arterial_pressure
+from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS, RATE_ITEMS, Category
+from crs_desktop.store import ChartStore, Patient
+from crs_desktop.store.records import ChartedRow
+from crs_desktop.ui import theme
+from crs_desktop.ui.series_buffer import SeriesBuffer
+
+HOUR = 3600.0
+FEVER_C = 38.0  # REFERENCE.md §1.2: fever is a temperature >= 38.0 °C
+
+# Oxygen need drawn as a step band. The bands follow the ASTCT hypoxia levels
+# (REFERENCE.md §1.4): room air, low flow (grade 2), high flow or any mask
+# (grade 3), positive pressure (grade 4).
+O2_BANDS = ((0, "room air"), (1, "low flow"), (2, "high flow / mask"), (3, "CPAP / BiPAP / vent"))
+MARKER_DRUGS = frozenset(
+    name
+    for name in DOSE_ITEMS
+    if ITEMS[name].category
+    in (Category.ANTICYTOKINE, Category.CORTICOSTEROID, Category.ANTIPYRETIC)
+)
+
+
+def unit_shown(item: str) -> str:
+    unit = ITEMS[item].canonical_unit
+    return UNIT_SHOWN.get(unit, unit)
+
+
+def o2_band(device: str, flow: float | None) -> int:
+    """The band for a device (and the nasal-cannula flow), from the ASTCT levels."""
+    if device == "nasal_cannula":
+        return 1 if flow is None or flow <= LOW_FLOW_LIMIT_L_MIN else 2
+    return max(0, O2_LEVEL_BY_DEVICE.get(device, 0) - 1)
+
+
+@dataclass(frozen=True)
+class PlotSpec:
+    key: str
+    title: str
+    items: tuple[str, ...]
+    shown_by_default: bool = True
+
+
+PLOTS = (
+    PlotSpec("temperature", "Temperature °C", ("temperature",)),
+    PlotSpec("bp", "Blood pressure mmHg", ("systolic_bp", "diastolic_bp")),
+    PlotSpec("oxygen", "Oxygen need", ()),
+    PlotSpec("spo2", "SpO2 %", ("spo2",)),
+    PlotSpec("crp", "CRP mg/L", ("crp",)),
+    PlotSpec("ferritin", "Ferritin ng/mL", ("ferritin",)),
+    PlotSpec("heart_rate", "Heart rate /min", ("heart_rate",), shown_by_default=False),
+    PlotSpec("resp_rate", "Resp. rate /min", ("resp_rate",), shown_by_default=False),
+)
+CURVE_ITEMS = tuple(item for spec in PLOTS for item in spec.items)
+STEP_ITEMS = ("o2_device", "o2_flow", "fio2")
+_DASH = {
+    "solid": Qt.PenStyle.SolidLine,
+    "dash": Qt.PenStyle.DashLine,
+    "dot": Qt.PenStyle.DotLine,
+}
+
+
+def _pen(key: str, width: float = 2.5) -> QColor:
+    colour, dash = theme.SERIES_STYLE[key]
+    return pg.mkPen(colour, width=width, style=_DASH[dash])
+
+
+def _clock(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch).astimezone().strftime("%d %b %H:%M")
+
+
+class PlotStack(QWidget):
+    """Stacked plots sharing one local-time axis; follows the newest value when asked."""
+
+    point_clicked = Signal(str, float)  # item, time: for a correction from the plot
+
+    def __init__(
+        self,
+        store: ChartStore,
+        patient: Patient,
+        settings: GradingSettings | None = None,
+        clock: Callable[[], float] = time.time,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.patient = patient
+        self.settings = settings or GradingSettings()
+        self.clock = clock
+        self.follow_live = True
+        self.span_h: float | None = 24.0  # None: all
+        self.buffers: dict[str, SeriesBuffer] = {}
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.plots: dict[str, pg.PlotItem] = {}
+        self._map = SeriesBuffer()
+        self._pending_bp: dict[float, dict[str, float]] = {}
+        self._steps: list[tuple[float, str, float | None]] = []  # (t, item, value / level)
+        self._device_rows: list[ChartedRow] = []
+        self._flow_rows: list[ChartedRow] = []
+        self._pressor_rows: list[ChartedRow] = []
+        self._drug_rows: list[ChartedRow] = []
+        self._decorations: list[tuple[pg.PlotItem, pg.GraphicsObject]] = []
+        self._flagged: dict[str, list[ChartedRow]] = {}
+
+        pg.setConfigOptions(antialias=True, background=theme.PLOT_BACKGROUND, exitCleanup=False)
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.ci.setSpacing(2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self._build_plots()
+        self._load()
+        self.view.scene().sigMouseMoved.connect(self._hover)
+        self.view.scene().sigMouseClicked.connect(self._clicked)
+
+    # -- building ----------------------------------------------------------------
+
+    def _build_plots(self) -> None:
+        axis_font = QFont()
+        axis_font.setPointSize(11)
+        first: pg.PlotItem | None = None
+        for row, spec in enumerate(PLOTS):
+            date_axis = pg.DateAxisItem(orientation="bottom")
+            plot = self.view.addPlot(row=row, col=0, axisItems={"bottom": date_axis})
+            plot.setTitle(spec.title, size="12pt", color=theme.PLOT_FOREGROUND, justify="left")
+            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.setMenuEnabled(False)
+            plot.setMouseEnabled(x=True, y=False)
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setTickFont(axis_font)
+                axis.setTextPen(theme.PLOT_FOREGROUND)
+                axis.setPen(theme.PLOT_FOREGROUND)
+            plot.getAxis("left").setWidth(70)
+            if first is None:
+                first = plot
+            else:
+                plot.setXLink(first)
+            self.plots[spec.key] = plot
+            for item in spec.items:
+                self.curves[item] = plot.plot(
+                    pen=_pen(item),
+                    symbol="o",
+                    symbolSize=5,
+                    symbolBrush=_pen(item).color(),
+                    symbolPen=None,
+                    name=ITEMS[item].label,
+                )
+            if not spec.shown_by_default:
+                plot.hide()
+        # The fever line and the hypotension threshold, labelled in words.
+        self.plots["temperature"].addItem(
+            pg.InfiniteLine(
+                FEVER_C,
+                angle=0,
+                pen=pg.mkPen(theme.THRESHOLD_COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
+                label="fever 38.0 °C",
+                labelOpts={"position": 0.02, "color": theme.THRESHOLD_COLOUR},
+            )
+        )
+        self.plots["bp"].addItem(
+            pg.InfiniteLine(
+                self.settings.systolic_threshold,
+                angle=0,
+                pen=pg.mkPen(theme.THRESHOLD_COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
+                label=f"systolic < {self.settings.systolic_threshold:g}",
+                labelOpts={"position": 0.02, "color": theme.THRESHOLD_COLOUR},
+            )
+        )
+        self.curves["map"] = self.plots["bp"].plot(pen=_pen("map", 2), name="MAP")
+        self.plots["bp"].addLegend(offset=(-10, 5), labelTextSize="10pt")
+        for curve_item in ("systolic_bp", "diastolic_bp", "map"):  # legend after creation
+            self.plots["bp"].legend.addItem(self.curves[curve_item], self.curves[curve_item].name())
+        oxygen = self.plots["oxygen"]
+        oxygen.getAxis("left").setTicks([list(O2_BANDS)])
+        oxygen.setYRange(-0.2, 3.4, padding=0)
+        brush = QColor(theme.SERIES_STYLE["o2_level"][0])
+        brush.setAlpha(70)
+        self.curves["o2_level"] = oxygen.plot(pen=_pen("o2_level"), fillLevel=0, brush=brush)
+        self.plots["ferritin"].setLogMode(y=False)
+        self.extreme_scatter = {
+            key: pg.ScatterPlotItem(
+                symbol="star", size=16, brush=None, pen=pg.mkPen(theme.EXTREME_COLOUR, width=2)
+            )
+            for key in self.plots
+        }
+        self.error_scatter = {
+            key: pg.ScatterPlotItem(
+                symbol="x", size=13, brush=None, pen=pg.mkPen(theme.ERROR_COLOUR, width=2)
+            )
+            for key in self.plots
+        }
+        for key, plot in self.plots.items():
+            plot.addItem(self.extreme_scatter[key])
+            plot.addItem(self.error_scatter[key])
+        for key in list(self.plots)[:-1]:
+            self.plots[key].getAxis("bottom").setStyle(showValues=False)
+        self._last_visible_bottom()
+
+    def _last_visible_bottom(self) -> None:
+        """Time labels on the lowest visible plot only."""
+        visible = [k for k in self.plots if self.plots[k].isVisible()]
+        for key, plot in self.plots.items():
+            plot.getAxis("bottom").setStyle(showValues=key == visible[-1])
+
+    def _load(self) -> None:
+        """Read what is plotted once: a few indexed reads, no per-row work in Python."""
+        pid = self.patient.id
+        for item in CURVE_ITEMS:
+            t, v = self.store.series(pid, item)
+            self.buffers[item] = SeriesBuffer(t, v)
+        self._rebuild_map()
+        step_rows = self.store.rows(
+            pid,
+            include_errors=False,
+            items=(*STEP_ITEMS, *RATE_ITEMS, *MARKER_DRUGS),
+        )
+        for row in step_rows:
+            self._file_step_row(row)
+        for row in self.store.flagged_rows(pid):
+            self._flagged.setdefault(row.item, []).append(row)
+        for item in CURVE_ITEMS:
+            self.curves[item].setData(self.buffers[item].t, self.buffers[item].v)
+        self._redraw_steps()
+        self._redraw_flagged()
+        self.apply_range()
+
+    def _file_step_row(self, row: ChartedRow) -> None:
+        if row.item == "o2_device" or row.item == "fio2":
+            self._device_rows.append(row)
+        elif row.item == "o2_flow":
+            self._flow_rows.append(row)
+        elif row.item in RATE_ITEMS:
+            self._pressor_rows.append(row)
+        elif row.item in MARKER_DRUGS:
+            self._drug_rows.append(row)
+
+    # -- live updates --------------------------------------------------------------
+
+    def add_rows(self, rows: Iterable[ChartedRow]) -> None:
+        """New committed rows: append to the buffers and redraw only what they touch."""
+        touched: set[str] = set()
+        steps = False
+        for row in rows:
+            if row.item in self.buffers and row.value is not None:
+                self.buffers[row.item].add(row.observed_at, row.value)
+                touched.add(row.item)
+                if row.item in ("systolic_bp", "diastolic_bp"):
+                    self._pair_bp(row)
+            elif row.item in STEP_ITEMS or row.item in RATE_ITEMS or row.item in MARKER_DRUGS:
+                self._file_step_row(row)
+                steps = True
+            if row.extreme:
+                self._flagged.setdefault(row.item, []).append(row)
+                touched.add("flagged")
+        for item in touched - {"flagged"}:
+            self.curves[item].setData(self.buffers[item].t, self.buffers[item].v)
+        if touched & {"systolic_bp", "diastolic_bp"}:
+            self.curves["map"].setData(self._map.t, self._map.v)
+        if steps:
+            self._redraw_steps()
+        if "flagged" in touched:
+            self._redraw_flagged()
+        if self.follow_live:
+            self.apply_range()
+
+    def rows_entered_in_error(self, row_ids: Iterable[int]) -> None:
+        """A correction took rows out: re-read just those items, and show the old points as x."""
+        items: set[str] = set()
+        for row_id in row_ids:
+            row = self.store.row(row_id)
+            if row is None or row.patient_id != self.patient.id:
+                continue
+            items.add(row.item)
+            self._flagged.setdefault(row.item, []).append(row)
+        for item in items & set(self.buffers):
+            self.buffers[item].replace(*self.store.series(self.patient.id, item))
+            self.curves[item].setData(self.buffers[item].t, self.buffers[item].v)
+        if items & {"systolic_bp", "diastolic_bp"}:
+            self._rebuild_map()
+        if items & {*STEP_ITEMS, *RATE_ITEMS, *MARKER_DRUGS}:
+            gone = set(row_ids)
+            for rows in (self._device_rows, self._flow_rows, self._pressor_rows, self._drug_rows):
+                rows[:] = [r for r in rows if r.id not in gone]
+            self._redraw_steps()
+        self._redraw_flagged()
+
+    def _pair_bp(self, row: ChartedRow) -> None:
+        """MAP is drawn where a systolic and a diastolic were charted at the same time."""
+        pending = self._pending_bp.setdefault(row.observed_at, {})
+        pending[row.item] = float(row.value or 0)
+        if len(pending) == 2:
+            self._map.add(
+                row.observed_at,
+                mean_arterial_pressure(pending["systolic_bp"], pending["diastolic_bp"]),
+            )
+            del self._pending_bp[row.observed_at]
+
+    def _rebuild_map(self) -> None:
+        s, d = self.buffers["systolic_bp"], self.buffers["diastolic_bp"]
+        both, i, j = np.intersect1d(s.t, d.t, assume_unique=False, return_indices=True)
+        self._map = SeriesBuffer(both, mean_arterial_pressure(s.v[i], d.v[j]))
+        self._pending_bp.clear()
+        self.curves["map"].setData(self._map.t, self._map.v)
+
+    # -- decorations: oxygen band, pressor periods, drug markers, flagged points --------
+
+    def _clear_decorations(self) -> None:
+        for plot, item in self._decorations:
+            plot.removeItem(item)
+        self._decorations.clear()
+
+    def _decorate(self, key: str, item: pg.GraphicsObject) -> None:
+        self.plots[key].addItem(item)
+        self._decorations.append((self.plots[key], item))
+
+    def _label(self, key: str, x: float, y: float, words: str, anchor=(0, 1)) -> None:
+        text = pg.TextItem(words, color=theme.PLOT_FOREGROUND, anchor=anchor)
+        font = QFont()
+        font.setPointSize(10)
+        text.setFont(font)
+        text.setPos(x, y)
+        self._decorate(key, text)
+
+    def _redraw_steps(self) -> None:
+        self._clear_decorations()
+        now = max(self.clock(), self._latest_time() or 0.0)
+        self._draw_oxygen(now)
+        self._draw_pressors(now)
+        self._draw_drugs()
+
+    def _draw_oxygen(self, now: float) -> None:
+        events = sorted([(r.observed_at, r.id, r) for r in (*self._device_rows, *self._flow_rows)])
+        device, flow, fio2 = "room_air", None, None
+        xs: list[float] = []
+        ys: list[float] = []
+        last_words = ""
+        for at, _id, row in events:
+            if row.item == "o2_device":
+                device = row.text or "room_air"
+                if device in ("room_air",):
+                    flow = None
+            elif row.item == "o2_flow":
+                flow = row.value
+            else:
+                fio2 = row.value
+            level = o2_band(device, flow)
+            xs.append(at)
+            ys.append(level)
+            words = device.replace("_", " ")
+            if flow and device != "room_air":
+                words += f" {flow:g} L/min"
+            if fio2 and device != "room_air":
+                words += f" FiO2 {fio2:g}%"
+            if words != last_words:
+                self._label("oxygen", at, level + 0.45, words)
+                last_words = words
+        if xs:
+            xs.append(now)
+            ys.append(ys[-1])
+            # Steps: each level holds until the next change.
+            x = np.repeat(np.asarray(xs), 2)[1:]
+            y = np.repeat(np.asarray(ys, dtype=float), 2)[:-1]
+            self.curves["o2_level"].setData(x, y)
+        else:
+            self.curves["o2_level"].setData([], [])
+
+    def _draw_pressors(self, now: float) -> None:
+        """Shade each period a vasopressor ran, labelled with the drug and the rate."""
+        by_drug: dict[str, list[ChartedRow]] = {}
+        for row in sorted(self._pressor_rows, key=lambda r: (r.observed_at, r.id)):
+            by_drug.setdefault(row.item, []).append(row)
+        top = 190.0
+        for n, (drug, rows) in enumerate(sorted(by_drug.items())):
+            start: float | None = None
+            for row in rows:
+                rate = row.value or 0.0
+                if rate > 0:
+                    if start is None:
+                        start = row.observed_at
+                    self._label(
+                        "bp", row.observed_at, top - 12 * n, f"{drug} {rate:g} {unit_shown(drug)}"
+                    )
+                elif start is not None:
+                    self._shade(start, row.observed_at)
+                    start = None
+            if start is not None:
+                self._shade(start, now)
+
+    def _shade(self, start: float, end: float) -> None:
+        region = pg.LinearRegionItem(
+            (start, end), movable=False, brush=theme.PRESSOR_SHADE, pen=pg.mkPen(None)
+        )
+        region.setZValue(-10)
+        self._decorate("bp", region)
+
+    def _draw_drugs(self) -> None:
+        """Drugs given and day 0 as vertical markers across every plot."""
+        marks = [
+            (r.observed_at, f"{r.item} {r.value:g} {unit_shown(r.item)}") for r in self._drug_rows
+        ]
+        if self.patient.infusion_time is not None:
+            marks.append((self.patient.infusion_time, "day 0: CAR-T infusion"))
+        for at, words in marks:
+            for key in self.plots:
+                line = pg.InfiniteLine(
+                    at,
+                    angle=90,
+                    pen=pg.mkPen(theme.DRUG_MARKER_COLOUR, width=1.5, style=Qt.PenStyle.DotLine),
+                    label=words if key == "temperature" else None,
+                    labelOpts={
+                        "position": 0.92,
+                        "color": theme.PLOT_FOREGROUND,
+                        "rotateAxis": (1, 0),
+                        "anchors": [(0, 0), (0, 0)],
+                    },
+                )
+                self._decorate(key, line)
+
+    def _redraw_flagged(self) -> None:
+        """Extreme values as stars, entered-in-error values as grey crosses."""
+        for key, spec in ((s.key, s) for s in PLOTS):
+            extreme = [
+                (r.observed_at, r.value)
+                for item in spec.items
+                for r in self._flagged.get(item, [])
+                if r.extreme and r.status == "final" and r.value is not None
+            ]
+            errors = [
+                (r.observed_at, r.value)
+                for item in spec.items
+                for r in self._flagged.get(item, [])
+                if r.status != "final" and r.value is not None
+            ]
+            self.extreme_scatter[key].setData([p[0] for p in extreme], [p[1] for p in extreme])
+            self.error_scatter[key].setData([p[0] for p in errors], [p[1] for p in errors])
+
+    # -- range -------------------------------------------------------------------------
+
+    def _latest_time(self) -> float | None:
+        times = [b.last_time() for b in self.buffers.values() if len(b)]
+        return max((t for t in times if t is not None), default=None)
+
+    def set_span(self, hours: float | None) -> None:
+        self.span_h = hours
+        self.apply_range()
+
+    def set_range(self, start: float, end: float) -> None:
+        self.span_h = None
+        self.follow_live = False
+        self.plots["temperature"].setXRange(start, end, padding=0.01)
+
+    def apply_range(self) -> None:
+        latest = self._latest_time()
+        end = max(latest or 0.0, self.clock()) if self.follow_live else (latest or self.clock())
+        if self.span_h is None:
+            start = min((b.t[0] for b in self.buffers.values() if len(b)), default=end - HOUR)
+            if self.patient.infusion_time is not None:
+                start = min(start, self.patient.infusion_time)
+        else:
+            start = end - self.span_h * HOUR
+        plot = self.plots["temperature"]
+        plot.setXRange(start, end + 0.02 * (end - start), padding=0)
+        for spec in PLOTS:  # fit each y axis to what is in view
+            if spec.items:
+                self._fit_y(spec, start, end)
+
+    def _fit_y(self, spec: PlotSpec, start: float, end: float) -> None:
+        lows, highs = [], []
+        for item in spec.items:
+            buf = self.buffers[item]
+            i, j = np.searchsorted(buf.t, [start, end + 1])
+            if j > i:
+                lows.append(float(buf.v[i:j].min()))
+                highs.append(float(buf.v[i:j].max()))
+        if not lows:
+            return
+        low, high = min(lows), max(highs)
+        if spec.key == "temperature":
+            low, high = min(low, 36.0), max(high, 39.0)
+        elif spec.key == "bp":
+            low, high = min(low, 40.0), max(high, 160.0)
+        elif spec.key == "spo2":
+            low, high = min(low, 85.0), 100.0
+        pad = 0.08 * (high - low or 1.0)
+        self.plots[spec.key].setYRange(low - pad, high + pad, padding=0)
+
+    def show_plot(self, key: str, shown: bool) -> None:
+        self.plots[key].setVisible(shown)
+        self._last_visible_bottom()
+
+    def set_ferritin_log(self, log: bool) -> None:
+        self.plots["ferritin"].setLogMode(y=log)
+
+    # -- hover and click ---------------------------------------------------------------
+
+    def _nearest(self, scene_pos: QPointF) -> tuple[str, float, float] | None:
+        """(item, time, value) of the charted point nearest the pointer, within 20 px."""
+        for spec in PLOTS:
+            plot = self.plots[spec.key]
+            if not plot.isVisible() or not plot.sceneBoundingRect().contains(scene_pos):
+                continue
+            vb = plot.getViewBox()
+            best: tuple[float, str, float, float] | None = None
+            for item in spec.items:
+                buf = self.buffers[item]
+                index = buf.nearest(vb.mapSceneToView(scene_pos).x())
+                if index is None:
+                    continue
+                point = vb.mapViewToScene(QPointF(buf.t[index], buf.v[index]))
+                distance = (point - scene_pos).manhattanLength()
+                if distance <= 20 and (best is None or distance < best[0]):
+                    best = (distance, item, float(buf.t[index]), float(buf.v[index]))
+            if best:
+                return best[1], best[2], best[3]
+        return None
+
+    def describe_point(self, item: str, at: float) -> str:
+        """'Temperature 38.4 °C at 24 Nov 14:32, charted by RN Demo' from the stored row."""
+        rows = self.store.rows(self.patient.id, items=[item], since=at, until=at)
+        if not rows:
+            return ""
+        lines = []
+        for row in rows:
+            value = f"{row.value:g} {unit_shown(item)}" if row.value is not None else row.text
+            line = f"{ITEMS[item].label} {value} at {_clock(row.observed_at)}"
+            line += f"\ncharted by {row.charted_by}"
+            if row.written_unit and row.written_unit != ITEMS[item].canonical_unit:
+                line += f" (written {row.written_value} {row.written_unit})"
+            if row.extreme:
+                line += "\n★ extreme value, confirmed when charted"
+            if row.entered_in_error:
+                line += f"\n✗ ENTERED IN ERROR: {row.error_reason} ({row.error_by})"
+            lines.append(line)
+        return "\n".join(lines)
+
+    def _hover(self, scene_pos: QPointF) -> None:
+        found = self._nearest(scene_pos)
+        if found is None:
+            QToolTip.hideText()
+            return
+        words = self.describe_point(found[0], found[1])
+        global_pos = self.view.mapToGlobal(self.view.mapFromScene(scene_pos))
+        QToolTip.showText(global_pos, words, self.view)
+
+    def _clicked(self, event) -> None:
+        found = self._nearest(event.scenePos())
+        if found is not None and event.double():
+            self.point_clicked.emit(found[0], found[1])

@@ -1,0 +1,121 @@
+"""One patient open in the window: the chart, the grades, and the nurse writing to it.
+
+Everything the widgets show comes from here, and everything they write goes
+through here, so the store stays the single source of truth and the grades
+follow each committed value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import tzinfo
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from crs_desktop.domain.grading import Grader, GradeSet, GradingSettings
+from crs_desktop.store import ChartStore, Patient
+from crs_desktop.store.records import Changes, ChartedRow, Entry, Event
+from crs_desktop.ui.feed import ChartFeed
+
+ALERT_SYSTEMS = ("astct_crs", "astct_icans")
+
+
+class PatientSession(QObject):
+    """The open patient's chart and grades, kept current from the store."""
+
+    rows_added = Signal(list)  # list[ChartedRow], committed and current
+    rows_entered_in_error = Signal(list)  # list[int], row ids now entered in error
+    events_added = Signal(list)  # list[Event]
+    grades_changed = Signal(object)  # GradeSet | None
+
+    def __init__(
+        self,
+        store: ChartStore,
+        patient: Patient,
+        nurse: str,
+        settings: GradingSettings | None = None,
+        local_tz: tzinfo | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.patient = patient
+        self.nurse = nurse
+        self.grader = Grader(settings, local_tz)
+        with store.read_snapshot():  # one consistent state, whatever other writers do
+            marks = store.high_water()
+            observations = store.observations(patient.id)
+            self.events: list[Event] = store.events(patient.id)
+        self.grader.add(observations)
+        self.feed = ChartFeed(store, patient.id, marks, self)
+        self.feed.changed.connect(self._apply)
+
+    # -- reading ---------------------------------------------------------------
+
+    @property
+    def grades(self) -> GradeSet | None:
+        return self.grader.latest()
+
+    def acknowledged_grades(self) -> dict[str, int]:
+        """The highest grade of each system a nurse has acknowledged."""
+        acked: dict[str, int] = {}
+        for event in self.events:
+            if event.kind == "alert_ack":
+                system, grade = event.detail.get("system"), event.detail.get("grade")
+                if isinstance(system, str) and isinstance(grade, int):
+                    acked[system] = max(acked.get(system, 0), grade)
+        return acked
+
+    def unacknowledged_rises(self) -> list[tuple[str, int, int]]:
+        """(system, grade now, last acknowledged) for each grade above what was acknowledged."""
+        grades = self.grades
+        if grades is None:
+            return []
+        acked = self.acknowledged_grades()
+        rises = []
+        for system in ALERT_SYSTEMS:
+            now = grades.systems[system].grade
+            if now is not None and now > acked.get(system, 0):
+                rises.append((system, now, acked.get(system, 0)))
+        return rises
+
+    # -- writing (every write carries the signed-in nurse) ------------------------
+
+    def chart(self, entries: Sequence[Entry], observed_at: float) -> list[int]:
+        ids = self.store.chart(
+            self.patient.id, entries, observed_at=observed_at, actor=self.nurse, source="manual"
+        )
+        self.feed.check_now()
+        return ids
+
+    def correct(self, row_id: int, reason: str, replacement: Entry | None) -> int | None:
+        new_id = self.store.mark_entered_in_error(
+            row_id, reason=reason, actor=self.nurse, replacement=replacement
+        )
+        self.feed.check_now()
+        return new_id
+
+    def record_event(self, kind: str, **fields: Any) -> int:
+        event_id = self.store.record_event(self.patient.id, kind, actor=self.nurse, **fields)
+        self.feed.check_now()
+        return event_id
+
+    def row(self, row_id: int) -> ChartedRow | None:
+        return self.store.row(row_id)
+
+    # -- the path of a value -------------------------------------------------------
+
+    def _apply(self, changes: Changes) -> None:
+        """New rows go to the grader (re-grading only from their time) and the widgets."""
+        if changes.entered_in_error:
+            self.grader.remove(changes.entered_in_error)
+            self.rows_entered_in_error.emit(list(changes.entered_in_error))
+        if changes.rows:
+            self.grader.add(row.to_observation() for row in changes.rows)
+            self.rows_added.emit(list(changes.rows))
+        if changes.events:
+            self.events.extend(changes.events)
+            self.events_added.emit(list(changes.events))
+        if changes.rows or changes.entered_in_error:
+            self.grades_changed.emit(self.grader.latest())
