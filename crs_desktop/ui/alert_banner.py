@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from crs_desktop.domain.grading import SYSTEM_TITLES
@@ -16,7 +16,7 @@ class AlertBanner(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("alert_banner")
-        self.setAutoFillBackground(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setStyleSheet(
             "#alert_banner { background: #b00020; } "
             "#alert_banner QLabel { color: white; font-size: 16pt; font-weight: bold; }"
@@ -40,10 +40,12 @@ class AlertBanner(QWidget):
             self.hide()
             return
         parts = [
-            f"{SYSTEM_TITLES[s]} rose to GRADE {now} (acknowledged: {before})"
+            f"{SYSTEM_TITLES[s]} is now GRADE {now}" + (f" (was {before})" if before else "")
             for s, now, before in rises
         ]
-        self.text.setText("; ".join(parts) + (f"\n{extra}" if extra else ""))
+        self.text.setText(
+            "; ".join(parts) + ": not yet acknowledged" + (f"\n{extra}" if extra else "")
+        )
         self.show()
 
     def _acknowledge(self) -> None:

@@ -42,6 +42,14 @@ MARKER_DRUGS = frozenset(
 )
 
 
+DEVICE_SHORT = {
+    "nasal_cannula": "NC",
+    "high_flow_nasal_cannula": "HFNC",
+    "non_rebreather": "NRB mask",
+    "mechanical_ventilation": "ventilated",
+}
+
+
 def unit_shown(item: str) -> str:
     unit = ITEMS[item].canonical_unit
     return UNIT_SHOWN.get(unit, unit)
@@ -64,7 +72,11 @@ class PlotSpec:
 
 PLOTS = (
     PlotSpec("temperature", "Temperature °C", ("temperature",)),
-    PlotSpec("bp", "Blood pressure mmHg", ("systolic_bp", "diastolic_bp")),
+    PlotSpec(
+        "bp",
+        "Blood pressure mmHg: systolic ━━  diastolic ╍╍  MAP ┈┈  (shaded: vasopressor running)",
+        ("systolic_bp", "diastolic_bp"),
+    ),
     PlotSpec("oxygen", "Oxygen need", ()),
     PlotSpec("spo2", "SpO2 %", ("spo2",)),
     PlotSpec("crp", "CRP mg/L", ("crp",)),
@@ -178,7 +190,11 @@ class PlotStack(QWidget):
                 angle=0,
                 pen=pg.mkPen(theme.THRESHOLD_COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
                 label="fever 38.0 °C",
-                labelOpts={"position": 0.02, "color": theme.THRESHOLD_COLOUR},
+                labelOpts={
+                    "position": 0.99,
+                    "color": theme.THRESHOLD_COLOUR,
+                    "anchors": [(1, 1), (1, 1)],
+                },
             )
         )
         self.plots["bp"].addItem(
@@ -187,13 +203,14 @@ class PlotStack(QWidget):
                 angle=0,
                 pen=pg.mkPen(theme.THRESHOLD_COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
                 label=f"systolic < {self.settings.systolic_threshold:g}",
-                labelOpts={"position": 0.02, "color": theme.THRESHOLD_COLOUR},
+                labelOpts={
+                    "position": 0.99,
+                    "color": theme.THRESHOLD_COLOUR,
+                    "anchors": [(1, 1), (1, 1)],
+                },
             )
         )
         self.curves["map"] = self.plots["bp"].plot(pen=_pen("map", 2), name="MAP")
-        self.plots["bp"].addLegend(offset=(-10, 5), labelTextSize="10pt")
-        for curve_item in ("systolic_bp", "diastolic_bp", "map"):  # legend after creation
-            self.plots["bp"].legend.addItem(self.curves[curve_item], self.curves[curve_item].name())
         oxygen = self.plots["oxygen"]
         oxygen.getAxis("left").setTicks([list(O2_BANDS)])
         oxygen.setYRange(-0.2, 3.4, padding=0)
@@ -370,7 +387,7 @@ class PlotStack(QWidget):
             level = o2_band(device, flow)
             xs.append(at)
             ys.append(level)
-            words = device.replace("_", " ")
+            words = DEVICE_SHORT.get(device, device.replace("_", " "))
             if flow and device != "room_air":
                 words += f" {flow:g} L/min"
             if fio2 and device != "room_air":
@@ -424,17 +441,17 @@ class PlotStack(QWidget):
         ]
         if self.patient.infusion_time is not None:
             marks.append((self.patient.infusion_time, "day 0: CAR-T infusion"))
-        for at, words in marks:
+        marks.sort()
+        for n, (at, words) in enumerate(marks):
             for key in self.plots:
                 line = pg.InfiniteLine(
                     at,
                     angle=90,
                     pen=pg.mkPen(theme.DRUG_MARKER_COLOUR, width=1.5, style=Qt.PenStyle.DotLine),
                     label=words if key == "temperature" else None,
-                    labelOpts={
-                        "position": 0.92,
+                    labelOpts={  # staggered so neighbouring doses stay readable
+                        "position": (0.97, 0.78, 0.59)[n % 3],
                         "color": theme.PLOT_FOREGROUND,
-                        "rotateAxis": (1, 0),
                         "anchors": [(0, 0), (0, 0)],
                     },
                 )
@@ -499,8 +516,10 @@ class PlotStack(QWidget):
         if not lows:
             return
         low, high = min(lows), max(highs)
+        if spec.key in ("crp", "ferritin", "heart_rate", "resp_rate"):
+            low = min(low, 0.0)  # labs from zero, so a single value is not a flat line
         if spec.key == "temperature":
-            low, high = min(low, 36.0), max(high, 39.0)
+            low, high = min(low, 36.0), max(high, 40.0)
         elif spec.key == "bp":
             low, high = min(low, 40.0), max(high, 160.0)
         elif spec.key == "spo2":

@@ -1,0 +1,269 @@
+"""The real bedside window, driven through pytest-qt: charting, live values, alerts, corrections."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from crs_desktop.store import ChartStore
+from crs_desktop.store.records import Entry
+from crs_desktop.ui.app import dispose
+from crs_desktop.ui.main_window import MainWindow
+
+NURSE = "RN Test"
+HOUR = 3600.0
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = ChartStore(tmp_path / "chart.sqlite3")
+    now = time.time()
+    patient = s.create_patient(
+        "MRN-1",
+        "Test, Pat",
+        actor="setup",
+        weight_kg=70.0,
+        infusion_time=now - 50 * HOUR,
+        car_t_product="tisagenlecleucel",
+    )
+    # Two normal sets of vitals: no CRS.
+    for hours_ago in (4, 2):
+        s.chart(
+            patient.id,
+            [
+                Entry("temperature", "37.0"),
+                Entry("systolic_bp", "120"),
+                Entry("diastolic_bp", "70"),
+                Entry("heart_rate", "80"),
+                Entry("resp_rate", "16"),
+                Entry("spo2", "97"),
+                Entry("o2_device", "room_air"),
+                Entry("acvpu", "A"),
+            ],
+            observed_at=now - hours_ago * HOUR,
+            actor="setup",
+        )
+    s.create_patient("MRN-2", "Second, Sam", actor="setup", weight_kg=80.0)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def window(qtbot, store):
+    w = MainWindow(store, NURSE)
+    qtbot.addWidget(w)
+    w.open_patient_by_mrn("MRN-1")
+    w.resize(1400, 900)
+    w.show()
+    yield w
+    dispose(w)  # while Qt is up: pyqtgraph items left to the final GC crash PySide6 6.12
+
+
+def counts(store: ChartStore) -> tuple[int, int, int]:
+    conn = store.conn
+    return tuple(
+        conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        for table in ("observations", "audit", "events")
+    )  # type: ignore[return-value]
+
+
+def crs_badge(window: MainWindow) -> str:
+    return window.grading.cards["astct_crs"].badge.text()
+
+
+def type_into(qtbot, form, values: dict[str, str]) -> None:
+    for key, text in values.items():
+        editor = form.fields[key].editor
+        editor.setFocus()
+        qtbot.keyClicks(editor, text)
+
+
+def test_header_shows_patient_and_signed_in_nurse(window):
+    assert window.header.name.text() == "Test, Pat"
+    details = window.header.details.text()
+    assert "MRN MRN-1" in details and "70 kg" in details and "Day +" in details
+    assert "tisagenlecleucel" in details
+    assert NURSE in window.header.nurse.text()
+    assert crs_badge(window) == "grade 0 (none)"
+    assert window.banner.isHidden()
+
+
+def test_charting_vitals_by_keyboard_updates_plots_grade_and_store(qtbot, window, store):
+    before = len(window.plots.buffers["temperature"])
+    qtbot.keyClick(window, Qt.Key.Key_F2)
+    form = window.entry_form
+    qtbot.waitUntil(form.isVisible)
+    type_into(
+        qtbot,
+        form,
+        {"temperature": "38.6", "systolic_bp": "85", "diastolic_bp": "50", "heart_rate": "118"},
+    )
+    qtbot.keyClick(form.fields["heart_rate"].editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not form.isVisible())
+
+    rows = store.rows(store.patient("MRN-1").id, items=["temperature"])
+    assert rows[-1].value == 38.6 and rows[-1].charted_by == NURSE
+    temps = window.plots.buffers["temperature"]
+    assert len(temps) == before + 1 and temps.v[-1] == 38.6
+    x, y = window.plots.curves["temperature"].getData()
+    assert y[-1] == 38.6
+    # Fever and systolic 85 without vasopressors: ASTCT grade 2.
+    assert crs_badge(window) == "GRADE 2"
+    reasons = window.grading.cards["astct_crs"].reasons.text()
+    assert "38.6 °C" in reasons and "85 mmHg" in reasons
+    assert window.banner.isVisible() and "GRADE 2" in window.banner.text.text()
+
+
+def test_escape_cancels_and_writes_nothing(qtbot, window, store):
+    before = counts(store)
+    form = window.new_observations()
+    qtbot.waitUntil(form.isVisible)
+    type_into(qtbot, form, {"temperature": "39.0"})
+    qtbot.keyClick(form.fields["temperature"].editor, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not form.isVisible())
+    assert counts(store) == before
+    assert crs_badge(window) == "grade 0 (none)"
+
+
+def test_bad_input_is_shown_at_the_field_and_nothing_is_saved(qtbot, window, store):
+    before = counts(store)
+    form = window.new_observations()
+    type_into(qtbot, form, {"temperature": "38.5", "heart_rate": "fast", "spo2": "140"})
+    qtbot.keyClick(form.fields["spo2"].editor, Qt.Key.Key_Return)
+    assert form.isVisible()
+    hr_error = form.fields["heart_rate"].error
+    assert hr_error.isVisible() and "heart_rate 'fast'" in hr_error.text()
+    spo2_error = form.fields["spo2"].error
+    assert spo2_error.isVisible() and "140" in spo2_error.text()
+    assert not form.fields["temperature"].error.isVisible()
+    assert counts(store) == before
+    assert crs_badge(window) == "grade 0 (none)"
+
+
+def test_an_incomplete_ice_assessment_is_refused_and_a_complete_one_charted(qtbot, window, store):
+    form = window.new_observations()
+    for part, text in (("orientation", "3"), ("naming", "3"), ("commands", "1")):
+        qtbot.keyClicks(form.ice_edits[part], text)
+    assert form.ice_total.text() == "ICE score: incomplete"
+    before = counts(store)
+    form.save()
+    assert form.isVisible() and "writing" in form.ice_error.text()
+    assert counts(store) == before
+    for part, text in (("writing", "0"), ("attention", "1")):
+        qtbot.keyClicks(form.ice_edits[part], text)
+    assert form.ice_total.text() == "ICE score: 8 / 10"
+    form.save()
+    assert not form.isVisible()
+    row = store.rows(store.patient("MRN-1").id, items=["ice_score"])[-1]
+    assert row.value == 8 and "writing 0/1" in row.note
+    assert window.grading.cards["astct_icans"].badge.text() == "GRADE 1"
+
+
+def _answer_next_message_box(button: QMessageBox.StandardButton) -> None:
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            box.button(button).click()
+        else:
+            QTimer.singleShot(20, answer)
+
+    QTimer.singleShot(0, answer)
+
+
+def test_extreme_value_needs_confirmation(qtbot, window, store):
+    before = counts(store)
+    form = window.new_observations()
+    type_into(qtbot, form, {"heart_rate": "230"})
+    _answer_next_message_box(QMessageBox.StandardButton.No)
+    form.save()
+    assert form.isVisible() and counts(store) == before
+    _answer_next_message_box(QMessageBox.StandardButton.Yes)
+    form.save()
+    assert not form.isVisible()
+    row = store.rows(store.patient("MRN-1").id, items=["heart_rate"])[-1]
+    assert row.value == 230 and row.extreme
+
+
+def test_a_value_written_by_another_process_appears_within_a_second(qtbot, window, store):
+    assert crs_badge(window) == "grade 0 (none)"
+    script = textwrap.dedent(
+        f"""
+        import time
+        from crs_desktop.store import ChartStore
+        from crs_desktop.store.records import Entry
+        s = ChartStore({str(store.path)!r})
+        p = s.patient("MRN-1")
+        s.chart(p.id, [Entry("temperature", "39.1")], observed_at=time.time(), actor="monitor")
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    written = time.monotonic()
+    qtbot.waitUntil(lambda: crs_badge(window) == "GRADE 1", timeout=1000)
+    assert time.monotonic() - written <= 1.0
+    assert window.plots.buffers["temperature"].v[-1] == 39.1
+    assert "39.1 °C" in window.grading.cards["astct_crs"].reasons.text()
+
+
+def test_a_rising_grade_raises_the_banner_and_acknowledging_is_charted(qtbot, window, store):
+    pid = store.patient("MRN-1").id
+    window.session.chart([Entry("temperature", "38.4")], time.time() - 60)
+    assert window.banner.isVisible()
+    assert "CRS (ASTCT 2019) is now GRADE 1" in window.banner.text.text()
+    qtbot.mouseClick(window.banner.button, Qt.MouseButton.LeftButton)
+    assert window.banner.isHidden()
+    acks = store.events(pid, kind="alert_ack")
+    assert len(acks) == 1
+    assert acks[0].charted_by == NURSE and acks[0].detail["grade"] == 1
+    assert abs(acks[0].recorded_at - time.time()) < 60
+    # A further rise brings it back.
+    window.session.chart([Entry("systolic_bp", "82")], time.time() - 30)
+    assert window.banner.isVisible() and "GRADE 2 (was 1)" in window.banner.text.text()
+
+
+def test_a_correction_keeps_the_old_value_and_replots(qtbot, window, store):
+    pid = store.patient("MRN-1").id
+    [row_id] = window.session.chart([Entry("temperature", "39.5")], time.time() - 60)
+    assert crs_badge(window) == "GRADE 1"
+    dialog = window.correct_row(row_id)
+    qtbot.keyClicks(dialog.value, "36.9")
+    dialog.save()  # no reason yet
+    assert dialog.isVisible() and "reason" in dialog.error.text()
+    qtbot.keyClicks(dialog.reason, "typed into the wrong field")
+    dialog.save()
+    assert not dialog.isVisible()
+    old = store.row(row_id)
+    assert old.entered_in_error and old.error_reason == "typed into the wrong field"
+    assert old.error_by == NURSE
+    assert store.rows(pid, include_errors=False, items=["temperature"])[-1].value == 36.9
+    assert window.plots.buffers["temperature"].v[-1] == 36.9
+    assert 39.5 not in window.plots.buffers["temperature"].v
+    assert crs_badge(window) == "grade 0 (none)"
+    # The chart table shows both, the old one struck through with its reason.
+    window.tabs.setCurrentWidget(window.table)
+    model = window.table.model
+    texts = [model.data(model.index(n, 8)) for n in range(model.rowCount())]
+    assert any("ENTERED IN ERROR: typed into the wrong field" in t for t in texts)
+    struck = [n for n in range(model.rowCount()) if model.row_at(n).id == row_id][0]
+    assert model.data(model.index(struck, 2), Qt.ItemDataRole.FontRole).strikeOut()
+
+
+def test_switching_patients_shows_only_that_patients_chart(qtbot, window, store):
+    window.open_patient_by_mrn("MRN-2")
+    assert window.header.name.text() == "Second, Sam"
+    assert len(window.plots.buffers["temperature"]) == 0
+    assert window.grading.cards["astct_crs"].badge.text() == "not graded"
+    # A value for the first patient does not reach the second's window.
+    other = store.patient("MRN-1").id
+    store.chart(other, [Entry("temperature", "39.9")], observed_at=time.time(), actor="x")
+    window.session.feed.check_now()
+    assert len(window.plots.buffers["temperature"]) == 0
+    window.session.chart([Entry("temperature", "38.2")], time.time())
+    assert window.plots.buffers["temperature"].v[-1] == 38.2
+    assert store.rows(store.patient("MRN-2").id)[-1].charted_by == NURSE
