@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -151,17 +151,16 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.follow)
         bar.addStretch(1)
         more = QCheckBox("Heart and resp. rate")
-        more.toggled.connect(
-            lambda on: (
-                self.plots.show_plot("heart_rate", on),
-                self.plots.show_plot("resp_rate", on),
-            )
-        )
+        more.toggled.connect(self._show_more_plots)
         bar.addWidget(more)
         log = QCheckBox("Ferritin log scale")
         log.toggled.connect(lambda on: self.plots.set_ferritin_log(on))
         bar.addWidget(log)
         return bar
+
+    def _show_more_plots(self, shown: bool) -> None:
+        self.plots.show_plot("heart_rate", shown)
+        self.plots.show_plot("resp_rate", shown)
 
     def show_range(self, span: float | str | None) -> None:
         self.plots.follow_live = self.follow.isChecked()
@@ -266,7 +265,7 @@ class MainWindow(QMainWindow):
             )
         self._refresh_banner()
 
-    def closeEvent(self, event) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.session is not None:
             self.session.feed.stop()
         super().closeEvent(event)

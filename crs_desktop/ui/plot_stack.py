@@ -9,12 +9,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 
 from crs_desktop.domain.grading.astct_crs import LOW_FLOW_LIMIT_L_MIN, O2_LEVEL_BY_DEVICE
@@ -93,9 +94,10 @@ _DASH = {
 }
 
 
-def _pen(key: str, width: float = 2.5) -> QColor:
+def _pen(key: str, width: float = 2.5) -> QPen:
     colour, dash = theme.SERIES_STYLE[key]
-    return pg.mkPen(colour, width=width, style=_DASH[dash])
+    pen: QPen = pg.mkPen(colour, width=width, style=_DASH[dash])
+    return pen
 
 
 def _clock(epoch: float) -> str:
@@ -354,7 +356,9 @@ class PlotStack(QWidget):
         self.plots[key].addItem(item)
         self._decorations.append((self.plots[key], item))
 
-    def _label(self, key: str, x: float, y: float, words: str, anchor=(0, 1)) -> None:
+    def _label(
+        self, key: str, x: float, y: float, words: str, anchor: tuple[float, float] = (0, 1)
+    ) -> None:
         text = pg.TextItem(words, color=theme.PLOT_FOREGROUND, anchor=anchor)
         font = QFont()
         font.setPointSize(10)
@@ -585,7 +589,7 @@ class PlotStack(QWidget):
         global_pos = self.view.mapToGlobal(self.view.mapFromScene(scene_pos))
         QToolTip.showText(global_pos, words, self.view)
 
-    def _clicked(self, event) -> None:
+    def _clicked(self, event: Any) -> None:  # pyqtgraph MouseClickEvent
         found = self._nearest(event.scenePos())
         if found is not None and event.double():
             self.point_clicked.emit(found[0], found[1])

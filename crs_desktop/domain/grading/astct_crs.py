@@ -9,6 +9,7 @@ from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.grading.verdict import Verdict
 from crs_desktop.domain.grading.wording import clock, finding, shown_value
 from crs_desktop.domain.observation import Observation
+from crs_desktop.domain.vitals import mean_arterial_pressure
 
 # REFERENCE.md §1.1 and §1.4 o2_level: the oxygen delivery the patient needs.
 LOW_FLOW_LIMIT_L_MIN = 6.0  # §1.2 ‡: "<= 6 L/min" is low flow; > 6 is high flow
@@ -71,7 +72,7 @@ def hypotension(state: ChartState, settings: GradingSettings) -> Observation | N
             return sbp
     if sbp is not None and dbp is not None and sbp.time == dbp.time and not dbp.other_cause:
         if sbp.value is not None and dbp.value is not None:
-            mean = (sbp.value + 2 * dbp.value) / 3
+            mean = mean_arterial_pressure(sbp.value, dbp.value)
             if mean < settings.map_threshold:
                 return dbp
     return None
