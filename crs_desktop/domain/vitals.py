@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar, cast
 
-if TYPE_CHECKING:
-    import numpy as np
-
-    Pressure = TypeVar("Pressure", float, np.ndarray)
-else:
-    Pressure = TypeVar("Pressure")
-
-
-def mean_arterial_pressure(systolic: Pressure, diastolic: Pressure) -> Pressure:
+def mean_arterial_pressure(systolic: float, diastolic: float) -> float:
     """MAP estimated from a paired systolic and diastolic reading: (SBP + 2 x DBP) / 3.
 
     The standard bedside estimate, the one the ASTCT hypotension check uses
-    with its MAP < 65 mmHg default (REFERENCE.md §1.3 item 1). Works on
-    single readings and on whole numpy series alike.
+    with its MAP < 65 mmHg default (REFERENCE.md §1.3 item 1). Plain
+    arithmetic, so it also works element-wise on numpy series.
     """
-    return cast(Pressure, (systolic + 2 * diastolic) / 3)
+    return (systolic + 2 * diastolic) / 3

@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -341,7 +341,8 @@ class PlotStack(QWidget):
     def _rebuild_map(self) -> None:
         s, d = self.buffers["systolic_bp"], self.buffers["diastolic_bp"]
         both, i, j = np.intersect1d(s.t, d.t, assume_unique=False, return_indices=True)
-        self._map = SeriesBuffer(both, mean_arterial_pressure(s.v[i], d.v[j]))
+        mean = mean_arterial_pressure(s.v[i], d.v[j])  # type: ignore[arg-type]  # element-wise
+        self._map = SeriesBuffer(both, mean)  # type: ignore[arg-type]
         self._pending_bp.clear()
         self.curves["map"].setData(self._map.t, self._map.v)
 
