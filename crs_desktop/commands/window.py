@@ -13,6 +13,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quit-after-ms", type=int, metavar="MS", help=argparse.SUPPRESS
     )  # for start-up measurements: show the window, then quit
+    parser.add_argument(
+        "--report-start-up", action="store_true", help=argparse.SUPPRESS
+    )  # tests/perf/bench_window.py: print when the window was shown, and peak memory
     add_db_argument(parser)
 
 
@@ -37,9 +40,22 @@ def run(args: argparse.Namespace) -> int:
     window.open_patient_by_mrn(mrn)
     window.resize(1600, 1000)
     window.show()
+    if args.report_start_up:
+        report_start_up(app)
     if args.quit_after_ms is not None:
         QTimer.singleShot(args.quit_after_ms, app.quit)
     status = int(app.exec())
     dispose(window)
     store.close()
     return status
+
+
+def report_start_up(app: object) -> None:
+    """One JSON line: the moment the window had painted, and the peak memory so far."""
+    import json
+    import resource
+    import time
+
+    app.processEvents()  # type: ignore[attr-defined]  # the first paint
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"shown_at": time.time(), "peak_mb": round(peak_mb, 1)}), flush=True)

@@ -570,7 +570,12 @@ class ChartStore:
         after_id: int = 0,
     ) -> list[ChartedRow]:
         """Chart rows in observed-time order (then id), corrections included unless asked not."""
-        sql = f"SELECT {ROW_COLUMNS} FROM observations WHERE patient_id = ? AND id > ?"
+        if after_id:
+            # Only the newest rows: walk the id range, not the patient's whole index
+            # ("+" keeps the planner off the patient index). The change feed's path.
+            sql = f"SELECT {ROW_COLUMNS} FROM observations WHERE +patient_id = ? AND id > ?"
+        else:
+            sql = f"SELECT {ROW_COLUMNS} FROM observations WHERE patient_id = ? AND id > ?"
         params: list[Any] = [patient_id, after_id]
         if not include_errors:
             sql += " AND status = 'final'"
@@ -600,7 +605,8 @@ class ChartStore:
     ) -> list[Observation]:
         """The current chart (entered-in-error rows left out) as Observations, in time order."""
         sql = (
-            "SELECT observed_at, item, value, text, note, id, utc_offset_min, charted_by, extreme "
+            "SELECT observed_at, item, value, text, coalesce(note, ''), id, "
+            "coalesce(utc_offset_min, 0), charted_by, extreme != 0 "
             "FROM observations WHERE patient_id = ? AND status = 'final'"
         )
         params: list[Any] = [patient_id]
@@ -611,10 +617,7 @@ class ChartStore:
             sql += " AND observed_at <= ?"
             params.append(until)
         sql += " ORDER BY observed_at, id"
-        return [
-            Observation(t[0], t[1], t[2], t[3], t[4] or "", t[5], t[6] or 0, t[7], bool(t[8]))
-            for t in self.conn.execute(sql, params)
-        ]
+        return list(map(Observation._make, self.conn.execute(sql, params)))
 
     def series(
         self,
@@ -705,7 +708,7 @@ class ChartStore:
             new_rows = self.rows(patient_id, include_errors=False, after_id=last_row_id)
             errored: list[int] = []
             for (detail,) in self.conn.execute(
-                "SELECT detail FROM audit WHERE id > ? AND patient_id = ? AND action = 'correct' "
+                "SELECT detail FROM audit WHERE id > ? AND +patient_id = ? AND action = 'correct' "
                 "ORDER BY id",
                 (last_audit_id, patient_id),
             ):

@@ -29,6 +29,7 @@ from crs_desktop.ui import theme
 from crs_desktop.ui.series_buffer import SeriesBuffer
 
 HOUR = 3600.0
+DOTS_UP_TO = 2000  # points per series drawn with a dot on each value
 FEVER_C = 38.0  # REFERENCE.md §1.2: fever is a temperature >= 38.0 °C
 
 # Oxygen need drawn as a step band. The bands follow the ASTCT hypoxia levels
@@ -262,7 +263,7 @@ class PlotStack(QWidget):
         for row in self.store.flagged_rows(pid):
             self._flagged.setdefault(row.item, []).append(row)
         for item in CURVE_ITEMS:
-            self.curves[item].setData(self.buffers[item].t, self.buffers[item].v)
+            self._set_curve(item)
         self._redraw_steps()
         self._redraw_flagged()
         self.apply_range()
@@ -296,7 +297,7 @@ class PlotStack(QWidget):
                 self._flagged.setdefault(row.item, []).append(row)
                 touched.add("flagged")
         for item in touched - {"flagged"}:
-            self.curves[item].setData(self.buffers[item].t, self.buffers[item].v)
+            self._set_curve(item)
         if touched & {"systolic_bp", "diastolic_bp"}:
             self.curves["map"].setData(self._map.t, self._map.v)
         if steps:
@@ -317,7 +318,7 @@ class PlotStack(QWidget):
             self._flagged.setdefault(row.item, []).append(row)
         for item in items & set(self.buffers):
             self.buffers[item].replace(*self.store.series(self.patient.id, item))
-            self.curves[item].setData(self.buffers[item].t, self.buffers[item].v)
+            self._set_curve(item)
         if items & {"systolic_bp", "diastolic_bp"}:
             self._rebuild_map()
         if items & {*STEP_ITEMS, *RATE_ITEMS, *MARKER_DRUGS}:
@@ -326,6 +327,15 @@ class PlotStack(QWidget):
                 rows[:] = [r for r in rows if r.id not in gone]
             self._redraw_steps()
         self._redraw_flagged()
+
+    def _set_curve(self, item: str) -> None:
+        """Hand the buffer to its curve; a dot on each value unless it is a monitor feed."""
+        buf, curve = self.buffers[item], self.curves[item]
+        # Thousands of dots cost more to draw than the line and show nothing more.
+        wanted = "o" if len(buf) <= DOTS_UP_TO else None
+        if curve.opts["symbol"] != wanted:
+            curve.setSymbol(wanted)
+        curve.setData(buf.t, buf.v)
 
     def _pair_bp(self, row: ChartedRow) -> None:
         """MAP is drawn where a systolic and a diastolic were charted at the same time."""
