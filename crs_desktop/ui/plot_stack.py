@@ -467,7 +467,10 @@ class PlotStack(QWidget):
                     labelOpts={  # staggered so neighbouring doses stay readable
                         "position": (0.97, 0.78, 0.59)[n % 3],
                         "color": theme.PLOT_FOREGROUND,
-                        "anchors": [(0, 0), (0, 0)],
+                        "anchors": [
+                            (1, 0),
+                            (1, 0),
+                        ],  # left of the line: recent doses sit at the right edge
                     },
                 )
                 self._decorate(key, line)
