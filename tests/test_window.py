@@ -267,3 +267,26 @@ def test_switching_patients_shows_only_that_patients_chart(qtbot, window, store)
     window.session.chart([Entry("temperature", "38.2")], time.time())
     assert window.plots.buffers["temperature"].v[-1] == 38.2
     assert store.rows(store.patient("MRN-2").id)[-1].charted_by == NURSE
+
+
+def test_a_long_chart_is_graded_in_the_background_without_losing_live_values(qtbot, store):
+    w = MainWindow(store, NURSE)
+    try:
+        w.open_patient(store.patient("MRN-1"))  # the fixture patient: 16 values
+        assert w.session.grades_ready  # a ward chart is graded before the window shows
+        w.session.close()
+        from crs_desktop.ui.session import PatientSession
+
+        session = PatientSession(store, store.patient("MRN-1"), NURSE, grade_at_once_up_to=5)
+        assert w.grading.cards  # the panel exists while grading runs
+        # A value arriving while the background grading runs is neither lost nor doubled.
+        session.chart([Entry("temperature", "38.8")], time.time() - 5)
+        qtbot.waitUntil(lambda: session.grades_ready, timeout=10_000)
+        qtbot.waitUntil(lambda: session.grades is not None, timeout=1000)
+        crs = session.grades.systems["astct_crs"]
+        assert crs.grade == 1 and any("38.8 °C" in r for r in crs.reasons)
+        temps = [o for o in session.grader._at_time[session.grades.time] if o.item == "temperature"]
+        assert len(temps) == 1
+        session.close()
+    finally:
+        dispose(w)

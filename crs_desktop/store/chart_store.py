@@ -592,6 +592,11 @@ class ChartStore:
         sql += " ORDER BY observed_at, id"
         return [row_from_tuple(t) for t in self.conn.execute(sql, params)]
 
+    def count_observations(self, patient_id: int) -> int:
+        """How many current values the patient's chart holds (from the index, no table read)."""
+        sql = "SELECT count(*) FROM observations WHERE patient_id = ? AND status = 'final'"
+        return int(self.conn.execute(sql, (patient_id,)).fetchone()[0])
+
     def flagged_rows(self, patient_id: int) -> list[ChartedRow]:
         """Rows charted as extreme or marked entered in error: drawn differently on the plots."""
         sql = (

@@ -129,6 +129,15 @@ class GradingPanel(QWidget):
         for system in ON_DEMAND:
             self.cards[system].setVisible(shown)
 
+    def show_grading_in_progress(self) -> None:
+        """A long chart is being graded in the background (seconds at most)."""
+        self.as_of.setText("Grading the whole chart… the plots are already current.")
+        for card in self.cards.values():
+            card.badge.setText("grading…")
+            card.since.setText("")
+            card.reasons.setText("")
+            card.flags.setText("")
+
     def show_grades(self, grades: GradeSet | None) -> None:
         self.grades = grades
         self.as_of.setText(

@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
 
     def open_patient(self, patient: Patient) -> None:
         if self.session is not None:
-            self.session.feed.stop()
+            self.session.close()
             self.session.deleteLater()
         session = PatientSession(self.store, patient, self.nurse, self.settings, parent=self)
         self.session = session
@@ -128,7 +128,10 @@ class MainWindow(QMainWindow):
         session.rows_entered_in_error.connect(self.plots.rows_entered_in_error)
         session.grades_changed.connect(self._grades_changed)
         session.events_added.connect(lambda _events: self._refresh_banner())
-        self.grading.show_grades(session.grades)
+        if session.grades_ready:
+            self.grading.show_grades(session.grades)
+        else:
+            self.grading.show_grading_in_progress()
         self._refresh_banner()
         session.feed.start()
 
@@ -267,7 +270,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.session is not None:
-            self.session.feed.stop()
+            self.session.close()
         super().closeEvent(event)
 
     def show_error(self, message: str) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import tzinfo
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 
 from crs_desktop.domain.grading import Grader, GradeSet, GradingSettings
 from crs_desktop.store import ChartStore, Patient
@@ -19,6 +19,40 @@ from crs_desktop.store.records import Changes, ChartedRow, Entry, Event
 from crs_desktop.ui.feed import ChartFeed
 
 ALERT_SYSTEMS = ("astct_crs", "astct_icans")
+# Charts up to this many values are graded before the window shows (well under
+# 0.1 s); longer ones (a monitor feed) are graded in the background while the
+# plots are already up, and the grading panel says so meanwhile.
+GRADE_AT_ONCE_UP_TO = 20_000
+
+
+class BackgroundGrading(QThread):
+    """Reads and grades a long chart on its own connection (sqlite is per-thread)."""
+
+    finished_grading = Signal(object, int)  # Grader, the last row id it read
+
+    def __init__(
+        self,
+        path: str,
+        patient_id: int,
+        settings: GradingSettings | None,
+        local_tz: tzinfo | None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.path, self.patient_id = path, patient_id
+        self.settings, self.local_tz = settings, local_tz
+
+    def run(self) -> None:
+        store = ChartStore(self.path)
+        try:
+            with store.read_snapshot():
+                last_row_id = store.high_water()[0]
+                observations = store.observations(self.patient_id)
+        finally:
+            store.close()
+        grader = Grader(self.settings, self.local_tz)
+        grader.add(observations)
+        self.finished_grading.emit(grader, last_row_id)
 
 
 class PatientSession(QObject):
@@ -37,25 +71,58 @@ class PatientSession(QObject):
         settings: GradingSettings | None = None,
         local_tz: tzinfo | None = None,
         parent: QObject | None = None,
+        grade_at_once_up_to: int = GRADE_AT_ONCE_UP_TO,
     ) -> None:
         super().__init__(parent)
         self.store = store
         self.patient = patient
         self.nurse = nurse
-        self.grader = Grader(settings, local_tz)
+        self.grader: Grader | None = None
+        self._waiting: list[Changes] = []  # arrived while the background grading ran
+        self._background: BackgroundGrading | None = None
         with store.read_snapshot():  # one consistent state, whatever other writers do
             marks = store.high_water()
-            observations = store.observations(patient.id)
             self.events: list[Event] = store.events(patient.id)
-        self.grader.add(observations)
+            count = store.count_observations(patient.id)
+            if count <= grade_at_once_up_to:
+                grader = Grader(settings, local_tz)
+                grader.add(store.observations(patient.id))
+                self.grader = grader
         self.feed = ChartFeed(store, patient.id, marks, self)
         self.feed.changed.connect(self._apply)
+        if self.grader is None:
+            self._background = BackgroundGrading(
+                str(store.path), patient.id, settings, local_tz, self
+            )
+            self._background.finished_grading.connect(self._graded)
+            self._background.start()
+
+    @property
+    def grades_ready(self) -> bool:
+        return self.grader is not None
+
+    def close(self) -> None:
+        """Stop watching the store (and wait for a background grading to end)."""
+        self.feed.stop()
+        if self._background is not None:
+            self._background.wait()
+
+    def _graded(self, grader: Grader, last_row_id: int) -> None:
+        """The background grading is done: catch up with what arrived meanwhile."""
+        self.grader = grader
+        for changes in self._waiting:
+            if changes.entered_in_error:
+                grader.remove(changes.entered_in_error)
+            # Rows the background read already saw are not added twice.
+            grader.add(row.to_observation() for row in changes.rows if row.id > last_row_id)
+        self._waiting.clear()
+        self.grades_changed.emit(grader.latest())
 
     # -- reading ---------------------------------------------------------------
 
     @property
     def grades(self) -> GradeSet | None:
-        return self.grader.latest()
+        return self.grader.latest() if self.grader is not None else None
 
     def acknowledged_grades(self) -> dict[str, int]:
         """The highest grade of each system a nurse has acknowledged."""
@@ -108,14 +175,19 @@ class PatientSession(QObject):
 
     def _apply(self, changes: Changes) -> None:
         """New rows go to the grader (re-grading only from their time) and the widgets."""
+        grader = self.grader
+        if grader is None:
+            self._waiting.append(changes)
         if changes.entered_in_error:
-            self.grader.remove(changes.entered_in_error)
+            if grader is not None:
+                grader.remove(changes.entered_in_error)
             self.rows_entered_in_error.emit(list(changes.entered_in_error))
         if changes.rows:
-            self.grader.add(row.to_observation() for row in changes.rows)
+            if grader is not None:
+                grader.add(row.to_observation() for row in changes.rows)
             self.rows_added.emit(list(changes.rows))
         if changes.events:
             self.events.extend(changes.events)
             self.events_added.emit(list(changes.events))
-        if changes.rows or changes.entered_in_error:
-            self.grades_changed.emit(self.grader.latest())
+        if grader is not None and (changes.rows or changes.entered_in_error):
+            self.grades_changed.emit(grader.latest())

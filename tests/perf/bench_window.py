@@ -6,6 +6,8 @@ With 30 days of one-minute vitals (6 series, 259,200 rows) in the store:
 (b) from a value committed by another process to the plots and grade panel
     repainted: median and p95 in total, and after the poll picked it up;
 (c) peak memory of the window process.
+A chart this long is graded in the background after the window shows; the
+time until the grades are on screen is reported too (grades_shown_s).
 
 Run: python tests/perf/bench_window.py
 """
@@ -87,12 +89,16 @@ def fill(path: Path) -> None:
     store.close()
 
 
-def timed_start(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+def timed_start(command: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """(seconds to the window shown with its plots, to the grades shown, peak MB)."""
     started = time.time()
     out = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=True)
-    line = [x for x in out.stdout.splitlines() if x.startswith("{")][-1]
-    report = json.loads(line)
-    return report["shown_at"] - started, report["peak_mb"]
+    report: dict[str, float] = {}
+    for line in out.stdout.splitlines():
+        if line.startswith("{"):
+            report.update(json.loads(line))
+    graded = report.get("graded_at", report["shown_at"])
+    return report["shown_at"] - started, graded - started, report["peak_mb"]
 
 
 def cold_start(db: Path, runs: int) -> dict[str, float]:
@@ -112,17 +118,19 @@ def cold_start(db: Path, runs: int) -> dict[str, float]:
         "--report-start-up",
     ]
     bare_cmd = [sys.executable, "-c", BARE]
-    ours, bare, peaks = [], [], []
+    ours, graded, bare, peaks = [], [], [], []
     for _ in range(runs):  # alternate, so drift on the machine hits both
-        seconds, _peak = timed_start(bare_cmd, env)
+        seconds, _same, _peak = timed_start(bare_cmd, env)
         bare.append(seconds)
-        seconds, peak = timed_start(ours_cmd, env)
+        seconds, graded_s, peak = timed_start(ours_cmd, env)
         ours.append(seconds)
+        graded.append(graded_s)
         peaks.append(peak)
     return {
         "cold_start_s_median": round(statistics.median(ours), 3),
         "bare_start_s_median": round(statistics.median(bare), 3),
         "cold_start_ratio": round(statistics.median(ours) / statistics.median(bare), 2),
+        "grades_shown_s_median": round(statistics.median(graded), 3),
         "peak_mb": round(max(peaks), 1),
     }
 
@@ -155,6 +163,9 @@ def live_latency(db: Path, values: int) -> dict[str, float]:
     window.open_patient_by_mrn("BENCH-1")
     window.resize(1600, 1000)
     window.show()
+    while not window.session.grades_ready:  # measure the live path, not the start-up grading
+        app.processEvents()
+        time.sleep(0.005)
     app.processEvents()
     picked: list[float] = []
     painted: list[float] = []
