@@ -45,7 +45,11 @@ def run(args: argparse.Namespace) -> int:
         session = window.session
         if session is not None and not session.grades_ready:
             # Quit only once the background grading is done, and say when that was.
-            session.grades_changed.connect(lambda _g: (report_graded(), app.quit()))
+            def graded(_grades: object) -> None:
+                report_graded()
+                app.quit()
+
+            session.grades_changed.connect(graded)
             args.quit_after_ms = None
         else:
             report_graded()
