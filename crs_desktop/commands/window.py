@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     window = MainWindow(store, nurse)
     window.open_patient_by_mrn(mrn)
     window.resize(1600, 1000)
-    window.show()
+    window.showMaximized()  # a ward workstation gives the chart the whole screen
     if args.report_start_up:
         report_start_up(app)
         session = window.session
