@@ -278,6 +278,7 @@ def test_a_long_chart_is_graded_in_the_background_without_losing_live_values(qtb
         from crs_desktop.ui.session import PatientSession
 
         session = PatientSession(store, store.patient("MRN-1"), NURSE, grade_at_once_up_to=5)
+        session.start()
         assert w.grading.cards  # the panel exists while grading runs
         # A value arriving while the background grading runs is neither lost nor doubled.
         session.chart([Entry("temperature", "38.8")], time.time() - 5)

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -133,7 +133,7 @@ class MainWindow(QMainWindow):
         else:
             self.grading.show_grading_in_progress()
         self._refresh_banner()
-        session.feed.start()
+        QTimer.singleShot(0, session.start)
 
     def _range_bar(self) -> QHBoxLayout:
         bar = QHBoxLayout()

@@ -95,6 +95,19 @@ class PatientSession(QObject):
                 str(store.path), patient.id, settings, local_tz, self
             )
             self._background.finished_grading.connect(self._graded)
+
+    def start(self) -> None:
+        """Start watching the store, and grading a long chart in the background.
+
+        Called once the window is up, so the grading does not compete with the
+        first paint.
+        """
+        self.feed.start()
+        if (
+            self._background is not None
+            and not self._background.isRunning()
+            and self.grader is None
+        ):
             self._background.start()
 
     @property
