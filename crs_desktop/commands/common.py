@@ -16,9 +16,9 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def open_store(args: argparse.Namespace) -> ChartStore:
+def open_store(args: argparse.Namespace, verify: bool = True) -> ChartStore:
     """The store named by --db / CRS_DESKTOP_DB / the default; StoreError if unusable."""
-    return ChartStore(resolve_store_path(getattr(args, "db", None)))
+    return ChartStore(resolve_store_path(getattr(args, "db", None)), verify=verify)
 
 
 def require_patient(store: ChartStore, mrn: str) -> Patient:

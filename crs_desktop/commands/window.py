@@ -20,16 +20,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    store = open_store(args)  # a bad --db is refused before any window appears
+    # Not a SQLite file, another program's, a newer schema: refused before any window.
+    # The page-by-page damage check (slow on a long chart) runs beside the window as
+    # it starts; the store takes no write until it has passed.
+    store = open_store(args, verify=False)
     if args.patient:
         require_patient(store, args.patient)
     from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
 
     from crs_desktop.ui.app import dispose, make_app
+    from crs_desktop.ui.damage_check import DamageCheck
     from crs_desktop.ui.main_window import MainWindow
     from crs_desktop.ui.sign_in import SignInDialog
 
     app = make_app()
+    damaged: list[str] = []
+    check = DamageCheck(store)
+    check.start()
     nurse, mrn = (args.nurse or "").strip(), args.patient
     if not nurse or not mrn:
         dialog = SignInDialog(store.patients(), nurse, mrn)
@@ -40,6 +48,13 @@ def run(args: argparse.Namespace) -> int:
     window.open_patient_by_mrn(mrn)
     window.resize(1600, 1000)
     window.showMaximized()  # a ward workstation gives the chart the whole screen
+
+    def refuse(message: str) -> None:
+        damaged.append(message)
+        QMessageBox.critical(window, "crs_desktop: the chart file is damaged", message)
+        app.exit(2)
+
+    check.failed.connect(refuse)
     if args.report_start_up:
         report_start_up(app)
         session = window.session
@@ -56,8 +71,13 @@ def run(args: argparse.Namespace) -> int:
     if args.quit_after_ms is not None:
         QTimer.singleShot(args.quit_after_ms, app.quit)
     status = int(app.exec())
+    check.wait()
     dispose(window)
     store.close()
+    if damaged:
+        from crs_desktop.store import StoreError
+
+        raise StoreError(damaged[0])
     return status
 
 

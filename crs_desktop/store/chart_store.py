@@ -79,10 +79,16 @@ def _patient(t: tuple[Any, ...]) -> Patient:
 class ChartStore:
     """One SQLite chart file. Not thread-safe: use it from the thread that opened it."""
 
-    def __init__(self, path: str | Path, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, path: str | Path, clock: Callable[[], float] = time.time, verify: bool = True
+    ) -> None:
+        """Open the chart file. `verify=False` defers the page-by-page damage check to
+        the caller (the window runs it in the background before allowing writes)."""
         self.path = Path(path)
         self.clock = clock
-        self.conn: sqlite3.Connection = open_connection(self.path)
+        self.conn: sqlite3.Connection = open_connection(self.path, verify)
+        # No write reaches a file that has not passed the damage check.
+        self.verified = verify
         self.db = sqlite_utils.Database(self.conn)
 
     def close(self) -> None:
@@ -110,6 +116,11 @@ class ChartStore:
 
     def _write(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run `work` in one immediate transaction: all of it is committed, or none."""
+        if not self.verified:
+            raise StoreError(
+                f"{self.path}: still being checked for damage; nothing was written, "
+                "try again in a moment"
+            )
         conn = self.conn
         try:
             conn.execute("BEGIN IMMEDIATE")

@@ -39,8 +39,13 @@ def _uri(path: Path, mode: str) -> str:
     return f"{path.resolve().as_uri()}?mode={mode}"
 
 
-def _inspect_existing(path: Path) -> int:
-    """Check an existing file without changing it; return its schema version."""
+def _inspect_existing(path: Path, verify: bool = True) -> int:
+    """Check an existing file without changing it; return its schema version.
+
+    `verify=False` leaves out the page-by-page check (quick_check, a few
+    hundred ms on a month of monitor data); the caller must then run
+    check_damage() before it writes.
+    """
     try:
         with path.open("rb") as handle:
             magic = handle.read(len(SQLITE_MAGIC))
@@ -69,10 +74,33 @@ def _inspect_existing(path: Path) -> int:
                 f"{path}: written by a newer crs_desktop (schema {version}; this version reads "
                 f"up to {LATEST_VERSION}); update crs_desktop. The file was left unchanged"
             )
-        result = conn.execute("PRAGMA quick_check").fetchone()[0]
-        if result != "ok":
-            raise StoreError(f"{path}: the file is damaged ({result}); left unchanged")
+        if verify:
+            _quick_check(conn, path)
         return int(version)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: the file is damaged ({exc}); left unchanged") from None
+    finally:
+        conn.close()
+
+
+def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
+    result = conn.execute("PRAGMA quick_check").fetchone()[0]
+    if result != "ok":
+        raise StoreError(f"{path}: the file is damaged ({result}); left unchanged")
+
+
+def check_damage(path: Path) -> None:
+    """The page-by-page check on a read-only connection of its own (any thread may run it).
+
+    Raises StoreError naming the damage; the file is not changed.
+    """
+    try:
+        conn = sqlite3.connect(_uri(path, "ro"), uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot be opened ({exc}); left unchanged") from None
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _quick_check(conn, path)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path}: the file is damaged ({exc}); left unchanged") from None
     finally:
@@ -107,8 +135,11 @@ def backup_before_migration(path: Path, from_version: int) -> Path:
     return target
 
 
-def open_connection(path: Path) -> sqlite3.Connection:
-    """Open (creating if new) the chart file at `path`, migrated to the latest schema."""
+def open_connection(path: Path, verify: bool = True) -> sqlite3.Connection:
+    """Open (creating if new) the chart file at `path`, migrated to the latest schema.
+
+    A migration always verifies the file first, whatever `verify` says.
+    """
     path = Path(path)
     if path.is_dir():
         raise StoreError(f"{path}: is a folder, not a chart file")
@@ -124,7 +155,9 @@ def open_connection(path: Path) -> sqlite3.Connection:
             raise StoreError(
                 f"{path}: an empty file, not a crs_desktop chart store; left unchanged"
             )
-        version = _inspect_existing(path)
+        version = _inspect_existing(path, verify)
+        if not verify and version < LATEST_VERSION:
+            check_damage(path)  # never migrate a file that has not been checked
 
     try:
         conn = _connect(_uri(path, "rw"))
