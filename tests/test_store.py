@@ -267,7 +267,8 @@ def test_migration_copies_the_file_first(tmp_path, monkeypatch):
     monkeypatch.setattr(database, "LATEST_VERSION", 2)
     with ChartStore(path) as s:
         assert s.conn.execute("PRAGMA user_version").fetchone()[0] == 2
-        assert "device_id" in s.db["observations"].columns_dict
+        columns = [r[1] for r in s.conn.execute("PRAGMA table_info(observations)")]
+        assert "device_id" in columns
     (backup,) = tmp_path.glob("old.sqlite3.v1-*.bak")
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     conn = sqlite3.connect(backup)

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sqlite_utils
 
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.observation import Observation
@@ -89,7 +88,6 @@ class ChartStore:
         self.conn: sqlite3.Connection = open_connection(self.path, verify)
         # No write reaches a file that has not passed the damage check.
         self.verified = verify
-        self.db = sqlite_utils.Database(self.conn)
 
     def close(self) -> None:
         self.conn.close()

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:  # imported when a migration runs: it is not needed to open a current file
+    import sqlite_utils
 
 # Marks a SQLite file as ours ("CRSD"), so another program's database is refused.
 APPLICATION_ID = 0x43525344
@@ -115,6 +117,8 @@ LATEST_VERSION = len(MIGRATIONS)
 
 def apply_migrations(conn: sqlite3.Connection, from_version: int) -> None:
     """Bring the schema from `from_version` to LATEST_VERSION, each step in its own transaction."""
+    import sqlite_utils
+
     db = sqlite_utils.Database(conn)
     for version in range(from_version + 1, LATEST_VERSION + 1):
         conn.execute("BEGIN IMMEDIATE")
