@@ -98,7 +98,13 @@ def grade(state: ChartState, at: float, tz: tzinfo | None) -> Verdict:
     if not sedated:
         if ice is not None and ice.value is not None and not ice.other_cause:
             level = ice_band(int(ice.value))
-            unarousable = consciousness is not None and consciousness.text == "unarousable"
+            # chart-csv.md `other_cause`: a level of consciousness attributed to
+            # another cause is left out, here too.
+            unarousable = (
+                consciousness is not None
+                and consciousness.text == "unarousable"
+                and not consciousness.other_cause
+            )
             if int(ice.value) == 0 and unarousable:
                 level = 4  # §4.2: ICE 0 and unarousable is grade 4; awake with aphasia is 3
             consider(level, f"ICE score {int(ice.value)}/10 at {clock(ice.time, tz, at)}")
