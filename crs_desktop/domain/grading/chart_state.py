@@ -41,6 +41,9 @@ class ChartState:
     waiving_drugs: list[Observation] = field(default_factory=list)
     crs_onset: float | None = None  # first moment ASTCT CRS was graded >= 1
     waiver: Observation | None = None  # the drug given after onset that lifted the fever need
+    # Lee 2014 (REFERENCE.md §2.2): since when the vasopressors have run at a
+    # high dose without a break; the dose must be needed for >= 3 hours.
+    high_dose_since: float | None = None
     weight_kg: float | None = None
     death: Observation | None = None
     # Running maxima of each system's grade.
@@ -80,6 +83,14 @@ class ChartState:
             given_now = [d for d in self.waiving_drugs if d.time >= at]
             if given_now and self.waiver is None:
                 self.waiver = given_now[0]
+
+    def note_high_dose(self, at: float, high: bool) -> float | None:
+        """Record whether the vasopressor dose is high at `at`; returns since when it has been."""
+        if not high:
+            self.high_dose_since = None
+        elif self.high_dose_since is None:
+            self.high_dose_since = at
+        return self.high_dose_since
 
     def snapshot(self) -> ChartState:
         clone = copy.copy(self)

@@ -39,24 +39,32 @@ def norepinephrine_equivalent(rates: dict[str, float], weight_kg: float | None) 
 
 
 def _high_dose(state: ChartState, at: float) -> tuple[bool, str]:
+    high, words = _high_rate(state)
+    # REFERENCE.md §2.2: "All doses must be required for >= 3 hours": counted
+    # from when the dose became high, not from when the vasopressor started.
+    since = state.note_high_dose(at, high)
+    sustained = since is not None and at - since >= HIGH_DOSE_HOURS * 3600
+    return high and sustained, words
+
+
+def _high_rate(state: ChartState) -> tuple[bool, str]:
+    """Whether the vasopressors run now at a high dose (REFERENCE.md §2.2 table)."""
     rates = {n: o.value or 0.0 for n, o in state.pressors.items() if n != "vasopressin"}
-    since = max(state.pressor_since[n] for n in state.pressors) if state.pressors else at
-    sustained = at - since >= HIGH_DOSE_HOURS * 3600
     if "vasopressin" in state.pressors:
         ne_eq = norepinephrine_equivalent(rates, state.weight_kg)
         high = ne_eq is not None and ne_eq >= HIGH_DOSE_WITH_VASOPRESSIN_NE_EQ
         words = f"vasopressin with norepinephrine equivalent {ne_eq or 0:.0f} µg/min"
-        return high and sustained, words
+        return high, words
     if len(rates) == 1:
         (name, rate), = rates.items()
         if name == "dopamine":
             if not state.weight_kg:
                 return False, "dopamine (no weight charted to judge the dose)"
             rate = rate / state.weight_kg
-        return rate >= HIGH_DOSE_MONOTHERAPY[name] and sustained, name
+        return rate >= HIGH_DOSE_MONOTHERAPY[name], name
     ne_eq = norepinephrine_equivalent(rates, state.weight_kg)
     high = ne_eq is not None and ne_eq >= HIGH_DOSE_COMBINATION_NE_EQ
-    return high and sustained, f"norepinephrine equivalent {ne_eq or 0:.0f} µg/min"
+    return high, f"norepinephrine equivalent {ne_eq or 0:.0f} µg/min"
 
 
 def grade(state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None) -> Verdict:
@@ -82,6 +90,7 @@ def grade(state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | 
             worst = max(worst, 2)  # §2.1 grade 2: low dose of one vasopressor
             reasons.append(f"low dose of one vasopressor: {words}")
     else:
+        state.note_high_dose(at, False)  # no vasopressor: a high-dose run has ended
         low = hypotension(state, settings)
         if low is not None:
             worst = max(worst, 2)  # §2.1 grade 2: hypotension responsive to fluids
@@ -126,8 +135,13 @@ def organ_toxicity(
 ) -> tuple[int, str, list[str]]:
     """Lee grade from CTCAE grades of ALT and creatinine (REFERENCE.md §2.1, §3 table)."""
     flags: list[str] = []
+    # chart-csv.md `other_cause`: a lab value attributed to another cause is left out.
     alt = state.latest.get("alt")
+    if alt is not None and alt.other_cause:
+        alt = None
     creat = state.latest.get("creatinine")
+    if creat is not None and creat.other_cause:
+        creat = None
     if (alt is not None and settings.alt_uln is None) or (
         creat is not None and settings.creatinine_uln is None
     ):
