@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import pytest
 
@@ -27,7 +27,7 @@ def chart(rows) -> list[Observation]:
 
 
 def graded(rows, settings: GradingSettings | None = None) -> Grader:
-    g = Grader(settings or GradingSettings(), local_tz=timezone.utc)
+    g = Grader(settings or GradingSettings(), local_tz=UTC)
     g.add(chart(rows))
     return g
 
@@ -67,7 +67,7 @@ def test_fever_in_fahrenheit_converted_exactly_is_a_fever(tmp_path):
         "2026-11-20T09:00:00Z,temperature,100.2,degF,\n",
         encoding="utf-8",
     )
-    g = Grader(local_tz=timezone.utc)
+    g = Grader(local_tz=UTC)
     g.add(rows_to_observations(read_chart_csv(path)))
     first, second = g.timeline()
     assert first.systems["astct_crs"].grade == 1

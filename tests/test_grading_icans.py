@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import pytest
 
@@ -28,7 +28,7 @@ def chart(rows) -> list[Observation]:
 
 
 def graded(rows) -> Grader:
-    g = Grader(GradingSettings(), local_tz=timezone.utc)
+    g = Grader(GradingSettings(), local_tz=UTC)
     g.add(chart(rows))
     return g
 

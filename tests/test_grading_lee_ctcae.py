@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import pytest
 
@@ -28,7 +28,7 @@ def chart(rows) -> list[Observation]:
 
 
 def graded(rows, settings: GradingSettings | None = None) -> Grader:
-    g = Grader(settings or GradingSettings(), local_tz=timezone.utc)
+    g = Grader(settings or GradingSettings(), local_tz=UTC)
     g.add(chart(rows))
     return g
 
