@@ -84,6 +84,11 @@ def _grade_all(
     }
 
 
+def _charting_order(obs: Observation) -> tuple[bool, int]:
+    """Row-id order; values without an id keep their arrival order after those with one."""
+    return (obs.id is None, obs.id or 0)
+
+
 class Grader:
     """Grades a chart at every distinct time; add() and remove() keep it current."""
 
@@ -113,6 +118,12 @@ class Grader:
                     bisect.insort(self._times, obs.time)
             else:
                 bucket.append(obs)
+                previous = bucket[-2].id
+                if obs.id is not None and (previous is None or previous > obs.id):
+                    # Rows of one time are one assessment (chart-csv.md); they fold
+                    # in the order they were charted (row id), however they arrive,
+                    # so a later correction of the same item wins every time.
+                    bucket.sort(key=_charting_order)
             if obs.id is not None:
                 self._time_of_id[obs.id] = obs.time
             earliest = obs.time if earliest is None else min(earliest, obs.time)
