@@ -60,6 +60,8 @@ def oxygen_level(state: ChartState, tz: tzinfo | None, at: float) -> tuple[int, 
         since = clock(flow.time, tz, at)
         return level, f"nasal cannula at {shown_value(flow)} ({kind}) since {since}", flags
     level = O2_LEVEL_BY_DEVICE.get(name, 0)
+    if not level:
+        return 0, "", flags  # room air: the words are never shown
     return level, f"{name.replace('_', ' ')} since {clock(device.time, tz, at)}", flags
 
 
@@ -67,6 +69,17 @@ def hypotension(state: ChartState, settings: GradingSettings) -> Observation | N
     """The latest blood pressure, if it is below the threshold and not due to another cause."""
     sbp = state.latest.get("systolic_bp")
     dbp = state.latest.get("diastolic_bp")
+    memo = state.hypotension_memo
+    if memo is not None and memo[0] is sbp and memo[1] is dbp and memo[2] is settings:
+        return memo[3]
+    low = _hypotension(sbp, dbp, settings)
+    state.hypotension_memo = (sbp, dbp, settings, low)
+    return low
+
+
+def _hypotension(
+    sbp: Observation | None, dbp: Observation | None, settings: GradingSettings
+) -> Observation | None:
     if sbp is not None and not sbp.other_cause and sbp.value is not None:
         if sbp.value < settings.systolic_threshold:
             return sbp
@@ -87,9 +100,9 @@ def pressure_level(
 ) -> tuple[int, str, list[str]]:
     """(level 0/2/3/4, words, flags) for what the blood pressure needs now (REFERENCE.md §1.4)."""
     flags: list[str] = []
-    running = {name: obs for name, obs in state.pressors.items()}
-    non_vasopressin = [n for n in running if n != "vasopressin"]
+    running = state.pressors
     if running:
+        non_vasopressin = [n for n in running if n != "vasopressin"]
         parts = [
             f"{name} {shown_value(obs)} running since {clock(state.pressor_since[name], tz, at)}"
             for name, obs in sorted(running.items(), key=lambda kv: VASOPRESSORS.index(kv[0]))

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.observation import Observation
 from crs_desktop.domain.vocabulary import ITEMS, Category
+
+if TYPE_CHECKING:
+    from crs_desktop.domain.grading.oxygen_fraction import OxygenNeed
 
 ANTIPYRETICS = frozenset(i for i, item in ITEMS.items() if item.category is Category.ANTIPYRETIC)
 ANTICYTOKINES = frozenset(i for i, item in ITEMS.items() if item.category is Category.ANTICYTOKINE)
@@ -45,6 +50,15 @@ class ChartState:
     # high dose without a break; the dose must be needed for >= 3 hours.
     high_dose_since: float | None = None
     weight_kg: float | None = None
+    # The last hypotension() answer with the readings and settings it came
+    # from: three systems ask it at every moment.
+    hypotension_memo: (
+        tuple[Observation | None, Observation | None, GradingSettings, Observation | None] | None
+    ) = None
+    # The same for oxygen_fraction.oxygen_need(): (device, FiO2, flow, answer).
+    oxygen_memo: (
+        tuple[Observation | None, Observation | None, Observation | None, OxygenNeed] | None
+    ) = None
     death: Observation | None = None
     # Running maxima of each system's grade.
     maxima: dict[str, int] = field(default_factory=dict)

@@ -108,14 +108,16 @@ class Grader:
     def add(self, observations: Iterable[Observation]) -> float | None:
         """Add observations; returns the earliest time re-graded (None if nothing added)."""
         earliest: float | None = None
+        at_time, times, time_of_id = self._at_time, self._times, self._time_of_id
         for obs in observations:
-            bucket = self._at_time.get(obs.time)
+            moment = obs.time
+            bucket = at_time.get(moment)
             if bucket is None:
-                self._at_time[obs.time] = [obs]
-                if not self._times or obs.time > self._times[-1]:
-                    self._times.append(obs.time)
+                at_time[moment] = [obs]
+                if not times or moment > times[-1]:
+                    times.append(moment)
                 else:
-                    bisect.insort(self._times, obs.time)
+                    bisect.insort(times, moment)
             else:
                 bucket.append(obs)
                 previous = bucket[-2].id
@@ -125,8 +127,9 @@ class Grader:
                     # so a later correction of the same item wins every time.
                     bucket.sort(key=_charting_order)
             if obs.id is not None:
-                self._time_of_id[obs.id] = obs.time
-            earliest = obs.time if earliest is None else min(earliest, obs.time)
+                time_of_id[obs.id] = moment
+            if earliest is None or moment < earliest:
+                earliest = moment
         if earliest is not None:
             self._regrade_from(earliest)
         return earliest
@@ -177,26 +180,29 @@ class Grader:
     def _walk(self, start: int) -> None:
         state = self._state
         settings, tz = self.settings, self.tz
-        for index in range(start, len(self._times)):
+        times, at_time, snapshots = self._times, self._at_time, self._snapshots
+        maxima, grade_since = state.maxima, state.grade_since
+        append = self._results.append
+        apply = state.apply
+        for index in range(start, len(times)):
             if index % SNAPSHOT_EVERY == 0 and index:
-                self._snapshots[index] = state.snapshot()
-            at = self._times[index]
-            bucket = self._at_time[at]
+                snapshots[index] = state.snapshot()
+            at = times[index]
+            bucket = at_time[at]
             for obs in bucket:
-                state.apply(obs)
-            verdicts = _grade_all(state, at, settings, tz)
+                apply(obs)
             systems = {}
-            for name, verdict in verdicts.items():
+            for name, verdict in _grade_all(state, at, settings, tz).items():
                 grade = verdict.grade
-                best = state.maxima.get(name)
+                best = maxima.get(name)
                 if grade is not None and (best is None or grade > best):
                     best = grade
-                    state.maxima[name] = grade
-                previous = state.grade_since.get(name)
+                    maxima[name] = grade
+                previous = grade_since.get(name)
                 if previous is None or previous[0] != grade:
-                    state.grade_since[name] = (grade, at)
+                    grade_since[name] = (grade, at)
                     since = at
                 else:
                     since = previous[1]
                 systems[name] = SystemGrade(grade, best, verdict.reasons, verdict.flags, since)
-            self._results.append(GradeSet(at, bucket[0].utc_offset_min, systems))
+            append(GradeSet(at, bucket[0].utc_offset_min, systems))

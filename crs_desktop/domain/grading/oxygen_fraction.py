@@ -27,6 +27,19 @@ def estimate_nasal_cannula_fio2(flow_l_min: float) -> float:
 
 
 def oxygen_need(state: ChartState) -> OxygenNeed:
+    """The oxygen the patient needs now. Lee 2014 and CTCAE ask at every moment, and it
+    changes only with the device, the FiO2 or the flow: the last answer is kept."""
+    latest = state.latest
+    device_obs, fio2, flow = latest.get("o2_device"), latest.get("fio2"), latest.get("o2_flow")
+    memo = state.oxygen_memo
+    if memo is not None and memo[0] is device_obs and memo[1] is fio2 and memo[2] is flow:
+        return memo[3]
+    need = _oxygen_need(state)
+    state.oxygen_memo = (device_obs, fio2, flow, need)
+    return need
+
+
+def _oxygen_need(state: ChartState) -> OxygenNeed:
     device_obs = state.latest.get("o2_device")
     if device_obs is None or device_obs.other_cause or device_obs.text == "room_air":
         return OxygenNeed(False, None, False, device_obs.text if device_obs else None)

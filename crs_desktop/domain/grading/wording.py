@@ -67,5 +67,19 @@ def item_name(item: str) -> str:
 
 
 def finding(obs: Observation, tz: tzinfo | None, reference: float | None = None) -> str:
-    """'temperature 38.6 °C at 14:00'"""
-    return f"{item_name(obs.item)} {shown_value(obs)} at {clock(obs.time, tz, reference)}"
+    """'temperature 38.6 °C at 14:00'
+
+    Cached: the same finding is named at many moments and by several systems.
+    """
+    dated = (
+        reference is not None
+        and reference != obs.time
+        and _local_parts(reference, tz)[0] != _local_parts(obs.time, tz)[0]
+    )
+    return _finding(obs, tz, dated)
+
+
+@lru_cache(maxsize=4096)
+def _finding(obs: Observation, tz: tzinfo | None, dated: bool) -> str:
+    when = _long_form(obs.time, tz) if dated else _local_parts(obs.time, tz)[1]
+    return f"{item_name(obs.item)} {shown_value(obs)} at {when}"
