@@ -39,6 +39,18 @@ EDEMA_GRADE = {
 }
 
 
+# Every item the ICANS grade reads (besides death).
+ICANS_ITEMS = (
+    "ice_score",
+    "consciousness",
+    "sedation",
+    "seizure",
+    "motor_weakness",
+    "cerebral_edema",
+)
+NOTHING_CHARTED = Verdict(0)
+
+
 def ice_score(orientation: int, naming: int, commands: int, writing: int, attention: int) -> int:
     """The ICE score from its five parts (REFERENCE.md §4.1); ValueError names a bad part."""
     parts = {
@@ -75,6 +87,9 @@ def grade(state: ChartState, at: float, tz: tzinfo | None) -> Verdict:
             (f"death attributed to ICANS at {clock(state.death.time, tz, at)}",),
             ("grade 5 ICANS wording is unconfirmed in the sources (REFERENCE.md §4.2)",),
         )
+    latest = state.latest
+    if not any(item in latest for item in ICANS_ITEMS):
+        return NOTHING_CHARTED  # most moments of a chart: nothing neurological charted yet
     reasons: list[str] = []
     flags: list[str] = []
     worst = 0

@@ -182,8 +182,12 @@ class Grader:
         settings, tz = self.settings, self.tz
         times, at_time, snapshots = self._times, self._at_time, self._snapshots
         maxima, grade_since = state.maxima, state.grade_since
-        append = self._results.append
+        results = self._results
+        append = results.append
         apply = state.apply
+        # A system whose answer is what it was a moment ago keeps its SystemGrade
+        # object: fewer objects to build and for the garbage collector to walk.
+        last: dict[str, SystemGrade] = results[-1].systems if results else {}
         for index in range(start, len(times)):
             if index % SNAPSHOT_EVERY == 0 and index:
                 snapshots[index] = state.snapshot()
@@ -191,7 +195,7 @@ class Grader:
             bucket = at_time[at]
             for obs in bucket:
                 apply(obs)
-            systems = {}
+            systems: dict[str, SystemGrade] = {}
             for name, verdict in _grade_all(state, at, settings, tz).items():
                 grade = verdict.grade
                 best = maxima.get(name)
@@ -204,5 +208,17 @@ class Grader:
                     since = at
                 else:
                     since = previous[1]
-                systems[name] = SystemGrade(grade, best, verdict.reasons, verdict.flags, since)
+                before = last.get(name)
+                if (
+                    before is not None
+                    and before.grade == grade
+                    and before.since == since
+                    and before.max == best
+                    and before.reasons == verdict.reasons
+                    and before.flags == verdict.flags
+                ):
+                    systems[name] = before
+                else:
+                    systems[name] = SystemGrade(grade, best, verdict.reasons, verdict.flags, since)
             append(GradeSet(at, bucket[0].utc_offset_min, systems))
+            last = systems
