@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
 
 import numpy as np
@@ -157,6 +157,7 @@ class Plot:
     marks: tuple[DrugMark, ...] = ()
     shaded: tuple[tuple[float, float, str], ...] = ()  # (from, to, what) e.g. a vasopressor
     caption: str = ""  # a word of explanation in the plot's key
+    until: float | None = None  # "now", when the period runs on into the future
 
     @property
     def empty(self) -> bool:
@@ -432,7 +433,7 @@ def build_handover(
         corrections = _corrections(store, patient_id, start, end, tz)
         weight = store.weight_at(patient_id, upto)
         shift_plots = _shift_plots(
-            store, patient_id, start, end, settings, device_rows, drug_rows, pressor_rows
+            store, patient_id, start, end, upto, settings, device_rows, drug_rows, pressor_rows
         )
         lab_from = upto - LAB_SPAN_S
         lab_plots = (
@@ -612,6 +613,7 @@ def _shift_plots(
     patient_id: int,
     start: float,
     end: float,
+    upto: float,
     settings: GradingSettings,
     device_rows: list[ChartedRow],
     drug_rows: list[ChartedRow],
@@ -643,7 +645,7 @@ def _shift_plots(
         marks=_marks(drug_rows, start, end, fluids=True),
         shaded=tuple(
             (max(a, start), min(b, end), name)
-            for a, b, name in _pressor_intervals(pressor_rows, end)
+            for a, b, name in _pressor_intervals(pressor_rows, upto)
             if b >= start and a <= end
         ),
     )
@@ -656,10 +658,11 @@ def _shift_plots(
         y_floor=(88.0, 100.0),
         marks=marks,
     )
-    return (temperature, bp, _oxygen_plot(device_rows, start, end), spo2)
+    plots = (temperature, bp, _oxygen_plot(device_rows, start, end, upto), spo2)
+    return tuple(replace(p, until=upto) for p in plots) if upto < end else plots
 
 
-def _oxygen_plot(device_rows: list[ChartedRow], start: float, end: float) -> Plot:
+def _oxygen_plot(device_rows: list[ChartedRow], start: float, end: float, upto: float) -> Plot:
     """The oxygen band as a step, from the device in force at the start; the device and
     flow written at each change."""
     states: list[tuple[float, int, str]] = []  # (time, band, words) at each charted time
@@ -686,7 +689,7 @@ def _oxygen_plot(device_rows: list[ChartedRow], start: float, end: float) -> Plo
     for state in states:
         if state[0] >= start and (not shown or state[1:] != shown[-1][1:]):
             shown.append(state)
-    steps = shown + [(end, shown[-1][1], "")] if shown else []
+    steps = shown + [(upto, shown[-1][1], "")] if shown else []  # held until now, no further
     return Plot(
         "oxygen",
         "Oxygen need (device, flow)",

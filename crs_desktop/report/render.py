@@ -62,6 +62,7 @@ GRAY = QColor(110, 110, 110)
 LIGHT = QColor(205, 205, 205)
 BLACK = QColor(0, 0, 0)
 WHITE = QColor(255, 255, 255)
+FUTURE = QColor(242, 242, 242)
 _DASHES = {"solid": Qt.PenStyle.SolidLine, "dash": Qt.PenStyle.DashLine, "dot": Qt.PenStyle.DotLine}
 STATUS_WORDS = {
     "not_done": "NOT DONE",
@@ -92,6 +93,8 @@ class Canvas:
             font.setPointSizeF(size)
             font.setBold(bold)
             font.setItalic(italic)
+            # No "fl"/"fi" ligatures: the PDF's text stays searchable as typed ("flow").
+            font.setFeature(QFont.Tag("liga"), 0)
             self._fonts[key] = font
         return self._fonts[key]
 
@@ -799,6 +802,8 @@ def _draw_plot(
         hatch = QBrush(GRAY, Qt.BrushStyle.BDiagPattern)
         hatch.setTransform(hatch.transform().scale(c.u / 2, c.u / 2))
         p.fillRect(c.rect(sx(a), top, max(sx(b) - sx(a), 0.8), h), hatch)
+    if plot.until is not None and plot.until < plot.end:  # the rest of the shift is to come
+        c.p.fillRect(c.rect(sx(plot.until), top, sx(plot.end) - sx(plot.until), h), FUTURE)
     tick_h = c.line_height(tick_font)
     last_label = 1e9
     for value, words in labels:  # bottom up; a label that would touch the one below is left out
@@ -826,8 +831,21 @@ def _draw_plot(
             GRAY,
             align="centre",
         )
+    if plot.until is not None and plot.until < plot.end:
+        c.line(sx(plot.until), top, sx(plot.until), top + h, c.pen(0.8, GRAY))
+        room = sx(plot.end) - sx(plot.until)
+        if room > c.width("to come", tick_font) + 4:
+            c.text(
+                (sx(plot.until) + sx(plot.end)) / 2,
+                top + h - tick_h - 1,
+                "to come",
+                c.font(SMALL, italic=True),
+                GRAY,
+                align="centre",
+            )
     p.save()
-    p.setClipRect(c.rect(left, top, w, h))
+    # A little beyond the frame, so a mark on its edge is drawn whole.
+    p.setClipRect(c.rect(left - 2.5, top - 2.5, w + 5, h + 5))
     for line in plot.lines:
         _draw_line(c, line, sx, sy)
     for t, level, words in _spaced_notes(c, plot, sx, tick_font, left + w):

@@ -1,0 +1,149 @@
+"""`crs-desktop handover --patient MRN [--from TIME --to TIME] -o FILE.pdf`: the handover PDF.
+
+The same document as the window's File → Print handover…, drawn offscreen.
+Without --from/--to the period is the shift now under way (by default
+07:00–19:00 or 19:00–07:00 local time): a handover is printed at the end of
+one's own shift, before it is over. Give --from and --to for any other period.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from crs_desktop.commands.common import add_db_argument, default_actor, open_store, require_patient
+from crs_desktop.interop.chart_csv import parse_time
+from crs_desktop.report.shifts import DEFAULT_SHIFT_STARTS, current_shift
+
+_APP: Any = None  # the QGuiApplication this command made, kept alive while drawing
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--patient", required=True, metavar="MRN", help="the patient's MRN")
+    parser.add_argument(
+        "--from",
+        dest="start",
+        metavar="TIME",
+        help="start of the period, ISO 8601 (e.g. 2026-11-20T07:00; without an offset, "
+        "local time). Default: the start of the shift now under way",
+    )
+    parser.add_argument(
+        "--to",
+        dest="end",
+        metavar="TIME",
+        help="end of the period, ISO 8601. Default: the end of the shift now under way",
+    )
+    parser.add_argument(
+        "--shift-starts",
+        default=",".join(DEFAULT_SHIFT_STARTS),
+        metavar="HH:MM,HH:MM",
+        help="local times at which shifts start, for the default period (default %(default)s)",
+    )
+    parser.add_argument(
+        "--paper", choices=("a4", "letter"), default="a4", help="paper size (default a4)"
+    )
+    parser.add_argument(
+        "--nurse", metavar="NAME", help="printed by (default: this computer's user name)"
+    )
+    parser.add_argument("-o", "--output", required=True, metavar="FILE.pdf", help="the PDF file")
+    add_db_argument(parser)
+
+
+def _time(option: str, text: str) -> float:
+    from crs_desktop.cli import UsageError
+
+    try:
+        return parse_time(text)[0]
+    except ValueError as exc:
+        raise UsageError(f"{option} {text!r}: {exc}") from None
+
+
+def _period(args: argparse.Namespace, now: float) -> tuple[float, float]:
+    from crs_desktop.cli import UsageError
+
+    try:
+        shift = current_shift(now, args.shift_starts.split(","))
+    except ValueError as exc:
+        raise UsageError(f"--shift-starts {args.shift_starts!r}: {exc}") from None
+    if (args.start is None) != (args.end is None):
+        given = "--from" if args.start is not None else "--to"
+        raise UsageError(f"{given}: give both --from and --to, or neither (the current shift)")
+    if args.start is None:
+        return shift
+    start, end = _time("--from", args.start), _time("--to", args.end)
+    if not start < end:
+        raise UsageError(f"--from {args.start!r}: must be before --to {args.end!r}")
+    return start, end
+
+
+def _check_output(output: str) -> Path:
+    from crs_desktop.cli import UsageError
+
+    target = Path(output)
+    if target.is_dir():
+        raise UsageError(f"-o {output!r}: is a folder; give a file name")
+    folder = target.parent
+    if not folder.is_dir():
+        raise UsageError(f"-o {output!r}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"-o {output!r}: the folder {folder} is not writable")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise UsageError(f"-o {output!r}: the file exists and is not writable")
+    return target
+
+
+def _qt_application() -> None:
+    """A QGuiApplication for fonts and the PDF writer; offscreen, as no window is shown."""
+    global _APP
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is None:
+        _APP = QGuiApplication(["crs-desktop"])
+
+
+def run(args: argparse.Namespace) -> int:
+    from crs_desktop.cli import UsageError
+
+    now = time.time()
+    start, end = _period(args, now)  # every mistake is found before anything is opened
+    target = _check_output(args.output)
+    nurse = (args.nurse or "").strip() or default_actor()
+    with open_store(args) as store:
+        patient = require_patient(store, args.patient)
+        from crs_desktop.report.handover_data import build_handover
+
+        data = build_handover(
+            store,
+            patient.id,
+            start,
+            end,
+            printed_by=nurse,
+            now=now,
+            # The command line has no checklist engine: said so on the page.
+            outstanding=None,
+            observations_due=None,
+        )
+    _qt_application()
+    from crs_desktop.report.render import write_handover_pdf
+
+    # Written beside the target and renamed, so a failure never leaves half a file.
+    try:
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".handover-", suffix=".pdf")
+    except OSError as exc:
+        raise UsageError(f"-o {args.output!r}: cannot write there ({exc.strerror})") from None
+    os.close(fd)
+    try:
+        pages = write_handover_pdf(data, temp, paper=args.paper)
+        if Path(temp).stat().st_size == 0:
+            raise UsageError(f"-o {args.output!r}: the PDF could not be written")
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    print(f"handover of {patient.mrn}: {pages} page(s) written to {target}")
+    return 0
