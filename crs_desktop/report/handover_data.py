@@ -8,8 +8,11 @@ preview, the printer and the PDF.
 from __future__ import annotations
 
 import bisect
+import gc
 import itertools
-from collections.abc import Sequence
+import operator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
 
@@ -20,14 +23,12 @@ from crs_desktop.domain.grading.astct_crs import LOW_FLOW_LIMIT_L_MIN, O2_LEVEL_
 from crs_desktop.domain.grading.wording import UNIT_SHOWN, shown_value
 from crs_desktop.domain.observation import Observation
 from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS, RATE_ITEMS, Category
-from crs_desktop.store import ChartedRow, ChartStore, Event
+from crs_desktop.store import ChartStore, Event
 
 HOUR = 3600.0
 LAB_SPAN_S = 72 * HOUR  # CRP and ferritin are plotted over the last 72 h (issue 6)
 TOCILIZUMAB_RECENT_S = 24 * HOUR
-# "Latest value" means charted within this long before the end of the period:
-# an older value is history, not a finding to hand over.
-LATEST_LOOKBACK_S = 7 * 24 * HOUR
+DAY_S = 24 * HOUR
 MAX_PLOT_POINTS = 1500  # above this a series is thinned to each bucket's lowest and highest
 FEVER_C = 38.0  # REFERENCE.md §1.2: fever is a temperature >= 38.0 °C
 GRADED_SYSTEMS = ("astct_crs", "astct_icans", "news2")
@@ -90,6 +91,9 @@ MARK_CODES = {
     Category.ANTIPYRETIC: "A",
     Category.FLUID: "F",
 }
+O2_ITEMS = frozenset({"o2_device", "o2_flow"})
+# Rows read beside the grading: drugs, vasopressors and the oxygen device and flow.
+SIDE_ITEMS = DOSE_ITEMS | RATE_ITEMS | O2_ITEMS
 MARK_WORDS = {"T": "tocilizumab / anti-cytokine", "S": "steroid", "A": "antipyretic", "F": "fluid"}
 
 
@@ -405,37 +409,39 @@ def build_handover(
     upto = min(end, now)  # grades, running drugs and "last 24 h" are as of this moment
 
     with store.read_snapshot():
-        recent_from = min(start, upto - LATEST_LOOKBACK_S)
         if grader is None:
-            chart = store.observations(patient_id, until=end)
-            grader = Grader(settings, tz)
-            grader.add(chart)
-            times_all = [o.time for o in chart]
-            recent = chart[bisect.bisect_left(times_all, recent_from) :]
+            with _collector_paused():
+                chart = store.observations(patient_id, until=end)
+                grader = Grader(settings, tz)
+                grader.add(chart)
+            side = [o for o in chart if o.item in SIDE_ITEMS]
+            latest = _latest(chart, upto)
+            charted = _count(chart, start, end)
         else:
-            recent = store.observations(patient_id, since=recent_from, until=end)
-        charted = store.rows(patient_id, include_errors=False, since=start, until=end)
+            # The window's grader has the chart; read only what the page shows. The last
+            # day gives the latest vitals; one pass over the rest of the chart finds what
+            # was charted before it (labs, weight, a device set long ago) and the drugs,
+            # oxygen and vasopressor rows.
+            recent = store.observations(patient_id, since=min(start, upto - DAY_S), until=end)
+            found = {o.item for o in recent if o.time <= upto}
+            older = [i for i in LATEST_ITEMS if i not in found]
+            side_rows = store.rows(
+                patient_id, include_errors=False, until=end, items=sorted(SIDE_ITEMS | set(older))
+            )
+            side = [r.to_observation() for r in side_rows]
+            latest = _latest(sorted(side + recent, key=lambda o: o.time), upto)
+            charted = _count(recent, start, end)
         events = store.events(patient_id, since=start, until=end)
-        drug_rows = store.rows(
-            patient_id,
-            include_errors=False,
-            since=min(start, upto - LAB_SPAN_S),
-            until=end,
-            items=sorted(DOSE_ITEMS),
-        )
-        pressor_rows = store.rows(
-            patient_id, include_errors=False, until=upto, items=sorted(RATE_ITEMS)
-        )
-        device_rows = store.rows(
-            patient_id, include_errors=False, until=end, items=["o2_device", "o2_flow"]
-        )
-        toci_t, toci_v = store.series(patient_id, "tocilizumab", until=upto)
-        corrections = _corrections(store, patient_id, start, end, tz)
+        corrections = _corrections(store, patient_id, start, end)
         weight = store.weight_at(patient_id, upto)
+        drug_obs = [o for o in side if o.item in DOSE_ITEMS and o.time <= end]
+        pressor_obs = [o for o in side if o.item in RATE_ITEMS and o.time <= upto]
+        device_obs = [o for o in side if o.item in O2_ITEMS and o.time <= end]
         shift_plots = _shift_plots(
-            store, patient_id, start, end, upto, settings, device_rows, drug_rows, pressor_rows
+            store, patient_id, start, end, upto, settings, device_obs, drug_obs, pressor_obs
         )
         lab_from = upto - LAB_SPAN_S
+        lab_marks = _marks(drug_obs, lab_from, upto)
         lab_plots = (
             Plot(
                 "crp",
@@ -443,7 +449,7 @@ def build_handover(
                 lab_from,
                 upto,
                 (_line(store, patient_id, "crp", lab_from, upto, "CRP", "solid", "circle"),),
-                marks=_marks(drug_rows, lab_from, upto),
+                marks=lab_marks,
             ),
             Plot(
                 "ferritin",
@@ -455,7 +461,7 @@ def build_handover(
                         store, patient_id, "ferritin", lab_from, upto, "ferritin", "solid", "square"
                     ),
                 ),
-                marks=_marks(drug_rows, lab_from, upto),
+                marks=lab_marks,
             ),
         )
 
@@ -466,8 +472,13 @@ def build_handover(
         day = (
             local_datetime(upto, tz).date() - local_datetime(patient.infusion_time, tz).date()
         ).days
-    recent_24h = toci_t > upto - TOCILIZUMAB_RECENT_S
-    in_shift = [r for r in drug_rows if start <= r.observed_at <= end]
+    toci = [o.value or 0.0 for o in drug_obs if o.item == "tocilizumab" and o.time <= upto]
+    toci_24h = [
+        o.value or 0.0
+        for o in drug_obs
+        if o.item == "tocilizumab" and upto - TOCILIZUMAB_RECENT_S < o.time <= upto
+    ]
+    in_shift = [o for o in drug_obs if start <= o.time <= end]
     return HandoverData(
         name=patient.name,
         mrn=patient.mrn,
@@ -486,22 +497,22 @@ def build_handover(
         max_scope=scope,
         shift_plots=shift_plots,
         lab_plots=lab_plots,
-        latest=_latest(recent, upto),
+        latest=latest,
         drugs=tuple(
             DrugGiven(
-                r.observed_at,
-                ITEMS[r.item].label,
-                ITEMS[r.item].category.value,
-                shown_value(r.to_observation()),
-                r.charted_by,
-                r.note,
+                o.time,
+                ITEMS[o.item].label,
+                ITEMS[o.item].category.value,
+                shown_value(o),
+                o.charted_by,
+                o.note,
             )
-            for r in in_shift
+            for o in in_shift
         ),
-        tocilizumab_24h=(int(recent_24h.sum()), float(toci_v[recent_24h].sum())),
-        tocilizumab_total=(len(toci_t), float(toci_v.sum())),
-        fluids_ml=float(sum(r.value or 0.0 for r in in_shift if r.item == "fluid_bolus")),
-        running=_running(pressor_rows),
+        tocilizumab_24h=(len(toci_24h), float(sum(toci_24h))),
+        tocilizumab_total=(len(toci), float(sum(toci))),
+        fluids_ml=float(sum(o.value or 0.0 for o in in_shift if o.item == "fluid_bolus")),
+        running=_running(pressor_obs),
         checklist=_checklist(events),
         outstanding=None if outstanding is None else tuple(outstanding),
         observations_due=None if observations_due is None else tuple(observations_due),
@@ -512,7 +523,7 @@ def build_handover(
         ),
         corrections=corrections,
         note=_note(events),
-        charted_in_period=len(charted),
+        charted_in_period=charted,
     )
 
 
@@ -545,13 +556,29 @@ def _grades(
     return tuple(summaries), (now_set.time if now_set else None), scope
 
 
+def _count(chart: list[Observation], start: float, end: float) -> int:
+    """How many values in time order fall in [start, end]."""
+    when = operator.attrgetter("time")
+    return bisect.bisect_right(chart, end, key=when) - bisect.bisect_left(chart, start, key=when)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a long chart is read and graded: its hundreds of
+    thousands of tuples are not garbage, and walking them again and again costs a fifth
+    of the time. Back on (as it was) afterwards, whatever happens."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def _latest(recent: list[Observation], upto: float) -> tuple[LatestValue, ...]:
-    found: dict[str, Observation] = {}
-    for obs in reversed(recent):
-        if obs.time <= upto and obs.item not in found:
-            found[obs.item] = obs
-            if len(found) == len(ITEMS):
-                break
+    # In time order, so the last of each item is its latest.
+    found = {obs.item: obs for obs in recent if obs.time <= upto}
     return tuple(
         LatestValue(
             ITEMS[item].label, shown_value(found[item]), found[item].time, bool(found[item].extreme)
@@ -562,48 +589,45 @@ def _latest(recent: list[Observation], upto: float) -> tuple[LatestValue, ...]:
 
 
 def _marks(
-    drug_rows: list[ChartedRow], since: float, until: float, fluids: bool = False
+    drugs: list[Observation], since: float, until: float, fluids: bool = False
 ) -> tuple[DrugMark, ...]:
     """Drug marks for a plot; fluid boluses only where asked (the blood pressure)."""
     marks = []
-    for row in drug_rows:
-        code = MARK_CODES.get(ITEMS[row.item].category)
+    for obs in drugs:
+        code = MARK_CODES.get(ITEMS[obs.item].category)
         if code == "F" and not fluids:
             continue
-        if code and since <= row.observed_at <= until:
-            text = f"{ITEMS[row.item].label} {shown_value(row.to_observation())}"
-            marks.append(DrugMark(row.observed_at, code, text))
+        if code and since <= obs.time <= until:
+            marks.append(DrugMark(obs.time, code, f"{ITEMS[obs.item].label} {shown_value(obs)}"))
     return tuple(marks)
 
 
-def _pressor_intervals(
-    pressor_rows: list[ChartedRow], until: float
-) -> list[tuple[float, float, str]]:
-    """(from, to, name) while each vasopressor ran at a rate above 0."""
+def _pressor_intervals(pressors: list[Observation], until: float) -> list[tuple[float, float, str]]:
+    """(from, to, name) while each vasopressor ran at a rate above 0 (0 = stopped)."""
     spans: list[tuple[float, float, str]] = []
     started: dict[str, float] = {}
-    for row in pressor_rows:
-        running = row.value is not None and row.value > 0
-        if running and row.item not in started:
-            started[row.item] = row.observed_at
-        elif not running and row.item in started:
-            spans.append((started.pop(row.item), row.observed_at, ITEMS[row.item].label))
+    for obs in pressors:
+        running = obs.value is not None and obs.value > 0
+        if running and obs.item not in started:
+            started[obs.item] = obs.time
+        elif not running and obs.item in started:
+            spans.append((started.pop(obs.item), obs.time, ITEMS[obs.item].label))
     spans += [(t, until, ITEMS[item].label) for item, t in started.items()]
     return spans
 
 
-def _running(pressor_rows: list[ChartedRow]) -> tuple[RunningInfusion, ...]:
-    latest: dict[str, ChartedRow] = {}
+def _running(pressors: list[Observation]) -> tuple[RunningInfusion, ...]:
+    latest: dict[str, Observation] = {}
     since: dict[str, float] = {}
-    for row in pressor_rows:
-        running = row.value is not None and row.value > 0
-        if running and row.item not in since:
-            since[row.item] = row.observed_at
+    for obs in pressors:
+        running = obs.value is not None and obs.value > 0
+        if running and obs.item not in since:
+            since[obs.item] = obs.time
         elif not running:
-            since.pop(row.item, None)
-        latest[row.item] = row
+            since.pop(obs.item, None)
+        latest[obs.item] = obs
     return tuple(
-        RunningInfusion(ITEMS[item].label, shown_value(latest[item].to_observation()), t)
+        RunningInfusion(ITEMS[item].label, shown_value(latest[item]), t)
         for item, t in since.items()
     )
 
@@ -615,11 +639,11 @@ def _shift_plots(
     end: float,
     upto: float,
     settings: GradingSettings,
-    device_rows: list[ChartedRow],
-    drug_rows: list[ChartedRow],
-    pressor_rows: list[ChartedRow],
+    devices: list[Observation],
+    drugs: list[Observation],
+    pressors: list[Observation],
 ) -> tuple[Plot, ...]:
-    marks = _marks(drug_rows, start, end)
+    marks = _marks(drugs, start, end)
     temperature = Plot(
         "temperature",
         "Temperature °C",
@@ -642,10 +666,10 @@ def _shift_plots(
         # REFERENCE.md §1.3 item 1: the systolic number that flags hypotension (settings).
         thresholds=((settings.systolic_threshold, f"systolic < {settings.systolic_threshold:g}"),),
         y_floor=(50.0, 140.0),
-        marks=_marks(drug_rows, start, end, fluids=True),
+        marks=_marks(drugs, start, end, fluids=True),
         shaded=tuple(
             (max(a, start), min(b, end), name)
-            for a, b, name in _pressor_intervals(pressor_rows, upto)
+            for a, b, name in _pressor_intervals(pressors, upto)
             if b >= start and a <= end
         ),
     )
@@ -658,26 +682,26 @@ def _shift_plots(
         y_floor=(88.0, 100.0),
         marks=marks,
     )
-    plots = (temperature, bp, _oxygen_plot(device_rows, start, end, upto), spo2)
+    plots = (temperature, bp, _oxygen_plot(devices, start, end, upto), spo2)
     return tuple(replace(p, until=upto) for p in plots) if upto < end else plots
 
 
-def _oxygen_plot(device_rows: list[ChartedRow], start: float, end: float, upto: float) -> Plot:
+def _oxygen_plot(devices: list[Observation], start: float, end: float, upto: float) -> Plot:
     """The oxygen band as a step, from the device in force at the start; the device and
     flow written at each change."""
     states: list[tuple[float, int, str]] = []  # (time, band, words) at each charted time
     device: str | None = None
     flow: float | None = None
-    for at, group in itertools.groupby(device_rows, key=lambda r: r.observed_at):
+    for at, group in itertools.groupby(devices, key=lambda o: o.time):
         if at > end:
             break
-        for row in group:  # a device and its flow charted together are one change
-            if row.item == "o2_device":
-                device = row.text or ""
+        for obs in group:  # a device and its flow charted together are one change
+            if obs.item == "o2_device":
+                device = obs.text or ""
                 if device == "room_air":
                     flow = None
             else:
-                flow = row.value
+                flow = obs.value
         if device is None:
             continue  # a flow without a device: nothing to draw yet
         words = DEVICE_SHORT.get(device, device.replace("_", " "))
@@ -741,7 +765,7 @@ def _note(events: list[Event]) -> HandoverNote | None:
 
 
 def _corrections(
-    store: ChartStore, patient_id: int, start: float, end: float, tz: tzinfo | None
+    store: ChartStore, patient_id: int, start: float, end: float
 ) -> tuple[Correction, ...]:
     found = []
     for row in store.flagged_rows(patient_id):
