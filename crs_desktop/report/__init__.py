@@ -1,0 +1,15 @@
+"""The handover summary: gathered without Qt (handover_data), drawn by one function for
+print, print preview and PDF (render).
+
+    data = build_handover(store, patient_id, start, end, printed_by=..., now=...)
+    render_handover(data, printer)          # QPrinter / QPrintPreviewWidget's printer
+    write_handover_pdf(data, "handover.pdf")
+
+Only the gathering is imported here, so importing the package does not load Qt;
+the drawing is `crs_desktop.report.render`.
+"""
+
+from crs_desktop.report.handover_data import HandoverData, build_handover
+from crs_desktop.report.shifts import current_shift, previous_shift
+
+__all__ = ["HandoverData", "build_handover", "current_shift", "previous_shift"]

@@ -36,6 +36,7 @@ from crs_desktop.domain.grading.wording import clock
 from crs_desktop.domain.vocabulary import Category
 from crs_desktop.report.handover_data import (
     MARK_WORDS,
+    DrugMark,
     GradeSummary,
     HandoverData,
     Line,
@@ -252,13 +253,18 @@ def _long(data: HandoverData, epoch: float) -> str:
     return local_datetime(epoch, data.tz).strftime("%a %d %b %Y %H:%M")
 
 
+def _this(data: HandoverData) -> str:
+    """'this shift', or 'this period' when the period is longer than any shift."""
+    return "this shift" if data.end - data.start <= 16 * 3600 else "this period"
+
+
 def _period(data: HandoverData) -> str:
     a, b = local_datetime(data.start, data.tz), local_datetime(data.end, data.tz)
     first = a.strftime("%a %d %b %Y %H:%M")
     same_day_or_night = (b - a) <= timedelta(hours=24)
     second = b.strftime("%H:%M") if same_day_or_night else b.strftime("%a %d %b %Y %H:%M")
     hours = (data.end - data.start) / 3600
-    return f"{first} – {second} ({hours:g} h)"
+    return f"{first} – {second} ({round(hours, 1):g} h)"
 
 
 # -- the page's pieces -------------------------------------------------------------------
@@ -456,7 +462,7 @@ def _grade_boxes(page: Page, data: HandoverData) -> None:
     def beside(grade: GradeSummary) -> tuple[str, QFont]:
         if grade.system == "news2":
             band = news2_band(grade.grade, grade.reasons).split(" (")[0]
-            return band or "not scored", strong
+            return band, strong
         if grade.since is None or not grade.grade:
             return "", small  # "grade 0 since ..." says little; the space is worth more
         return f"since {_when(data, grade.since)}", small
@@ -469,10 +475,10 @@ def _grade_boxes(page: Page, data: HandoverData) -> None:
     def highest(grade: GradeSummary) -> list[str]:
         shift, overall = _maximum(grade.max_shift), _maximum(grade.max_overall)
         if one_line:
-            return [f"Highest: this shift {shift} · {data.max_scope} {overall}"]
-        return [f"Highest this shift: {shift}", f"Highest {data.max_scope}: {overall}"]
+            return [f"Highest: {_this(data)} {shift} · {data.max_scope} {overall}"]
+        return [f"Highest {_this(data)}: {shift}", f"Highest {data.max_scope}: {overall}"]
 
-    one_line = c.width(f"Highest: this shift 99 · {data.max_scope} 99", small) + 10 <= width
+    one_line = c.width(f"Highest: {_this(data)} 99 · {data.max_scope} 99", small) + 10 <= width
     lines = (2 if below else 1) + (1 if one_line else 2)
     height = c.line_height(title_font) + c.line_height(big) + lines * line + 7
 
@@ -545,15 +551,15 @@ def _given(data: HandoverData, *categories: Category) -> str:
 
 def _background(page: Page, data: HandoverData) -> None:
     """Every drug and fluid given in the period, by kind, with its time."""
-    page.heading("B", "Background: treatment this shift")
-    anticytokine = _given(data, Category.ANTICYTOKINE) or "none this shift"
+    page.heading("B", f"Background: treatment {_this(data)}")
+    anticytokine = _given(data, Category.ANTICYTOKINE) or f"none {_this(data)}"
     toci = (
         f"Tocilizumab / anti-cytokine: {anticytokine}. Tocilizumab last 24 h: "
         f"{_doses(*data.tocilizumab_24h)}; in total: {_doses(*data.tocilizumab_total)}."
     )
     page.paragraph(toci, bold=("Tocilizumab / anti-cytokine:",), gap=1)
-    steroids = f"Steroids: {_given(data, Category.CORTICOSTEROID) or 'none this shift'}."
-    antipyretics = f"Antipyretics: {_given(data, Category.ANTIPYRETIC) or 'none this shift'}."
+    steroids = f"Steroids: {_given(data, Category.CORTICOSTEROID) or f'none {_this(data)}'}."
+    antipyretics = f"Antipyretics: {_given(data, Category.ANTIPYRETIC) or f'none {_this(data)}'}."
     page.paragraph(f"{steroids}   {antipyretics}", bold=("Steroids:", "Antipyretics:"), gap=0.5)
     fluids = _given(data, Category.FLUID)
     if fluids:
@@ -562,7 +568,7 @@ def _background(page: Page, data: HandoverData) -> None:
         f"{r.name.lower()} {r.rate} since {_when(data, r.since)}" for r in data.running
     )
     page.paragraph(
-        f"Fluid boluses: {fluids or 'none this shift'}.   "
+        f"Fluid boluses: {fluids or f'none {_this(data)}'}.   "
         f"Vasopressors running now: {running or 'none'}.",
         bold=("Fluid boluses:", "Vasopressors running now:"),
         gap=0.5,
@@ -599,7 +605,7 @@ def _assessment(page: Page, data: HandoverData) -> None:
     if data.latest:
         _latest_table(page, data)
     else:
-        page.paragraph("No values have been charted for this patient.")
+        page.paragraph("No values had been charted for this patient by the end of the period.")
 
 
 def _nothing_charted(page: Page, data: HandoverData) -> None:
@@ -639,7 +645,7 @@ def _recommendation(page: Page, data: HandoverData) -> None:
                 bar=True,
             )
     else:
-        page.paragraph("Handover note: none was written this shift.", bold_upto=14)
+        page.paragraph(f"Handover note: none was written {_this(data)}.", bold_upto=14)
 
     rows: list[tuple[str, str, str, str, str]] = []
     order = {"not_done": 0, "done": 2, "not_applicable": 3}
@@ -650,7 +656,7 @@ def _recommendation(page: Page, data: HandoverData) -> None:
                 mark.title,
                 _when(data, mark.at),
                 mark.by,
-                mark.reason,
+                mark.reason if mark.status != "done" else "",
             )
         )
     if data.outstanding:
@@ -658,15 +664,15 @@ def _recommendation(page: Page, data: HandoverData) -> None:
         for text in data.outstanding:
             rows.insert(at, (STATUS_WORDS["outstanding"], text, "", "", ""))
             at += 1
-    page.subheading("Checklist this shift")
+    page.subheading(f"Checklist {_this(data)}")
     if rows:
         page.table(
-            (("Status", 0), ("Action", 1.0), ("Time", 0), ("By", 0), ("Reason not done", 1.0)),
+            (("Status", 0), ("Action", 1.0), ("Time", 0), ("By", 0), ("Reason", 1.0)),
             rows,
             bold_first=True,
         )
     else:
-        page.paragraph("No checklist items were marked this shift.")
+        page.paragraph(f"No checklist items were marked {_this(data)}.")
     if data.outstanding is None:
         page.paragraph(
             "Outstanding actions and observations due: not known to this printout (made "
@@ -682,8 +688,8 @@ def _recommendation(page: Page, data: HandoverData) -> None:
     nothing = [
         words
         for words, found in (
-            ("Alerts acknowledged this shift: none.", data.alerts),
-            ("Corrections made this shift: none.", data.corrections),
+            (f"Alerts acknowledged {_this(data)}: none.", data.alerts),
+            (f"Corrections made {_this(data)}: none.", data.corrections),
         )
         if not found
     ]
@@ -744,8 +750,7 @@ def _y_range(plot: Plot) -> tuple[float, float]:
     if hi - lo < 1e-9:
         lo, hi = lo - 1, hi + 1
     pad = (hi - lo) * 0.08
-    # Room at the top for the drug letters.
-    return lo - pad, hi + pad + ((hi - lo) * 0.12 if plot.marks else 0.0)
+    return lo - pad, hi + pad
 
 
 def _time_ticks(plot: Plot, tz: tzinfo | None, most: int) -> tuple[list[float], str]:
@@ -794,8 +799,12 @@ def _draw_plot(
     def sx(t: float) -> float:
         return left + (t - plot.start) / (plot.end - plot.start) * w
 
+    placed = _place_marks(c, plot, sx)
+    # The drug letters get a band of their own at the top, so they never hide a value.
+    band = (max((row for _m, row in placed), default=-1) + 1) * _mark_row_h(c)
+
     def sy(v: float) -> float:
-        return top + h - (v - lo) / (hi - lo) * h
+        return top + h - (v - lo) / (hi - lo) * (h - band)
 
     p = c.p
     for a, b, _name in plot.shaded:  # a vasopressor running: hatched, under everything
@@ -851,7 +860,7 @@ def _draw_plot(
     for t, level, words in _spaced_notes(c, plot, sx, tick_font, left + w):
         nx = min(sx(t) + 2, left + w - 2 - c.width(words, tick_font))
         c.text(nx, sy(level) - tick_h - 0.5, words, tick_font)
-    _draw_marks(c, plot, sx, top, h)
+    _draw_marks(c, placed, sx, top, h)
     p.restore()
 
 
@@ -929,21 +938,39 @@ def _spaced_notes(
     return kept
 
 
-def _draw_marks(
-    c: Canvas, plot: Plot, sx: Callable[[float], float], top: float, height: float
-) -> None:
+def _mark_row_h(c: Canvas) -> float:
+    return c.line_height(c.font(SMALL, bold=True)) + 0.5
+
+
+def _place_marks(c: Canvas, plot: Plot, sx: Callable[[float], float]) -> list[tuple[DrugMark, int]]:
+    """Each drug letter with its row: a letter that would touch the one before goes a row
+    lower."""
     font = c.font(SMALL, bold=True)
     row_end: list[float] = []
+    placed = []
     for mark in plot.marks:
         x = sx(mark.at)
-        c.line(x, top, x, top + height, c.pen(0.6, GRAY, "dot"))
-        width = c.width(mark.code, font) + 3
-        row = next((i for i, e in enumerate(row_end) if x - width / 2 > e), len(row_end))
+        half = (c.width(mark.code, font) + 3) / 2
+        row = next((i for i, e in enumerate(row_end) if x - half > e), len(row_end))
         if row == len(row_end):
             row_end.append(0.0)
-        row_end[row] = x + width / 2
-        y = top + 1 + row * (c.line_height(font) + 0.5)
-        c.p.fillRect(c.rect(x - width / 2, y, width, c.line_height(font)), WHITE)
+        row_end[row] = x + half
+        placed.append((mark, row))
+    return placed
+
+
+def _draw_marks(
+    c: Canvas,
+    placed: list[tuple[DrugMark, int]],
+    sx: Callable[[float], float],
+    top: float,
+    height: float,
+) -> None:
+    font = c.font(SMALL, bold=True)
+    for mark, row in placed:
+        x = sx(mark.at)
+        y = top + 0.5 + row * _mark_row_h(c)
+        c.line(x, y + _mark_row_h(c), x, top + height, c.pen(0.6, GRAY, "dot"))
         c.text(x, y, mark.code, font, align="centre")
 
 
