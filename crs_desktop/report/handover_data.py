@@ -20,7 +20,7 @@ import numpy as np
 
 from crs_desktop.domain.grading import SYSTEM_TITLES, Grader, GradeSet, GradingSettings
 from crs_desktop.domain.grading.astct_crs import LOW_FLOW_LIMIT_L_MIN, O2_LEVEL_BY_DEVICE
-from crs_desktop.domain.grading.wording import UNIT_SHOWN, shown_value
+from crs_desktop.domain.grading.wording import shown_value
 from crs_desktop.domain.observation import Observation
 from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS, RATE_ITEMS, Category
 from crs_desktop.store import ChartStore, Event
@@ -102,11 +102,6 @@ def o2_band(device: str, flow: float | None) -> int:
     if device == "nasal_cannula":
         return 1 if flow is None or flow <= LOW_FLOW_LIMIT_L_MIN else 2
     return max(0, O2_LEVEL_BY_DEVICE.get(device, 0) - 1)
-
-
-def unit_shown(item: str) -> str:
-    unit = ITEMS[item].canonical_unit
-    return UNIT_SHOWN.get(unit, unit)
 
 
 # -- the records the page is made of -------------------------------------------

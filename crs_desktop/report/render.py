@@ -552,12 +552,17 @@ def _given(data: HandoverData, *categories: Category) -> str:
 def _background(page: Page, data: HandoverData) -> None:
     """Every drug and fluid given in the period, by kind, with its time."""
     page.heading("B", f"Background: treatment {_this(data)}")
-    anticytokine = _given(data, Category.ANTICYTOKINE) or f"none {_this(data)}"
-    toci = (
-        f"Tocilizumab / anti-cytokine: {anticytokine}. Tocilizumab last 24 h: "
-        f"{_doses(*data.tocilizumab_24h)}; in total: {_doses(*data.tocilizumab_total)}."
+    given = [d for d in data.drugs if d.name == "Tocilizumab"]
+    toci = "; ".join(f"{d.dose} at {_when(data, d.at)}" for d in given) or "none"
+    text = (
+        f"Tocilizumab: {toci} {_this(data)}; last 24 h {_doses(*data.tocilizumab_24h)}; "
+        f"in total {_doses(*data.tocilizumab_total)}."
     )
-    page.paragraph(toci, bold=("Tocilizumab / anti-cytokine:",), gap=1)
+    others = [d for d in data.drugs if d.category == "anticytokine" and d.name != "Tocilizumab"]
+    if others:
+        shown = "; ".join(f"{d.name.lower()} {d.dose} at {_when(data, d.at)}" for d in others)
+        text += f"   Other anti-cytokine: {shown}."
+    page.paragraph(text, bold=("Tocilizumab:", "Other anti-cytokine:"), gap=1)
     steroids = f"Steroids: {_given(data, Category.CORTICOSTEROID) or f'none {_this(data)}'}."
     antipyretics = f"Antipyretics: {_given(data, Category.ANTIPYRETIC) or f'none {_this(data)}'}."
     page.paragraph(f"{steroids}   {antipyretics}", bold=("Steroids:", "Antipyretics:"), gap=0.5)
