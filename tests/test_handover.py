@@ -371,8 +371,10 @@ def test_the_command_runs_offscreen_as_its_own_process_for_the_current_shift(dem
     assert result.stderr == ""  # no Qt warnings either
     start, end = current_shift(time.time())
     (text,) = pages_text(out)
-    shown = datetime.fromtimestamp(start).strftime("%a %d %b %Y %H:%M")
-    assert f"Period: {shown} – {datetime.fromtimestamp(end):%H:%M} (12 h)" in text
+    a, b = datetime.fromtimestamp(start), datetime.fromtimestamp(end)
+    second = f"{b:%H:%M}" if a.date() == b.date() else f"{b:%a %d %b %H:%M}"  # a night shift
+    hours = round((end - start) / HOUR, 1)
+    assert f"Period: {a:%a %d %b %Y %H:%M} – {second} ({hours:g} h)" in text
 
 
 # -- the data, without Qt -------------------------------------------------------------------

@@ -142,6 +142,9 @@ def run(args: argparse.Namespace) -> int:
         if Path(temp).stat().st_size == 0:
             raise UsageError(f"-o {args.output!r}: the PDF could not be written")
         os.replace(temp, target)
+    except OSError as exc:  # a full disk, a folder gone meanwhile: one line, not a traceback
+        Path(temp).unlink(missing_ok=True)
+        raise UsageError(f"-o {args.output!r}: could not be written ({exc})") from None
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

@@ -261,8 +261,12 @@ def _this(data: HandoverData) -> str:
 def _period(data: HandoverData) -> str:
     a, b = local_datetime(data.start, data.tz), local_datetime(data.end, data.tz)
     first = a.strftime("%a %d %b %Y %H:%M")
-    same_day_or_night = (b - a) <= timedelta(hours=24)
-    second = b.strftime("%H:%M") if same_day_or_night else b.strftime("%a %d %b %Y %H:%M")
+    if a.date() == b.date():
+        second = b.strftime("%H:%M")
+    elif (b - a) <= timedelta(hours=24):  # a night shift: the next morning, by its day
+        second = b.strftime("%a %d %b %H:%M")
+    else:
+        second = b.strftime("%a %d %b %Y %H:%M")
     hours = (data.end - data.start) / 3600
     return f"{first} – {second} ({round(hours, 1):g} h)"
 
@@ -282,9 +286,6 @@ class Page:
 
     def add(self, block: Block) -> None:
         self.blocks.append(block)
-
-    def space(self, height: float) -> None:
-        self.blocks.append(Block(height, lambda c, x, y: None))
 
     def paragraph(
         self,
