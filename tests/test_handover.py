@@ -512,3 +512,28 @@ def test_previous_shift_and_other_shift_times():
     assert current_shift(now, three, tz) == (at("2026-06-10T07:00", tz), at("2026-06-10T15:00", tz))
     with pytest.raises(ValueError, match="'7am'"):
         parse_shift_starts(["7am"])
+
+
+def test_a_night_shift_across_the_clocks_going_back_is_13_hours_in_local_time(tmp_path):
+    """Times shown in local time across a daylight-saving change (DESIGN.md)."""
+    from crs_desktop.report.render import write_handover_pdf
+
+    tz = ZoneInfo("Europe/London")
+    start, end = current_shift(at("2025-10-26T03:00", tz), tz=tz)  # clocks back at 02:00
+    with ChartStore(tmp_path / "chart.sqlite3") as store:
+        patient = store.create_patient("DST-1", "Night, Owl", actor="test", infusion_time=start)
+        for hour in range(0, 13):
+            store.chart(
+                patient.id,
+                [Entry("temperature", f"{37 + hour / 10:.1f}", "Cel"), Entry("spo2", "97")],
+                observed_at=start + hour * HOUR + 600,
+                actor="test",
+            )
+        data = build_handover(
+            store, patient.id, start, end, printed_by="RN Owl", now=end, local_tz=tz
+        )
+    assert write_handover_pdf(data, tmp_path / "night.pdf") == 1
+    (text,) = pages_text(tmp_path / "night.pdf")
+    assert "Period: Sat 25 Oct 2025 19:00 – Sun 26 Oct 07:00 (13 h)" in text
+    # The last value, charted at 06:10 GMT (12 hours after 19:10 BST), as the clock read.
+    assert "06:10 Temperature 38.2 °C" in text
