@@ -406,12 +406,10 @@ def build_handover(
     with store.read_snapshot():
         if grader is None:
             with _collector_paused():
-                chart = store.observations(patient_id, until=end)
-                grader = Grader(settings, tz)
-                grader.add(chart)
-            side = [o for o in chart if o.item in SIDE_ITEMS]
-            latest = _latest(chart, upto)
-            charted = _count(chart, start, end)
+                graded = _grade_whole_chart(
+                    store, patient_id, start, end, upto, settings, tz, patient.infusion_time
+                )
+            grades, graded_at, scope, side, latest, charted = graded
         else:
             # The window's grader has the chart; read only what the page shows. The last
             # day gives the latest vitals; one pass over the rest of the chart finds what
@@ -426,6 +424,7 @@ def build_handover(
             side = [r.to_observation() for r in side_rows]
             latest = _latest(sorted(side + recent, key=lambda o: o.time), upto)
             charted = _count(recent, start, end)
+            grades, graded_at, scope = _grades(grader, start, upto, patient.infusion_time)
         events = store.events(patient_id, since=start, until=end)
         corrections = _corrections(store, patient_id, start, end)
         weight = store.weight_at(patient_id, upto)
@@ -460,7 +459,6 @@ def build_handover(
             ),
         )
 
-    grades, graded_at, scope = _grades(grader, start, upto, patient.infusion_time)
     today = local_datetime(now, tz).date()
     day = None
     if patient.infusion_time is not None:
@@ -520,6 +518,29 @@ def build_handover(
         note=_note(events),
         charted_in_period=charted,
     )
+
+
+def _grade_whole_chart(
+    store: ChartStore,
+    patient_id: int,
+    start: float,
+    end: float,
+    upto: float,
+    settings: GradingSettings,
+    tz: tzinfo | None,
+    infusion: float | None,
+) -> tuple[
+    tuple[GradeSummary, ...], float | None, str, list[Observation], tuple[LatestValue, ...], int
+]:
+    """Read and grade the chart up to `end`, and take from it what the page needs. The
+    chart and its grading are let go on return, before the cycle collector runs again
+    (so it never walks them)."""
+    chart = store.observations(patient_id, until=end)
+    grader = Grader(settings, tz)
+    grader.add(chart)
+    grades, graded_at, scope = _grades(grader, start, upto, infusion)
+    side = [o for o in chart if o.item in SIDE_ITEMS]
+    return grades, graded_at, scope, side, _latest(chart, upto), _count(chart, start, end)
 
 
 def _grades(
