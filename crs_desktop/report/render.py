@@ -30,6 +30,7 @@ from PySide6.QtGui import (
     QPolygonF,
     QTextCharFormat,
     QTextLayout,
+    QTextOption,
 )
 
 from crs_desktop.domain.grading.wording import clock
@@ -176,6 +177,9 @@ def wrap(
     """Lay out `text` in `width` points; the first `bold_upto` characters, and the first
     occurrence of each of `bold`, in bold."""
     layout = QTextLayout(text, font, canvas.device)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)  # a long word too
+    layout.setTextOption(option)
     spans = [(0, bold_upto)] if bold_upto else []
     spans += [(text.find(words), len(words)) for words in bold if words in text]
     if spans:
@@ -420,19 +424,27 @@ def _header(page: Page, data: HandoverData) -> None:
     else:
         parts.append("infusion time not recorded")
     details = wrap(c, "   ·   ".join(parts), detail_font, page.width, bold_upto=len(parts[0]))
+    title = "CRS / ICANS shift handover"
+    # A long name wraps (never cut short: it identifies the patient) beside the title.
+    name = wrap(c, data.name, name_font, page.width - c.width(title, right_font) - 12)
+    period = f"Period: {_period(data)}"
     printed = f"Printed by {data.printed_by} at {_long(data, data.now)}"
-    name_h = c.line_height(name_font)
-    height = name_h + sum(details.heights) + c.line_height(small) + 6
+    one_line = c.width(period, small) + c.width(printed, small) + 12 <= page.width
+    small_h = c.line_height(small)
+    height = sum(name.heights) + sum(details.heights) + small_h * (1 if one_line else 2) + 6
 
     def draw(c: Canvas, x: float, y: float) -> None:
-        c.text(x + page.width, y + 3, "CRS / ICANS shift handover", right_font, align="right")
-        c.text(x, y, data.name, name_font)
-        top = y + name_h
-        for i, h in enumerate(details.heights):
-            details.draw_line(c, i, x, top)
-            top += h
-        c.text(x, top + 1, f"Period: {_period(data)}", small)
-        c.text(x + page.width, top + 1, printed, small, align="right")
+        c.text(x + page.width, y + 3, title, right_font, align="right")
+        top = y
+        for wrapped in (name, details):
+            for i, h in enumerate(wrapped.heights):
+                wrapped.draw_line(c, i, x, top)
+                top += h
+        c.text(x, top + 1, period, small)
+        if one_line:
+            c.text(x + page.width, top + 1, printed, small, align="right")
+        else:
+            c.text(x, top + 1 + small_h, printed, small)
         c.line(x, y + height - 1, x + page.width, y + height - 1, c.pen(1.6))
 
     page.add(Block(height, draw))
