@@ -149,7 +149,9 @@ def test_demo_shift_has_grades_reasons_drugs_and_footer_on_one_page(demo, tmp_pa
     assert "Score 9" in text and "high risk" in text  # NEWS2 with its band (REFERENCE §7.2)
     # Drugs given this shift, and tocilizumab in the last 24 h and in total
     assert re.search(
-        r"Tocilizumab: 576 mg at \d\d:\d\d this shift; last 24 h 1 dose \(576 mg\); "
+        # A shift that crosses midnight names the day of a dose before it (e.g. "24 Nov 23:46").
+        r"Tocilizumab: 576 mg at (\d{1,2} [A-Z][a-z]{2} )?\d\d:\d\d this shift; "
+        r"last 24 h 1 dose \(576 mg\); "
         r"in total 1 dose \(576 mg\)",
         text,
     )
