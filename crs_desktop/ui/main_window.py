@@ -268,6 +268,13 @@ class MainWindow(QMainWindow):
             )
         self._refresh_banner()
 
+    def handover_todo(self) -> tuple[list[str] | None, list[str] | None]:
+        """Outstanding checklist actions and observations due, for the handover.
+
+        None means "not known here" (printed as such). The checklist fills it in.
+        """
+        return None, None
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.session is not None:
             self.session.close()
