@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -23,6 +23,13 @@ from PySide6.QtWidgets import (
 
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.grading import GradingSettings
+from crs_desktop.report.handover_data import HandoverData, build_handover
+from crs_desktop.report.shifts import (
+    DEFAULT_SHIFT_STARTS,
+    current_shift,
+    parse_shift_starts,
+    previous_shift,
+)
 from crs_desktop.store import ChartStore, Patient
 from crs_desktop.store.records import ChartedRow
 from crs_desktop.ui.alert_banner import AlertBanner
@@ -30,24 +37,14 @@ from crs_desktop.ui.chart_table import ChartTable
 from crs_desktop.ui.correction_dialog import CorrectionDialog
 from crs_desktop.ui.entry_form import EntryForm
 from crs_desktop.ui.grading_panel import GradingPanel
+from crs_desktop.ui.handover_note import HandoverNoteDialog
+from crs_desktop.ui.handover_preview import HandoverPreview
 from crs_desktop.ui.patient_header import PatientHeader
 from crs_desktop.ui.patient_picker import choose_patient
 from crs_desktop.ui.plot_stack import PlotStack
 from crs_desktop.ui.session import PatientSession
 
-SHIFT_START_HOURS = (7, 19)  # day 07:00-19:00, night 19:00-07:00 (settings may change them)
 RANGES = (("This shift", "shift"), ("24 h", 24.0), ("72 h", 72.0), ("All", None))
-
-
-def shift_start(now: float, starts: tuple[int, ...] = SHIFT_START_HOURS) -> float:
-    """When the shift running at `now` began, in local time."""
-    moment = datetime.fromtimestamp(now).astimezone()
-    candidates = [
-        moment.replace(hour=h, minute=0, second=0, microsecond=0) - timedelta(days=d)
-        for d in (0, 1)
-        for h in starts
-    ]
-    return max(c for c in candidates if c <= moment).timestamp()
 
 
 class MainWindow(QMainWindow):
@@ -59,12 +56,17 @@ class MainWindow(QMainWindow):
         nurse: str,
         settings: GradingSettings | None = None,
         clock: Callable[[], float] = time.time,
+        shift_starts: Sequence[str] = DEFAULT_SHIFT_STARTS,
     ) -> None:
         super().__init__()
         self.store = store
         self.nurse = nurse
         self.settings = settings or GradingSettings()
         self.clock = clock
+        parse_shift_starts(shift_starts)  # a bad time is refused here, not at the first print
+        # Local wall-clock times at which shifts start ("07:00", "19:00"; settings may change
+        # them): the "This shift" plot range and the handover's period.
+        self.shift_starts = tuple(shift_starts)
         self.session: PatientSession | None = None
         self.setWindowTitle("crs_desktop")
         self._build_menus()
@@ -169,7 +171,8 @@ class MainWindow(QMainWindow):
         self.plots.follow_live = self.follow.isChecked()
         if span == "shift":
             now = self.clock()
-            self.plots.set_span((now - shift_start(now)) / 3600 + 0.25)
+            start, _end = current_shift(now, self.shift_starts)
+            self.plots.set_span((now - start) / 3600 + 0.25)
         else:
             self.plots.set_span(span if span is None else float(span))
 
@@ -188,7 +191,12 @@ class MainWindow(QMainWindow):
         file_menu.addAction(switch)
         self.print_action = QAction("Print handover…", self)
         self.print_action.setShortcut(QKeySequence("Ctrl+P"))
+        self.print_action.triggered.connect(self.print_handover)
         file_menu.addAction(self.print_action)
+        self.note_action = QAction("Handover note…", self)
+        self.note_action.setShortcut(QKeySequence("Ctrl+H"))
+        self.note_action.triggered.connect(self.write_handover_note)
+        file_menu.addAction(self.note_action)
         file_menu.addSeparator()
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
@@ -267,6 +275,58 @@ class MainWindow(QMainWindow):
                 },
             )
         self._refresh_banner()
+
+    # -- the handover ------------------------------------------------------------------
+
+    def print_handover(self) -> HandoverPreview | None:
+        """File → Print handover…: the preview of this shift's handover (or the previous)."""
+        if self.session is None:
+            return None
+        now = self.clock()
+        periods = [
+            ("This shift", current_shift(now, self.shift_starts)),
+            ("Previous shift", previous_shift(now, self.shift_starts)),
+        ]
+        try:
+            dialog = HandoverPreview(self.gather_handover, periods, self)
+        except (OSError, ValueError, sqlite3.Error) as exc:  # the chart could not be read
+            self.show_error(f"The handover could not be made: {exc}")
+            return None
+        screen = self.screen().availableGeometry()
+        dialog.resize(min(1200, screen.width() - 40), screen.height() - 60)
+        dialog.open()
+        self.handover_preview = dialog
+        return dialog
+
+    def gather_handover(self, start: float, end: float) -> HandoverData:
+        """The handover of [start, end] for the open patient, as of now."""
+        session = self.session
+        if session is None:
+            raise ValueError("no patient is open")
+        outstanding, observations_due = self.handover_todo()
+        return build_handover(
+            self.store,
+            session.patient.id,
+            start,
+            end,
+            printed_by=self.nurse,
+            now=self.clock(),
+            outstanding=outstanding,
+            observations_due=observations_due,
+            # None while a long chart is still graded in the background: graded there.
+            grader=session.grader,
+        )
+
+    def write_handover_note(self) -> HandoverNoteDialog | None:
+        """File → Handover note…: the nurse's words for this shift's handover."""
+        if self.session is None:
+            return None
+        dialog = HandoverNoteDialog(
+            self.session, current_shift(self.clock(), self.shift_starts), self
+        )
+        dialog.open()
+        self.handover_note = dialog
+        return dialog
 
     def handover_todo(self) -> tuple[list[str] | None, list[str] | None]:
         """Outstanding checklist actions and observations due, for the handover.
