@@ -20,6 +20,7 @@ import numpy as np
 
 from crs_desktop.domain.grading import SYSTEM_TITLES, Grader, GradeSet, GradingSettings
 from crs_desktop.domain.grading.astct_crs import LOW_FLOW_LIMIT_L_MIN, O2_LEVEL_BY_DEVICE
+from crs_desktop.domain.grading.news2 import any_parameter_scores_3
 from crs_desktop.domain.grading.wording import shown_value
 from crs_desktop.domain.observation import Observation
 from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS, RATE_ITEMS, Category
@@ -306,7 +307,7 @@ def news2_band(score: int | None, reasons: Sequence[str]) -> str:
         return "high risk"
     if score >= 5:
         return "medium risk"
-    if any(reason.endswith("scores 3") for reason in reasons):
+    if any_parameter_scores_3(reasons):
         return "low–medium risk (a single parameter scores 3)"
     return "low risk"
 

@@ -27,6 +27,7 @@ CORTICOSTEROIDS = frozenset(
 # REFERENCE.md §1.2 fever footnote: antipyretics, anti-cytokine therapy and
 # steroids all lift the fever requirement once CRS has begun.
 FEVER_WAIVING_DRUGS = ANTIPYRETICS | ANTICYTOKINES | CORTICOSTEROIDS
+FEVER_C = 38.0  # REFERENCE.md §1.1, §1.2: fever is a temperature >= 38.0 °C
 VASOPRESSORS = ("norepinephrine", "epinephrine", "phenylephrine", "dopamine", "vasopressin")
 
 
@@ -70,7 +71,7 @@ class ChartState:
         item = obs.item
         self.latest[item] = obs
         if item == "temperature":
-            if obs.value is not None and obs.value >= 38.0 and not obs.other_cause:
+            if obs.value is not None and obs.value >= FEVER_C and not obs.other_cause:
                 self.last_fever = obs  # REFERENCE.md §1.2: fever is >= 38.0 °C
         elif item in VASOPRESSORS:
             running = obs.value is not None and obs.value > 0 and not obs.other_cause

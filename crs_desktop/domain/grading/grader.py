@@ -157,6 +157,11 @@ class Grader:
         index = bisect.bisect_right(self._times, moment) - 1
         return self._results[index] if index >= 0 else None
 
+    def before(self, moment: float) -> GradeSet | None:
+        """The grades at the last charted time strictly before a moment."""
+        index = bisect.bisect_left(self._times, moment) - 1
+        return self._results[index] if index >= 0 else None
+
     def latest(self) -> GradeSet | None:
         return self._results[-1] if self._results else None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import tzinfo
 
 from crs_desktop.domain.grading.chart_state import ChartState
@@ -96,6 +97,11 @@ ACVPU_FROM_CONSCIOUSNESS = {
     "awakens_to_touch": "P",
     "unarousable": "U",
 }
+
+
+def any_parameter_scores_3(reasons: Sequence[str]) -> bool:
+    """A single parameter scoring 3 (REFERENCE.md §7.2: the low-medium trigger)."""
+    return any(reason.endswith("scores 3") for reason in reasons)
 
 
 def grade(state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None) -> Verdict:

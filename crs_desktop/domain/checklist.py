@@ -1,0 +1,104 @@
+"""What the protocol says to do now, what was done, and what is left (pure Python).
+
+An action is due while its system's grade is one of the action's grades;
+it became due when the grade last entered those grades (so a rise from 2 to
+3 keeps grade 2-4 actions answered, and brings grade 3 actions up new).
+A mark (done, not done with a reason, not applicable) recorded after it
+became due answers it. An unanswered action that became due after the last
+acknowledged alert of its system is new: highlighted until seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from crs_desktop.domain.grading import Grader
+from crs_desktop.domain.protocol import Action, Protocol
+
+DONE, NOT_DONE, NOT_APPLICABLE = "done", "not_done", "not_applicable"
+STATUSES = (DONE, NOT_DONE, NOT_APPLICABLE)
+STATUS_WORDS = {DONE: "Done", NOT_DONE: "Not done", NOT_APPLICABLE: "Not applicable"}
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A nurse's answer to a checklist action, as charted."""
+
+    key: str
+    status: str  # done, not_done, not_applicable
+    at: float  # when it was done (or decided)
+    recorded_at: float
+    by: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistItem:
+    """One due action, with the mark that answers it (if any)."""
+
+    action: Action
+    grade: int  # the system's grade now
+    due_since: float
+    mark: Mark | None
+    new: bool
+
+    @property
+    def outstanding(self) -> bool:
+        return self.mark is None
+
+
+def due_since(grader: Grader, system: str, grades: Sequence[int]) -> float | None:
+    """When the system's grade last entered `grades` (None: not in them now).
+
+    Walks back one grade change at a time (each a bisect), never over the whole chart.
+    """
+    grade_set = grader.latest()
+    if grade_set is None:
+        return None
+    current = grade_set.systems[system]
+    if current.grade not in grades or current.since is None:
+        return None
+    start = current.since
+    earlier = grader.before(start)
+    while earlier is not None:
+        previous = earlier.systems[system]
+        if previous.grade not in grades or previous.since is None:
+            break
+        start = previous.since
+        earlier = grader.before(start)
+    return start
+
+
+def checklist(
+    protocol: Protocol,
+    grader: Grader,
+    marks: Iterable[Mark],
+    acknowledged_at: Mapping[str, float],
+) -> list[ChecklistItem]:
+    """The actions due at the current CRS and ICANS grades, each with its answer."""
+    latest = grader.latest()
+    if latest is None:
+        return []
+    by_key: dict[str, list[Mark]] = {}
+    for given in marks:
+        by_key.setdefault(given.key, []).append(given)
+    items = []
+    for system in ("astct_crs", "astct_icans"):
+        grade = latest.systems[system].grade
+        for action in protocol.actions_for(system, grade):
+            since = due_since(grader, system, action.grades)
+            if since is None or grade is None:
+                continue
+            # A mark recorded after the action became due answers it, whatever
+            # time the nurse gave for doing it (a dose given just before the grade rose).
+            answers = [m for m in by_key.get(action.key, ()) if m.recorded_at >= since]
+            mark: Mark | None = max(answers, key=lambda m: m.recorded_at) if answers else None
+            new = mark is None and since > acknowledged_at.get(system, float("-inf"))
+            items.append(ChecklistItem(action, grade, since, mark, new))
+    return items
+
+
+def outstanding_titles(items: Iterable[ChecklistItem]) -> list[str]:
+    """The unanswered actions, as the handover lists them."""
+    return [item.action.title for item in items if item.outstanding]

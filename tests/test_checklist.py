@@ -1,0 +1,166 @@
+"""The checklist at each grade, marks answering it, new items after a rise, and the
+reassessment timers going overdue and clearing with the clock controlled (no Qt)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import pytest
+
+from crs_desktop.domain.checklist import Mark, checklist, due_since, outstanding_titles
+from crs_desktop.domain.grading import Grader
+from crs_desktop.domain.observation import Observation
+from crs_desktop.domain.protocol import parse_protocol
+from crs_desktop.domain.reassessment import Context, timer_state
+from crs_desktop.resources_path import default_protocol_path
+
+T0 = 1_795_132_800.0  # 2026-11-20T00:00:00Z
+HOUR = 3600.0
+
+
+@pytest.fixture(scope="module")
+def protocol():
+    return parse_protocol(default_protocol_path().read_text(encoding="utf-8"), "default.toml")
+
+
+def grader_for(rows) -> Grader:
+    g = Grader(local_tz=UTC)
+    obs = []
+    for n, (hour, item, value) in enumerate(rows, 1):
+        if isinstance(value, str):
+            obs.append(Observation(T0 + hour * HOUR, item, None, value, id=n))
+        else:
+            obs.append(Observation(T0 + hour * HOUR, item, float(value), id=n))
+    g.add(obs)
+    return g
+
+
+FEVER = [(0, "temperature", 38.6)]
+GRADE_2 = [*FEVER, (1, "o2_device", "nasal_cannula"), (1, "o2_flow", 2)]
+GRADE_3 = [*GRADE_2, (3, "o2_flow", 8)]  # > 6 L/min (REFERENCE.md §1.2)
+
+
+def keys(items) -> set[str]:
+    return {i.action.key for i in items}
+
+
+@pytest.mark.parametrize(("rows", "grade"), [(FEVER, 1), (GRADE_2, 2), (GRADE_3, 3)])
+def test_each_grade_shows_its_protocol_items(protocol, rows, grade):
+    items = checklist(protocol, grader_for(rows), [], {})
+    assert {i.grade for i in items} == {grade}
+    expected = {a.key for a in protocol.actions_for("astct_crs", grade)}
+    assert keys(items) == expected
+    assert all(i.outstanding for i in items)
+
+
+def test_no_crs_no_items(protocol):
+    assert checklist(protocol, grader_for([(0, "temperature", 37.2)]), [], {}) == []
+
+
+def test_a_rise_brings_new_items_and_keeps_earlier_answers(protocol):
+    g2 = grader_for(GRADE_2)
+    assert due_since(g2, "astct_crs", (2, 3, 4)) == T0 + 1 * HOUR
+    # At grade 2 the nurse gives tocilizumab and acknowledges the alert.
+    marks = [Mark("crs_tocilizumab", "done", T0 + 1.5 * HOUR, T0 + 1.5 * HOUR, "RN A")]
+    acked = {"astct_crs": T0 + 1.2 * HOUR}
+    items = {i.action.key: i for i in checklist(protocol, g2, marks, acked)}
+    assert items["crs_tocilizumab"].mark is marks[0]
+    assert not any(i.new for i in items.values())  # all due before the acknowledgement
+
+    g3 = grader_for(GRADE_3)
+    items3 = {i.action.key: i for i in checklist(protocol, g3, marks, acked)}
+    # Still answered: tocilizumab has been due since grade 2 began (grades 2-4).
+    assert items3["crs_tocilizumab"].mark is marks[0]
+    assert items3["crs_tocilizumab"].due_since == T0 + 1 * HOUR
+    # Grade 3's own items are new until seen.
+    new = {k for k, i in items3.items() if i.new}
+    assert {"crs_icu", "crs_dexamethasone_g3", "crs_inform_doctor_g3"} <= new
+    assert "crs_oxygen" not in new
+    # Acknowledging the grade 3 alert afterwards makes them seen, still outstanding.
+    seen = checklist(protocol, g3, marks, {"astct_crs": T0 + 3.1 * HOUR})
+    assert not any(i.new for i in seen)
+    assert "Tocilizumab" not in " ".join(outstanding_titles(seen))
+    assert any("ICU" in t for t in outstanding_titles(seen))
+
+
+def test_a_mark_before_the_item_was_due_does_not_answer_it(protocol):
+    early = [Mark("crs_icu", "not_applicable", T0, T0 + 0.5 * HOUR, "RN A", "grade 2")]
+    items = {i.action.key: i for i in checklist(protocol, grader_for(GRADE_3), early, {})}
+    assert items["crs_icu"].mark is None
+
+
+def test_latest_mark_wins(protocol):
+    marks = [
+        Mark("crs_cultures", "not_done", T0 + 1 * HOUR, T0 + 1 * HOUR, "RN A", "no bottles"),
+        Mark("crs_cultures", "done", T0 + 2 * HOUR, T0 + 2 * HOUR, "RN B"),
+    ]
+    items = {i.action.key: i for i in checklist(protocol, grader_for(FEVER), marks, {})}
+    assert items["crs_cultures"].mark.status == "done"
+
+
+def test_falling_out_and_back_into_a_grade_reopens_its_items(protocol):
+    rows = [*GRADE_2, (5, "o2_device", "room_air"), (9, "o2_device", "nasal_cannula")]
+    g = grader_for(rows)
+    # The fever at 0 h is still within the 24 h window: grade 1 at 5 h, grade 2 again at 9 h.
+    assert g.latest().systems["astct_crs"].grade == 2
+    assert due_since(g, "astct_crs", (2, 3, 4)) == T0 + 9 * HOUR
+    marks = [Mark("crs_oxygen", "done", T0 + 2 * HOUR, T0 + 2 * HOUR, "RN A")]
+    items = {i.action.key: i for i in checklist(protocol, g, marks, {})}
+    assert items["crs_oxygen"].mark is None
+    # Actions of grades 1-4 stayed due through the dip.
+    assert items["crs_cultures"].due_since == T0
+
+
+# -- reassessment timers (REFERENCE.md §6.1, §7.2) ----------------------------------------
+
+VITALS = ("temperature", "systolic_bp", "heart_rate", "resp_rate", "spo2")
+
+
+def vitals_at(hour: float) -> dict[str, float]:
+    return {item: T0 + hour * HOUR for item in VITALS}
+
+
+def test_vitals_every_4_hours_overdue_then_cleared(protocol):
+    rule = next(t for t in protocol.timers if t.key == "vitals")
+    calm = Context(temperature_c=37.0, crs=0, news2=1)
+    latest = vitals_at(0)
+    assert not timer_state(rule, latest, calm, T0 + 3.99 * HOUR).overdue
+    late = timer_state(rule, latest, calm, T0 + 4 * HOUR)
+    assert late.overdue and late.due_at == T0 + 4 * HOUR and late.every_h == 4
+    # Charting a new set clears it.
+    cleared = timer_state(rule, vitals_at(4.2), calm, T0 + 4.2 * HOUR)
+    assert not cleared.overdue and cleared.due_at == T0 + 8.2 * HOUR
+
+
+def test_one_item_missing_keeps_vitals_due_and_names_it(protocol):
+    rule = next(t for t in protocol.timers if t.key == "vitals")
+    latest = {**vitals_at(4), "resp_rate": T0}
+    state = timer_state(rule, latest, Context(), T0 + 4.5 * HOUR)
+    assert state.overdue and state.missing == ("resp_rate",)
+    never = timer_state(rule, {"temperature": T0}, Context(), T0)
+    assert never.overdue and never.due_at is None and "spo2" in never.missing
+
+
+@pytest.mark.parametrize(
+    ("context", "every_h"),
+    [
+        (Context(temperature_c=37.9), 4),
+        (Context(temperature_c=38.0), 2),  # febrile: >= 38.0 °C (§1.1)
+        (Context(temperature_c=38.5, crs=2), 1),  # the shortest interval wins
+        (Context(crs=1), 4),
+        (Context(news2=4), 4),
+        (Context(news2=5), 1),  # §7.2 hourly
+        (Context(news2=3, news2_single_3=True), 1),
+    ],
+)
+def test_vitals_more_often_when_febrile_or_sicker(protocol, context, every_h):
+    rule = next(t for t in protocol.timers if t.key == "vitals")
+    state = timer_state(rule, vitals_at(0), context, T0 + 1.5 * HOUR)
+    assert state.every_h == every_h
+    assert state.overdue == (1.5 >= every_h)
+
+
+def test_ice_every_8_hours(protocol):
+    rule = next(t for t in protocol.timers if t.key == "ice")
+    assert not timer_state(rule, {"ice_score": T0}, Context(crs=3), T0 + 7.9 * HOUR).overdue
+    assert timer_state(rule, {"ice_score": T0}, Context(), T0 + 8 * HOUR).overdue
