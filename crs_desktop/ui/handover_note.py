@@ -7,7 +7,8 @@ the period (report/handover_data.py `_note`).
 
 from __future__ import annotations
 
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -106,10 +107,22 @@ class HandoverNoteDialog(QDialog):
             button.setStyleSheet("font-size: 13pt; font-weight: bold; padding: 8px 18px;")
             buttons.addWidget(button)
         layout.addLayout(buttons)
-        for key in ("Ctrl+Return", "Ctrl+Enter"):
-            shortcut = QShortcut(QKeySequence(key), self)
-            shortcut.activated.connect(self.save)
+        # Ctrl+Enter is caught at the text box (before it makes a new line) rather than by a
+        # window shortcut, so it saves wherever the keys are sent.
+        self.text.installEventFilter(self)
         self.text.setFocus()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if (
+            watched is self.text
+            and isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            self.save()
+            return True
+        return super().eventFilter(watched, event)
 
     def save(self) -> None:
         """Record the note; an empty one is refused at the field and nothing is written."""
