@@ -109,7 +109,9 @@ def test_print_opens_the_preview_of_the_current_shift(qtbot, window, now):
     assert (data.start, data.end, data.now) == (*shift, now)
     assert data.mrn == DEMO_MRN and data.printed_by == NURSE
     assert data.grade("astct_crs").grade == 2  # the window's grader, as the panel shows
-    assert data.outstanding is None  # handover_todo: not known until the checklist says
+    # The checklist's outstanding actions and the timers, as the window shows them.
+    assert data.outstanding and "Tell the doctor: CRS grade 2" in data.outstanding
+    assert data.observations_due and any(d.startswith("Vital signs") for d in data.observations_due)
     assert dialog.page_count >= 1
     assert dialog.preview.pageCount() == dialog.page_count
     words = dialog.period_label.text()

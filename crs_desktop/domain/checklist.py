@@ -12,9 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any
+from typing import Protocol as Shape
 
 from crs_desktop.domain.grading import Grader
+from crs_desktop.domain.grading.wording import clock
+from crs_desktop.domain.observation import Observation
 from crs_desktop.domain.protocol import Action, Protocol
+from crs_desktop.domain.reassessment import TimerState
 
 DONE, NOT_DONE, NOT_APPLICABLE = "done", "not_done", "not_applicable"
 STATUSES = (DONE, NOT_DONE, NOT_APPLICABLE)
@@ -46,6 +52,50 @@ class ChecklistItem:
     @property
     def outstanding(self) -> bool:
         return self.mark is None
+
+
+class EventLike(Shape):
+    """What the checklist reads of a charted event (the store's Event)."""
+
+    kind: str
+    key: str
+    status: str
+    at: float
+    recorded_at: float
+    charted_by: str
+    detail: dict[str, Any]
+
+
+def marks_from_events(events: Iterable[EventLike]) -> list[Mark]:
+    """The checklist marks among a patient's events."""
+    return [
+        Mark(e.key, e.status, e.at, e.recorded_at, e.charted_by, str(e.detail.get("reason") or ""))
+        for e in events
+        if e.kind == "checklist" and e.status in STATUSES
+    ]
+
+
+def marks_from_doses(protocol: Protocol, doses: Iterable[Observation]) -> list[Mark]:
+    """A dose charted any way (the entry form, an import) answers the actions that give that
+    drug: the checklist and the chart never disagree. It counts from its observed time."""
+    by_drug: dict[str, list[str]] = {}
+    for action in protocol.actions:
+        if action.drug:
+            by_drug.setdefault(action.drug, []).append(action.key)
+    return [
+        Mark(key, DONE, dose.time, dose.time, dose.charted_by, "")
+        for dose in doses
+        for key in by_drug.get(dose.item, ())
+    ]
+
+
+def acknowledged_at(events: Iterable[EventLike]) -> dict[str, float]:
+    """When each system's alert was last acknowledged."""
+    acked: dict[str, float] = {}
+    for e in events:
+        if e.kind == "alert_ack":
+            acked[e.key] = max(acked.get(e.key, e.recorded_at), e.recorded_at)
+    return acked
 
 
 def due_since(grader: Grader, system: str, grades: Sequence[int]) -> float | None:
@@ -102,3 +152,19 @@ def checklist(
 def outstanding_titles(items: Iterable[ChecklistItem]) -> list[str]:
     """The unanswered actions, as the handover lists them."""
     return [item.action.title for item in items if item.outstanding]
+
+
+def timer_words(state: TimerState, now: float, tz: tzinfo | None) -> str:
+    """'Vital signs: OVERDUE since 13:00 (every 1 h: crs >= 2)', as a nurse reads it."""
+    interval = f"every {state.every_h:g} h" + (f": {state.why}" if state.why else "")
+    if state.due_at is None:
+        never = ", ".join(i.replace("_", " ") for i in state.missing)
+        return f"{state.title}: DUE NOW, never charted ({never}) ({interval})"
+    when = clock(state.due_at, tz, now)
+    if state.overdue:
+        lagging = ""
+        if state.missing and state.last_done is not None:
+            names = ", ".join(i.replace("_", " ") for i in state.missing)
+            lagging = f"; {names} last charted {clock(state.last_done, tz, now)}"
+        return f"{state.title}: OVERDUE since {when} ({interval}{lagging})"
+    return f"{state.title}: due {when} ({interval})"

@@ -72,6 +72,16 @@ class Condition:
     kind: str  # febrile, news2_single_3, crs, icans, news2
     at_least: int = 0
 
+    @property
+    def words(self) -> str:
+        """As a nurse reads it: 'CRS grade ≥ 2', 'febrile (≥ 38.0 °C)'."""
+        if self.kind == "febrile":
+            return "febrile (≥ 38.0 °C)"  # REFERENCE.md §1.1
+        if self.kind == "news2_single_3":
+            return "a NEWS2 parameter scores 3"
+        name = {"crs": "CRS grade", "icans": "ICANS grade", "news2": "NEWS2"}[self.kind]
+        return f"{name} ≥ {self.at_least}"
+
 
 @dataclass(frozen=True, slots=True)
 class Faster:

@@ -76,7 +76,7 @@ def timer_state(
     every_h, why = rule.every_h, ""
     for faster in rule.faster:
         if faster.every_h < every_h and context.holds(faster.when):
-            every_h, why = faster.every_h, faster.when.text
+            every_h, why = faster.every_h, faster.when.words
     times = [latest.get(item) for item in rule.items]
     if any(t is None for t in times):
         missing = tuple(item for item, t in zip(rule.items, times, strict=True) if t is None)

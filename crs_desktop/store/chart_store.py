@@ -517,6 +517,9 @@ class ChartStore:
         actor = self._require_actor(actor)
         now = self.clock()
         at = now if at is None else at
+        if at > now + FUTURE_TOLERANCE_S:
+            shown = datetime.fromtimestamp(at).astimezone().strftime("%Y-%m-%d %H:%M")
+            raise UserError(f"time {shown}: is in the future; allowed up to now")
         valid = self.validate_entries(patient_id, entries, at) if entries else []
         offset = local_offset_min(at)
 
@@ -632,6 +635,30 @@ class ChartStore:
             params.append(until)
         sql += " ORDER BY observed_at, id"
         return list(map(Observation._make, self.conn.execute(sql, params)))
+
+    def latest_times(
+        self, patient_id: int, items: Iterable[str], *, until: float | None = None
+    ) -> dict[str, float]:
+        """The latest observed time of each item (current values only), up to `until`.
+
+        One index lookup per item, never a walk over the chart: what the
+        reassessment timers need.
+        """
+        sql = (
+            "SELECT max(observed_at) FROM observations "
+            "WHERE patient_id = ? AND item = ? AND status = 'final'"
+        )
+        if until is not None:
+            sql += " AND observed_at <= ?"
+        found = {}
+        for item in items:
+            params: tuple[Any, ...] = (
+                (patient_id, item) if until is None else (patient_id, item, until)
+            )
+            (latest,) = self.conn.execute(sql, params).fetchone()
+            if latest is not None:
+                found[item] = float(latest)
+        return found
 
     def series(
         self,

@@ -1,4 +1,5 @@
-"""The bedside window: patient header, alert banner, live plots, grades, chart table."""
+"""The bedside window: patient header, alert banner, observations due, live plots, grades,
+the treatment checklist, the chart table."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QHBoxLayout,
+    QLabel,
     QMainWindow,
     QMessageBox,
     QPushButton,
@@ -21,8 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crs_desktop.domain.checklist import DONE, ChecklistItem
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.grading import GradingSettings
+from crs_desktop.domain.protocol import Protocol
+from crs_desktop.protocol_file import default_protocol
 from crs_desktop.report.handover_data import HandoverData, build_handover
 from crs_desktop.report.shifts import (
     DEFAULT_SHIFT_STARTS,
@@ -34,16 +39,20 @@ from crs_desktop.store import ChartStore, Patient
 from crs_desktop.store.records import ChartedRow
 from crs_desktop.ui.alert_banner import AlertBanner
 from crs_desktop.ui.chart_table import ChartTable
+from crs_desktop.ui.checklist_panel import ChecklistPanel
 from crs_desktop.ui.correction_dialog import CorrectionDialog
+from crs_desktop.ui.due_strip import DueStrip
 from crs_desktop.ui.entry_form import EntryForm
 from crs_desktop.ui.grading_panel import GradingPanel
 from crs_desktop.ui.handover_note import HandoverNoteDialog
 from crs_desktop.ui.handover_preview import HandoverPreview
+from crs_desktop.ui.mark_dialog import MarkDialog
 from crs_desktop.ui.patient_header import PatientHeader
 from crs_desktop.ui.patient_picker import choose_patient
 from crs_desktop.ui.plot_stack import PlotStack
 from crs_desktop.ui.session import PatientSession
 
+TIMER_REFRESH_MS = 20_000  # overdue timers show within 20 s of falling due
 RANGES = (("This shift", "shift"), ("24 h", 24.0), ("72 h", 72.0), ("All", None))
 
 
@@ -57,10 +66,16 @@ class MainWindow(QMainWindow):
         settings: GradingSettings | None = None,
         clock: Callable[[], float] = time.time,
         shift_starts: Sequence[str] = DEFAULT_SHIFT_STARTS,
+        protocol: Protocol | None = None,
+        protocol_warning: str | None = None,
     ) -> None:
         super().__init__()
         self.store = store
         self.nurse = nurse
+        # The ward's treatment protocol (checklist, tocilizumab limits, timers); a refused
+        # ward file leaves the last good one in force and says so on the checklist.
+        self.protocol = protocol or default_protocol()
+        self.protocol_warning = protocol_warning
         self.settings = settings or GradingSettings()
         self.clock = clock
         parse_shift_starts(shift_starts)  # a bad time is refused here, not at the first print
@@ -77,7 +92,9 @@ class MainWindow(QMainWindow):
         if self.session is not None:
             self.session.close()
             self.session.deleteLater()
-        session = PatientSession(self.store, patient, self.nurse, self.settings, parent=self)
+        session = PatientSession(
+            self.store, patient, self.nurse, self.settings, parent=self, protocol=self.protocol
+        )
         self.session = session
         self.setWindowTitle(f"crs_desktop: {patient.name} (MRN {patient.mrn})")
 
@@ -108,21 +125,40 @@ class MainWindow(QMainWindow):
         self.chart_button.setStyleSheet("font-size: 14pt; font-weight: bold; padding: 10px;")
         self.chart_button.clicked.connect(self.new_observations)
         right_layout.addWidget(self.chart_button)
+        self.checklist = ChecklistPanel()
+        self.checklist.mark_requested.connect(self.mark_action)
+        self.checklist.tocilizumab_requested.connect(self.give_tocilizumab)
+        checklist_box = QWidget()
+        checklist_layout = QVBoxLayout(checklist_box)
+        checklist_layout.setContentsMargins(0, 0, 0, 0)
+        if self.protocol_warning:
+            refused = QLabel("⚠ " + self.protocol_warning)
+            refused.setObjectName("protocol_warning")
+            refused.setWordWrap(True)
+            refused.setProperty("role", "error")
+            checklist_layout.addWidget(refused)
+        checklist_layout.addWidget(self.checklist, 1)
         right_layout.addWidget(self.grading, 1)
         self.right_panel = right_layout
+        self.due = DueStrip()
 
+        # Plots | grades | what to do: the grade and the checklist side by side, never
+        # one hidden behind the other.
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.tabs)
         split.addWidget(right)
+        split.addWidget(checklist_box)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        split.setSizes([900, 520])
+        split.setStretchFactor(2, 2)
+        split.setSizes([760, 400, 440])
 
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.header)
         layout.addWidget(self.banner)
+        layout.addWidget(self.due)
         layout.addWidget(split, 1)
         self.setCentralWidget(central)
 
@@ -136,6 +172,12 @@ class MainWindow(QMainWindow):
             self.grading.show_grading_in_progress()
         self._refresh_banner()
         QTimer.singleShot(0, session.start)
+        # Timers go overdue with the clock, not only when values arrive.
+        if not hasattr(self, "_tick"):
+            self._tick = QTimer(self)
+            self._tick.setInterval(TIMER_REFRESH_MS)
+            self._tick.timeout.connect(self.refresh_treatment)
+            self._tick.start()
 
     def _range_bar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
@@ -256,8 +298,62 @@ class MainWindow(QMainWindow):
         self._refresh_banner()
 
     def _refresh_banner(self) -> None:
-        if self.session is not None:
-            self.banner.show_rises(self.session.unacknowledged_rises())
+        """The banner, the checklist and the timers follow every value and every mark."""
+        if self.session is None:
+            return
+        items = self.refresh_treatment()
+        new = [i for i in items if i.new]
+        extra = ""
+        if new:
+            # One line: the count, and the escalations by name (the rest is on the checklist).
+            urgent = [i.action.title for i in new if i.action.group == "Escalation"]
+            extra = f"{len(new)} new action(s) on the checklist, marked NEW"
+            extra += (": " + "; ".join(urgent)) if urgent else ""
+        self.banner.show_rises(self.session.unacknowledged_rises(), extra)
+
+    # -- the checklist and the timers -------------------------------------------------
+
+    def refresh_treatment(self) -> list[ChecklistItem]:
+        """Show the checklist and the timers as of now; returns the checklist's items."""
+        session = self.session
+        if session is None or session.treatment is None:
+            return []
+        treatment, now = session.treatment, self.clock()
+        grades = session.grades
+        self.due.show_timers(treatment.timers(grades, now), now, None)
+        if session.grader is None:  # a long chart is still being graded
+            return []
+        items = treatment.checklist(session.grader, session.events)
+        dose = treatment.tocilizumab_dose_mg(now)
+        weight = treatment.weight_kg(now)
+        dose_text = (
+            f"{dose:g} mg for {weight:g} kg"
+            if dose is not None and weight
+            else "no weight charted: chart the weight to compute the dose"
+        )
+        self.checklist.show_checklist(
+            items,
+            {s: grades.systems[s].grade if grades else None for s in ("astct_crs", "astct_icans")},
+            treatment.tocilizumab(now),
+            dose_text,
+            treatment.steroids(now),
+        )
+        return items
+
+    def mark_action(self, key: str, status: str) -> MarkDialog | None:
+        """Answer a checklist action (done / not done / not applicable)."""
+        action = self.protocol.action(key)
+        if self.session is None or self.session.treatment is None or action is None:
+            return None
+        dialog = MarkDialog(self.session, self.session.treatment, action, status, self.clock, self)
+        dialog.open()
+        self.mark_dialog = dialog
+        return dialog
+
+    def give_tocilizumab(self) -> MarkDialog | None:
+        """Tocilizumab at any grade (the doctor may order it): the same dialog and limits."""
+        action = next((a for a in self.protocol.actions if a.drug == "tocilizumab"), None)
+        return self.mark_action(action.key, DONE) if action is not None else None
 
     def _acknowledge(self, rises: list[tuple[str, int, int]]) -> None:
         if self.session is None:
@@ -329,11 +425,13 @@ class MainWindow(QMainWindow):
         return dialog
 
     def handover_todo(self) -> tuple[list[str] | None, list[str] | None]:
-        """Outstanding checklist actions and observations due, for the handover.
-
-        None means "not known here" (printed as such). The checklist fills it in.
-        """
-        return None, None
+        """Outstanding checklist actions and observations due, for the handover, as the
+        checklist shows them now (None while a long chart is still being graded)."""
+        session = self.session
+        if session is None or session.treatment is None or session.grader is None:
+            return None, None
+        outstanding, due = session.treatment.todo(session.grader, session.events, self.clock())
+        return outstanding, due
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.session is not None:

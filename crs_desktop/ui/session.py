@@ -14,6 +14,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal
 
 from crs_desktop.domain.grading import Grader, GradeSet, GradingSettings
+from crs_desktop.domain.protocol import Protocol
+from crs_desktop.report.treatment import TreatmentState
 from crs_desktop.store import ChartStore, Patient
 from crs_desktop.store.records import Changes, ChartedRow, Entry, Event
 from crs_desktop.ui.feed import ChartFeed
@@ -72,17 +74,22 @@ class PatientSession(QObject):
         local_tz: tzinfo | None = None,
         parent: QObject | None = None,
         grade_at_once_up_to: int = GRADE_AT_ONCE_UP_TO,
+        protocol: Protocol | None = None,
     ) -> None:
         super().__init__(parent)
         self.store = store
         self.patient = patient
         self.nurse = nurse
+        self.treatment: TreatmentState | None = None
+        self._closed = False
         self.grader: Grader | None = None
         self._waiting: list[Changes] = []  # arrived while the background grading ran
         self._background: BackgroundGrading | None = None
         with store.read_snapshot():  # one consistent state, whatever other writers do
             marks = store.high_water()
             self.events: list[Event] = store.events(patient.id)
+            if protocol is not None:
+                self.treatment = TreatmentState(store, patient.id, protocol)
             count = store.count_observations(patient.id)
             if count <= grade_at_once_up_to:
                 grader = Grader(settings, local_tz)
@@ -102,6 +109,8 @@ class PatientSession(QObject):
         Called once the window is up, so the grading does not compete with the
         first paint.
         """
+        if self._closed:  # closed before the event loop ran the queued start
+            return
         self.feed.start()
         if (
             self._background is not None
@@ -116,6 +125,7 @@ class PatientSession(QObject):
 
     def close(self) -> None:
         """Stop watching the store (and wait for a background grading to end)."""
+        self._closed = True
         self.feed.stop()
         if self._background is not None:
             self._background.wait()
@@ -191,13 +201,18 @@ class PatientSession(QObject):
         grader = self.grader
         if grader is None:
             self._waiting.append(changes)
+        treatment = self.treatment
         if changes.entered_in_error:
             if grader is not None:
                 grader.remove(changes.entered_in_error)
+            if treatment is not None:  # corrections are rare: read its few lookups again
+                treatment.reload()
             self.rows_entered_in_error.emit(list(changes.entered_in_error))
         if changes.rows:
             if grader is not None:
                 grader.add(row.to_observation() for row in changes.rows)
+            if treatment is not None and not changes.entered_in_error:
+                treatment.rows_added(changes.rows)
             self.rows_added.emit(list(changes.rows))
         if changes.events:
             self.events.extend(changes.events)

@@ -1,0 +1,215 @@
+"""The treatment checklist: what the protocol says to do at the current grades, what was done,
+tocilizumab so far and the day's steroids. New items (since the last acknowledged alert) are
+highlighted and say NEW in words; nothing here blocks a nurse."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crs_desktop.domain.checklist import (
+    DONE,
+    NOT_APPLICABLE,
+    NOT_DONE,
+    STATUS_WORDS,
+    ChecklistItem,
+)
+from crs_desktop.domain.drug_doses import SteroidDay, TocilizumabStatus
+from crs_desktop.domain.protocol import EVIDENCE
+
+NEW_STYLE = "#checklist_row[new='true'] { background: #fff2a8; border: 2px solid #3d3300; }"
+MARK_SYMBOL = {DONE: "✔", NOT_DONE: "✘", NOT_APPLICABLE: "–"}
+
+
+def _clock(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch).astimezone().strftime("%d %b %H:%M")
+
+
+def _hm(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch).astimezone().strftime("%H:%M")
+
+
+class ChecklistRow(QFrame):
+    """One action: its state in words, its title, and the three answers."""
+
+    def __init__(self, item: ChecklistItem, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.item = item
+        action = item.action
+        self.setObjectName("checklist_row")
+        self.setProperty("new", "true" if item.new else "false")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        # Title on its own line, the state and the answers under it: fits a narrow column.
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 3, 6, 3)
+        layout.setSpacing(2)
+        self.title = QLabel(("NEW · " if item.new else "") + action.title)
+        self.title.setObjectName(f"title_{action.key}")
+        self.title.setWordWrap(True)
+        if item.new or item.outstanding:
+            self.title.setStyleSheet("font-weight: bold;")
+        layout.addWidget(self.title)
+        below = QHBoxLayout()
+        self.state = QLabel(self._state_words())
+        self.state.setObjectName(f"state_{action.key}")
+        self.state.setWordWrap(True)
+        below.addWidget(self.state, 1)
+        tip = [action.detail] if action.detail else []
+        tip.append(f"Source: {action.source} ({EVIDENCE[action.evidence]})")
+        self.setToolTip("\n".join(tip))
+        self.buttons: dict[str, QPushButton] = {}
+        for status, label in ((DONE, "Done…"), (NOT_DONE, "Not done…"), (NOT_APPLICABLE, "N/A…")):
+            button = QPushButton(label)
+            button.setObjectName(f"{status}_{action.key}")
+            button.setAccessibleName(f"{STATUS_WORDS[status]}: {action.title}")
+            button.setStyleSheet("padding: 3px 8px;")
+            below.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+            self.buttons[status] = button
+        layout.addLayout(below)
+
+    def _state_words(self) -> str:
+        mark = self.item.mark
+        unverified = "  [source unverified]" if self.item.action.unverified else ""
+        if mark is None:
+            return f"☐ TO DO, due since {_clock(self.item.due_since)}{unverified}"
+        words = f"{MARK_SYMBOL[mark.status]} {STATUS_WORDS[mark.status].upper()} {_clock(mark.at)}"
+        words += f" by {mark.by}"
+        if mark.reason:
+            words += f": {mark.reason}"
+        return words
+
+
+class ChecklistPanel(QWidget):
+    """The checklist at the current grades; `mark_requested(key, status)` when a nurse answers."""
+
+    mark_requested = Signal(str, str)
+    tocilizumab_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("checklist_panel")
+        self.setStyleSheet(NEW_STYLE)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.heading = QLabel("Treatment checklist")
+        self.heading.setObjectName("checklist_heading")
+        self.heading.setProperty("role", "section")
+        self.heading.setWordWrap(True)
+        outer.addWidget(self.heading)
+        self.drugs = QLabel()
+        self.drugs.setObjectName("checklist_drugs")
+        self.drugs.setWordWrap(True)
+        self.drugs.setTextFormat(Qt.TextFormat.PlainText)
+        drug_row = QHBoxLayout()
+        drug_row.addWidget(self.drugs, 1)
+        self.give_tocilizumab = QPushButton("Give tocilizumab…")
+        self.give_tocilizumab.setObjectName("give_tocilizumab")
+        self.give_tocilizumab.clicked.connect(self.tocilizumab_requested)
+        drug_row.addWidget(self.give_tocilizumab, 0, Qt.AlignmentFlag.AlignTop)
+        outer.addLayout(drug_row)
+        self.inner = QWidget()
+        self.rows_layout = QVBoxLayout(self.inner)
+        self.rows_layout.setContentsMargins(0, 0, 0, 0)
+        self.rows_layout.setSpacing(3)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.inner)
+        outer.addWidget(scroll, 1)
+        self.rows: dict[str, ChecklistRow] = {}
+        self._shown: object = None
+
+    def show_checklist(
+        self,
+        items: Sequence[ChecklistItem],
+        grades: dict[str, int | None],
+        tocilizumab: TocilizumabStatus,
+        dose_text: str,
+        steroids: Sequence[SteroidDay],
+    ) -> None:
+        """Show the items; rebuilt only when something shown has changed."""
+        shown = (tuple(items), tuple(grades.items()), tocilizumab, dose_text, tuple(steroids))
+        if shown == self._shown:
+            return
+        self._shown = shown
+        crs, icans = grades.get("astct_crs"), grades.get("astct_icans")
+        outstanding = sum(1 for i in items if i.outstanding)
+        new = sum(1 for i in items if i.new)
+        words = f"What to do now: CRS grade {_g(crs)}, ICANS grade {_g(icans)}"
+        if items:
+            words += f" · {outstanding} to do" + (f", {new} NEW" if new else "")
+        self.heading.setText(words)
+        self.drugs.setText(_drug_lines(tocilizumab, dose_text, steroids))
+        self._rebuild(items)
+
+    def _rebuild(self, items: Sequence[ChecklistItem]) -> None:
+        while self.rows_layout.count():
+            child = self.rows_layout.takeAt(0)
+            widget = child.widget()
+            if widget is not None:
+                widget.deleteLater()
+        self.rows = {}
+        if not items:
+            empty = QLabel("Nothing due: no CRS or ICANS grade calls for an action now.")
+            empty.setWordWrap(True)
+            self.rows_layout.addWidget(empty)
+        group = None
+        # New first, then what is still to do, then what was answered; the protocol's order within.
+        ordered = sorted(items, key=lambda i: (not i.new, not i.outstanding))
+        for item in ordered:
+            heading = "New since the grade rose" if item.new else item.action.group
+            if not item.outstanding:
+                heading = "Answered"
+            if heading != group:
+                group = heading
+                label = QLabel(heading)
+                label.setProperty("role", "section")
+                self.rows_layout.addWidget(label)
+            row = ChecklistRow(item)
+            for status, button in row.buttons.items():
+                button.clicked.connect(
+                    lambda _checked=False, k=item.action.key, s=status: self.mark_requested.emit(
+                        k, s
+                    )
+                )
+            self.rows[item.action.key] = row
+            self.rows_layout.addWidget(row)
+        self.rows_layout.addStretch(1)
+
+
+def _g(grade: int | None) -> str:
+    return "–" if grade is None else str(grade)
+
+
+def _drug_lines(toci: TocilizumabStatus, dose_text: str, steroids: Sequence[SteroidDay]) -> str:
+    given = (
+        f"given {toci.doses_24h} in the last 24 h ({toci.mg_24h:g} mg), "
+        f"{toci.doses_total} in total ({toci.mg_total:g} mg)"
+    )
+    if toci.last_at is not None:
+        given += f"; last {_clock(toci.last_at)}"
+    lines = [f"Tocilizumab dose {dose_text}; {given}."]
+    if toci.next_allowed_at is not None:
+        lines.append(f"Next tocilizumab not before {_clock(toci.next_allowed_at)}.")
+    if steroids:
+        parts = [
+            f"{day.drug} {day.total_mg:g} mg ("
+            + ", ".join(f"{d.mg:g} mg at {_hm(d.at)}" for d in day.doses)
+            + ")"
+            for day in steroids
+        ]
+        lines.append("Steroids today: " + "; ".join(parts) + ".")
+    else:
+        lines.append("Steroids today: none.")
+    return "\n".join(lines)

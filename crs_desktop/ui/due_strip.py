@@ -1,0 +1,52 @@
+"""Observations due: one line per reassessment timer under the alert banner. Overdue is a red
+band with the word OVERDUE, a busy nurse cannot miss it; it clears when the values are charted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import tzinfo
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+from crs_desktop.domain.checklist import timer_words
+from crs_desktop.domain.reassessment import TimerState
+
+OVERDUE_STYLE = (
+    "background: #b00020; color: white; font-size: 14pt; font-weight: bold; padding: 4px 10px;"
+)
+DUE_STYLE = "background: #e8eef7; color: #102040; font-size: 12pt; padding: 4px 10px;"
+
+
+class DueStrip(QWidget):
+    """Each timer as words: when it is due, how often and why; overdue ones first and red."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("due_strip")
+        self.layout_ = QHBoxLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.labels: dict[str, QLabel] = {}
+        self.states: list[TimerState] = []
+
+    def show_timers(self, states: Sequence[TimerState], now: float, tz: tzinfo | None) -> None:
+        self.states = list(states)
+        for key in list(self.labels):
+            if key not in {s.key for s in states}:
+                self.labels.pop(key).deleteLater()
+        for state in sorted(states, key=lambda s: not s.overdue):
+            label = self.labels.get(state.key)
+            if label is None:
+                label = QLabel()
+                label.setObjectName(f"due_{state.key}")
+                label.setWordWrap(True)
+                label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                self.labels[state.key] = label
+                self.layout_.addWidget(label, 1)
+            words = timer_words(state, now, tz)
+            label.setText(("⏰ " if state.overdue else "") + words)
+            label.setStyleSheet(OVERDUE_STYLE if state.overdue else DUE_STYLE)
+            label.setProperty("overdue", state.overdue)
+
+    def overdue_keys(self) -> list[str]:
+        return [s.key for s in self.states if s.overdue]
