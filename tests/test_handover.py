@@ -78,19 +78,27 @@ def shift_end(patient) -> float:
 def add_typical_shift(db: Path, patient, end: float) -> None:
     """What a nurse adds over a shift: checklist marks, an alert acknowledged, a
     correction and a handover note."""
+    # Keys of the shipped protocol (resources/protocols/default.toml) at CRS grade 2.
     marks = [
-        ("tocilizumab", "done", 2.0, {"title": "Give tocilizumab 8 mg/kg (576 mg)"}),
+        ("crs_cultures", "done", 1.8, {"title": "Blood and urine cultures (febrile)"}),
+        ("crs_chest_xray", "done", 1.6, {"title": "Chest X-ray (febrile)"}),
+        ("crs_inform_doctor_g2", "done", 1.7, {"title": "Tell the doctor: CRS grade 2"}),
+        ("crs_oxygen", "done", 1.7, {"title": "Oxygen as needed (chart the device and flow)"}),
+        ("crs_fluids", "done", 1.0, {"title": "IV fluid bolus for hypotension, as prescribed"}),
         (
-            "continuous_spo2",
+            "crs_telemetry",
             "not_done",
             1.5,
-            {"title": "Continuous SpO2 monitoring", "reason": "no monitor free on the ward"},
+            {
+                "title": "Continuous cardiac telemetry and pulse oximetry",
+                "reason": "no monitor free on the ward",
+            },
         ),
         (
-            "icu_review",
+            "crs_antibiotics_if_neutropenic",
             "not_applicable",
-            5.0,
-            {"title": "ICU outreach review at grade 3", "reason": "grade 2"},
+            1.2,
+            {"title": "Neutropenic? Ask the doctor about antibiotics", "reason": "ANC 1.1"},
         ),
     ]
     with ChartStore(db, clock=lambda: end - 900) as store:
@@ -195,15 +203,19 @@ def test_a_typical_shift_fits_one_a4_page_with_checklist_alerts_corrections_and_
     out = tmp_path / "handover.pdf"
     assert handover(db, out, end - 12 * HOUR, end) == 0
     (text,) = pages_text(out)
-    assert "NOT DONE Continuous SpO2 monitoring" in text and "no monitor free on the ward" in text
-    assert "done Give tocilizumab 8 mg/kg (576 mg)" in text
-    assert "not applicable ICU outreach review at grade 3" in text
+    assert "NOT DONE (1): Continuous cardiac telemetry" in text
+    assert "RN Night): no monitor free on the ward" in text
+    assert "NOT APPLICABLE (1): Neutropenic? Ask the doctor about antibiotics" in text
+    assert "DONE (5): Blood and urine cultures (febrile) (" in text
+    # What the protocol still asks at grade 2 (tocilizumab was charted: answered).
+    assert re.search(r"OUTSTANDING \(3\): CRS labs .*; Before tocilizumab: .*; Dexamethasone", text)
+    assert "Tocilizumab 8 mg/kg" not in text.split("OUTSTANDING")[1]
     assert "CRS grade 2 acknowledged (was 1)" in text
     assert "Correction" in text and "systolic BP" in text
     assert "typed into the wrong patient's line" in text and "replaced by 97 mmHg" in text
     assert "Handover note (RN Night," in text and "bolus at 02:00 worked." in text
-    # The command line has no checklist engine, and says so rather than "none".
-    assert "not known to this printout" in text
+    # The command line works out the timers as the window does.
+    assert re.search(r"Observations due: Vital signs due \d\d:\d\d \(every 1 h: CRS grade ≥ 2\)", text)
     assert "Page 1 of 1" in text
 
 
@@ -307,7 +319,7 @@ def test_print_and_pdf_are_the_same_drawing(demo, tmp_path):
     assert write_handover_pdf(data, tmp_path / "written.pdf") == 1
     printed, written = pages_text(tmp_path / "printed.pdf"), pages_text(tmp_path / "written.pdf")
     assert printed == written
-    assert "OUTSTANDING Repeat CRP" in written[0] and "ICE 09:00" in written[0]
+    assert "OUTSTANDING (1): Repeat CRP" in written[0] and "ICE 09:00" in written[0]
 
 
 # -- mistakes: one line, exit 2, nothing written --------------------------------------------

@@ -16,6 +16,15 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_protocol_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--protocol",
+        metavar="FILE",
+        help="the ward's treatment protocol (TOML; default: $CRS_DESKTOP_PROTOCOL, else the one "
+        "shipped). A file that is refused leaves the last good one in use",
+    )
+
+
 def open_store(args: argparse.Namespace, verify: bool = True) -> ChartStore:
     """The store named by --db / CRS_DESKTOP_DB / the default; StoreError if unusable."""
     return ChartStore(resolve_store_path(getattr(args, "db", None)), verify=verify)

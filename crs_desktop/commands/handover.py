@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from crs_desktop.commands.common import add_db_argument, default_actor, open_store, require_patient
+from crs_desktop.commands.common import (
+    add_db_argument,
+    add_protocol_argument,
+    default_actor,
+    open_store,
+    require_patient,
+)
 from crs_desktop.interop.chart_csv import parse_time
 from crs_desktop.report.shifts import DEFAULT_SHIFT_STARTS, current_shift
 
@@ -50,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--nurse", metavar="NAME", help="printed by (default: this computer's user name)"
     )
     parser.add_argument("-o", "--output", required=True, metavar="FILE.pdf", help="the PDF file")
+    add_protocol_argument(parser)
     add_db_argument(parser)
 
 
@@ -113,6 +121,11 @@ def run(args: argparse.Namespace) -> int:
     start, end = _period(args, now)  # every mistake is found before anything is opened
     target = _check_output(args.output)
     nurse = (args.nurse or "").strip() or default_actor()
+    from crs_desktop.protocol_file import load_protocol
+
+    protocol, refused = load_protocol(args.protocol)
+    if refused:  # printed all the same, by the last good protocol: a handover is never lost
+        print(f"crs-desktop: {refused}", file=sys.stderr)
     with open_store(args) as store:
         patient = require_patient(store, args.patient)
         from crs_desktop.report.handover_data import build_handover
@@ -124,9 +137,7 @@ def run(args: argparse.Namespace) -> int:
             end,
             printed_by=nurse,
             now=now,
-            # The command line has no checklist engine: said so on the page.
-            outstanding=None,
-            observations_due=None,
+            protocol=protocol,
         )
     _qt_application()
     from crs_desktop.report.render import write_handover_pdf

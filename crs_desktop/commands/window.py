@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from crs_desktop.commands.common import add_db_argument, open_store, require_patient
+from crs_desktop.commands.common import (
+    add_db_argument,
+    add_protocol_argument,
+    open_store,
+    require_patient,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--patient", metavar="MRN", help="open straight onto this patient")
     parser.add_argument("--nurse", metavar="NAME", help="sign in as this nurse (name or initials)")
+    add_protocol_argument(parser)
     parser.add_argument(
         "--quit-after-ms", type=int, metavar="MS", help=argparse.SUPPRESS
     )  # for start-up measurements: show the window, then quit
@@ -29,11 +35,15 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QMessageBox
 
+    from crs_desktop.protocol_file import load_protocol
     from crs_desktop.ui.app import dispose, make_app
     from crs_desktop.ui.damage_check import DamageCheck
     from crs_desktop.ui.main_window import MainWindow
     from crs_desktop.ui.sign_in import SignInDialog
 
+    # A refused ward protocol never stops the window: the last good one is used, and the
+    # checklist says so with the line that was wrong.
+    protocol, protocol_warning = load_protocol(args.protocol)
     app = make_app()
     damaged: list[str] = []
     check = DamageCheck(store)
@@ -44,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         if not dialog.exec():
             return 0
         nurse, mrn = dialog.chosen()
-    window = MainWindow(store, nurse)
+    window = MainWindow(store, nurse, protocol=protocol, protocol_warning=protocol_warning)
     window.open_patient_by_mrn(mrn)
     window.resize(1600, 1000)
     window.showMaximized()  # a ward workstation gives the chart the whole screen

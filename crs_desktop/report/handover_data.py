@@ -23,7 +23,9 @@ from crs_desktop.domain.grading.astct_crs import LOW_FLOW_LIMIT_L_MIN, O2_LEVEL_
 from crs_desktop.domain.grading.news2 import any_parameter_scores_3
 from crs_desktop.domain.grading.wording import shown_value
 from crs_desktop.domain.observation import Observation
+from crs_desktop.domain.protocol import Protocol
 from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS, RATE_ITEMS, Category
+from crs_desktop.report.treatment import TreatmentState
 from crs_desktop.store import ChartStore, Event
 
 HOUR = 3600.0
@@ -387,13 +389,15 @@ def build_handover(
     local_tz: tzinfo | None = None,
     settings: GradingSettings | None = None,
     grader: Grader | None = None,
+    protocol: Protocol | None = None,
 ) -> HandoverData:
     """Gather the handover for one patient and period [start, end] (epoch seconds).
 
     `grader`: a Grader already fed with this patient's current chart (the
     window keeps one); without it the chart up to `end` is graded here.
-    `outstanding` / `observations_due` of None mean "not known here" (the
-    command line has no checklist engine) and are printed as such.
+    `outstanding` / `observations_due` of None mean "not known here" and are
+    printed as such. With a `protocol` they are worked out here, as the
+    window's checklist and timers show them at the end of the period.
     """
     if not start < end:
         raise ValueError("the period must start before it ends")
@@ -410,7 +414,7 @@ def build_handover(
                 graded = _grade_whole_chart(
                     store, patient_id, start, end, upto, settings, tz, patient.infusion_time
                 )
-            grades, graded_at, scope, side, latest, charted = graded
+            grades, graded_at, scope, side, latest, charted, grader = graded
         else:
             # The window's grader has the chart; read only what the page shows. The last
             # day gives the latest vitals; one pass over the rest of the chart finds what
@@ -427,6 +431,10 @@ def build_handover(
             charted = _count(recent, start, end)
             grades, graded_at, scope = _grades(grader, start, upto, patient.infusion_time)
         events = store.events(patient_id, since=start, until=end)
+        if protocol is not None:
+            treatment = TreatmentState(store, patient_id, protocol, until=upto)
+            every_event = store.events(patient_id, until=upto)  # a mark before the shift counts
+            outstanding, observations_due = treatment.todo(grader, every_event, upto, tz)
         corrections = _corrections(store, patient_id, start, end)
         weight = store.weight_at(patient_id, upto)
         drug_obs = [o for o in side if o.item in DOSE_ITEMS and o.time <= end]
@@ -531,17 +539,24 @@ def _grade_whole_chart(
     tz: tzinfo | None,
     infusion: float | None,
 ) -> tuple[
-    tuple[GradeSummary, ...], float | None, str, list[Observation], tuple[LatestValue, ...], int
+    tuple[GradeSummary, ...],
+    float | None,
+    str,
+    list[Observation],
+    tuple[LatestValue, ...],
+    int,
+    Grader,
 ]:
     """Read and grade the chart up to `end`, and take from it what the page needs. The
-    chart and its grading are let go on return, before the cycle collector runs again
-    (so it never walks them)."""
+    chart is let go on return, before the cycle collector runs again (so it never walks
+    it); the grader is returned for the checklist."""
     chart = store.observations(patient_id, until=end)
     grader = Grader(settings, tz)
     grader.add(chart)
     grades, graded_at, scope = _grades(grader, start, upto, infusion)
     side = [o for o in chart if o.item in SIDE_ITEMS]
-    return grades, graded_at, scope, side, _latest(chart, upto), _count(chart, start, end)
+    latest, count = _latest(chart, upto), _count(chart, start, end)
+    return grades, graded_at, scope, side, latest, count, grader
 
 
 def _grades(

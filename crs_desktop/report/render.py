@@ -57,8 +57,9 @@ GAP = 4.0
 # grows into space left on a one-page handover and shrinks (to PLOT_MIN_H) when that
 # keeps the handover on one page.
 PLOT_H = 52.0
-PLOT_MIN_H = 42.0
+PLOT_MIN_H = 36.0
 PLOT_MAX_H = 96.0
+LISTING_TOGETHER = 12  # checklist entries of one status printed as one paragraph
 PAPER = {"a4": QPageSize.PageSizeId.A4, "letter": QPageSize.PageSizeId.Letter}
 GRAY = QColor(110, 110, 110)
 LIGHT = QColor(205, 205, 205)
@@ -647,6 +648,17 @@ def _nothing_charted(page: Page, data: HandoverData) -> None:
     page.add(Block(height, draw, gap_before=4))
 
 
+def _listing(page: Page, status: str, entries: list[str]) -> None:
+    """'DONE (3): a; b; c.' kept whole on a page; a long list (a long period) an entry a
+    line, so no entry is ever cut across pages."""
+    lead = f"{status} ({len(entries)}):"
+    if len(entries) <= LISTING_TOGETHER:
+        page.paragraph(f"{lead} " + "; ".join(entries) + ".", bold_upto=len(lead), together=True)
+        return
+    for entry in entries:
+        page.paragraph(f"{status}: {entry}.", bold_upto=len(status) + 1, together=True)
+
+
 def _recommendation(page: Page, data: HandoverData) -> None:
     page.heading("R", "Recommendation: to do and to watch")
     if data.note is not None:
@@ -665,31 +677,21 @@ def _recommendation(page: Page, data: HandoverData) -> None:
     else:
         page.paragraph(f"Handover note: none was written {_this(data)}.", bold_upto=14)
 
-    rows: list[tuple[str, str, str, str, str]] = []
-    order = {"not_done": 0, "done": 2, "not_applicable": 3}
-    for mark in sorted(data.checklist, key=lambda m: (order.get(m.status, 4), m.at)):
-        rows.append(
-            (
-                STATUS_WORDS.get(mark.status, mark.status),
-                mark.title,
-                _when(data, mark.at),
-                mark.by,
-                mark.reason if mark.status != "done" else "",
-            )
-        )
-    if data.outstanding:
-        at = len([r for r in rows if r[0] == STATUS_WORDS["not_done"]])
-        for text in data.outstanding:
-            rows.insert(at, (STATUS_WORDS["outstanding"], text, "", "", ""))
-            at += 1
+    # What is left, what was not done (and why), what was done: a few of each as one
+    # paragraph, so a typical shift's checklist stays a few lines and fits the page.
     page.subheading(f"Checklist {_this(data)}")
-    if rows:
-        page.table(
-            (("Status", 0), ("Action", 1.0), ("Time", 0), ("By", 0), ("Reason", 1.0)),
-            rows,
-            bold_first=True,
-        )
-    else:
+    if data.outstanding:
+        _listing(page, STATUS_WORDS["outstanding"], list(data.outstanding))
+    answered = sorted(data.checklist, key=lambda m: m.at)
+    for status in ("not_done", "not_applicable", "done"):
+        entries = [
+            f"{m.title} ({_when(data, m.at)}, {m.by})" + (f": {m.reason}" if m.reason else "")
+            for m in answered
+            if m.status == status
+        ]
+        if entries:
+            _listing(page, STATUS_WORDS[status].upper(), entries)
+    if not answered:
         page.paragraph(f"No checklist items were marked {_this(data)}.")
     if data.outstanding is None:
         page.paragraph(
@@ -701,7 +703,7 @@ def _recommendation(page: Page, data: HandoverData) -> None:
         if not data.outstanding:
             page.paragraph("Outstanding actions: none.", bold_upto=20)
         due = "; ".join(data.observations_due or ()) or "none listed"
-        page.paragraph(f"Observations overdue or due next: {due}.", bold_upto=33)
+        page.paragraph(f"Observations due: {due}.", bold_upto=17)
 
     nothing = [
         words
