@@ -1,0 +1,105 @@
+"""A ward's own protocol file: used when good, refused with its line when not, and then the
+last good one stays in force (the window says so; the handover is still printed)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from crs_desktop.cli import main
+from crs_desktop.demo_course import DEMO_MRN
+from crs_desktop.protocol_file import ENV_VAR, load_protocol
+from crs_desktop.resources_path import default_protocol_path
+
+
+@pytest.fixture
+def ward_file(tmp_path):
+    """A copy of the shipped protocol under the ward's own name, with one dose limit changed."""
+    text = default_protocol_path().read_text(encoding="utf-8")
+    text = text.replace('name = "crs_desktop default', 'name = "Ward 7B', 1)
+    text = text.replace("max_doses_total = 4", "max_doses_total = 2", 1)  # NCCN shortage (§5.1)
+    path = tmp_path / "ward.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_without_a_ward_file_the_shipped_protocol_is_used(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    protocol, warning = load_protocol(None, keep_at=tmp_path / "kept.toml")
+    assert warning is None and protocol.name.startswith("crs_desktop default")
+    assert not (tmp_path / "kept.toml").exists()
+
+
+def test_a_good_ward_file_is_used_and_kept(ward_file, tmp_path):
+    kept = tmp_path / "kept.toml"
+    protocol, warning = load_protocol(ward_file, keep_at=kept)
+    assert warning is None
+    assert protocol.name.startswith("Ward 7B") and protocol.tocilizumab.max_doses_total == 2
+    assert kept.exists()
+
+
+def test_the_environment_names_the_ward_file(ward_file, tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, str(ward_file))
+    protocol, warning = load_protocol(None, keep_at=tmp_path / "kept.toml")
+    assert warning is None and protocol.name.startswith("Ward 7B")
+
+
+def test_a_broken_ward_file_keeps_the_last_good_one_and_names_the_line(ward_file, tmp_path):
+    kept = tmp_path / "kept.toml"
+    load_protocol(ward_file, keep_at=kept)  # it was good yesterday
+    text = ward_file.read_text(encoding="utf-8")
+    ward_file.write_text(text.replace("min_interval_h = 8", "min_interval_h = eight", 1))
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if t.startswith("min_interval_h"))
+    protocol, warning = load_protocol(ward_file, keep_at=kept)
+    assert protocol.name.startswith("Ward 7B") and protocol.tocilizumab.max_doses_total == 2
+    assert warning is not None
+    assert f"{ward_file} line {line}: not valid TOML" in warning
+    assert f"Using the last good copy of {ward_file}" in warning
+
+
+def test_with_no_last_good_copy_the_shipped_protocol_is_used(tmp_path):
+    missing = tmp_path / "nowhere.toml"
+    protocol, warning = load_protocol(missing, keep_at=tmp_path / "kept.toml")
+    assert protocol.name.startswith("crs_desktop default")
+    assert warning is not None and "cannot be read" in warning and "protocol shipped" in warning
+
+
+def test_handover_with_a_refused_protocol_still_prints_and_says_why(
+    tmp_path, ward_file, capsys, monkeypatch, qapp
+):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the last good copy lives here
+    db = tmp_path / "chart.sqlite3"
+    assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
+    ward_file.write_text(ward_file.read_text().replace("grades = [1]", "grades = [0]", 1))
+    out = tmp_path / "handover.pdf"
+    code = main(
+        ["handover", "--db", str(db), "--patient", DEMO_MRN, "--protocol", str(ward_file)]
+        + ["-o", str(out)]
+    )
+    assert code == 0 and out.stat().st_size > 0
+    err = capsys.readouterr().err
+    assert re.search(rf"{re.escape(str(ward_file))} line \d+: action 'crs_inform_doctor_g1'", err)
+    assert "Using the protocol shipped" in err
+
+
+def test_the_window_shows_a_refused_protocol_above_the_checklist(
+    tmp_path, ward_file, qtbot, monkeypatch
+):
+    from crs_desktop.store import ChartStore
+    from crs_desktop.ui.main_window import MainWindow
+
+    db = tmp_path / "chart.sqlite3"
+    assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
+    ward_file.write_text(ward_file.read_text().replace('system = "crs"', 'system = "cytokine"', 1))
+    protocol, warning = load_protocol(ward_file, keep_at=tmp_path / "kept.toml")
+    store = ChartStore(db)
+    window = MainWindow(store, "RN Test", protocol=protocol, protocol_warning=warning)
+    qtbot.addWidget(window)
+    window.open_patient_by_mrn(DEMO_MRN)
+    label = window.findChild(type(window.checklist.heading), "protocol_warning")
+    assert label is not None and "'system' = 'cytokine'" in label.text()
+    # The shipped protocol is in force: the checklist still shows grade 2's actions.
+    assert "crs_tocilizumab" in window.checklist.rows
+    window.session.close()
+    store.close()
