@@ -5,7 +5,8 @@ it became due when the grade last entered those grades (so a rise from 2 to
 3 keeps grade 2-4 actions answered, and brings grade 3 actions up new).
 A mark (done, not done with a reason, not applicable) recorded after it
 became due answers it. An unanswered action that became due after the last
-acknowledged alert of its system is new: highlighted until seen.
+acknowledged alert of its system, or that the acknowledged grade did not call
+for, is new: highlighted until seen.
 """
 
 from __future__ import annotations
@@ -98,6 +99,17 @@ def acknowledged_at(events: Iterable[EventLike]) -> dict[str, float]:
     return acked
 
 
+def acknowledged_grades(events: Iterable[EventLike]) -> dict[str, int]:
+    """The grade each system's last acknowledged alert showed."""
+    last: dict[str, tuple[float, int]] = {}
+    for e in events:
+        grade = e.detail.get("grade")
+        if e.kind == "alert_ack" and isinstance(grade, int):
+            if e.key not in last or e.recorded_at >= last[e.key][0]:
+                last[e.key] = (e.recorded_at, grade)
+    return {system: grade for system, (_at, grade) in last.items()}
+
+
 def due_since(grader: Grader, system: str, grades: Sequence[int]) -> float | None:
     """When the system's grade last entered `grades` (None: not in them now).
 
@@ -125,6 +137,7 @@ def checklist(
     grader: Grader,
     marks: Iterable[Mark],
     acknowledged_at: Mapping[str, float],
+    acknowledged_grades: Mapping[str, int] | None = None,
 ) -> list[ChecklistItem]:
     """The actions due at the current CRS and ICANS grades, each with its answer."""
     latest = grader.latest()
@@ -144,7 +157,14 @@ def checklist(
             # time the nurse gave for doing it (a dose given just before the grade rose).
             answers = [m for m in by_key.get(action.key, ()) if m.recorded_at >= since]
             mark: Mark | None = max(answers, key=lambda m: m.recorded_at) if answers else None
-            new = mark is None and since > acknowledged_at.get(system, float("-inf"))
+            # Seen: due before the last acknowledgement and called for by the grade it
+            # acknowledged. `since` is an observed time and the acknowledgement a recorded
+            # one: a rise charted late (observed before the acknowledgement) is still new.
+            acked_grade = (acknowledged_grades or {}).get(system)
+            seen = since <= acknowledged_at.get(system, float("-inf")) and (
+                acked_grade is None or acked_grade in action.grades
+            )
+            new = mark is None and not seen
             items.append(ChecklistItem(action, grade, since, mark, new))
     return items
 
@@ -155,16 +175,16 @@ def outstanding_titles(items: Iterable[ChecklistItem]) -> list[str]:
 
 
 def timer_words(state: TimerState, now: float, tz: tzinfo | None) -> str:
-    """'Vital signs: OVERDUE since 13:00 (every 1 h: crs >= 2)', as a nurse reads it."""
+    """'Vital signs OVERDUE since 13:00 (every 1 h: CRS grade ≥ 2)', as a nurse reads it."""
     interval = f"every {state.every_h:g} h" + (f": {state.why}" if state.why else "")
     if state.due_at is None:
         never = ", ".join(i.replace("_", " ") for i in state.missing)
-        return f"{state.title}: DUE NOW, never charted ({never}) ({interval})"
+        return f"{state.title} DUE NOW, never charted ({never}) ({interval})"
     when = clock(state.due_at, tz, now)
     if state.overdue:
         lagging = ""
         if state.missing and state.last_done is not None:
             names = ", ".join(i.replace("_", " ") for i in state.missing)
             lagging = f"; {names} last charted {clock(state.last_done, tz, now)}"
-        return f"{state.title}: OVERDUE since {when} ({interval}{lagging})"
-    return f"{state.title}: due {when} ({interval})"
+        return f"{state.title} OVERDUE since {when} ({interval}{lagging})"
+    return f"{state.title} due {when} ({interval})"

@@ -15,6 +15,7 @@ from crs_desktop.domain.checklist import (
     ChecklistItem,
     EventLike,
     acknowledged_at,
+    acknowledged_grades,
     checklist,
     marks_from_doses,
     marks_from_events,
@@ -81,7 +82,9 @@ class TreatmentState:
 
     def checklist(self, grader: Grader, events: Sequence[EventLike]) -> list[ChecklistItem]:
         marks = marks_from_events(events) + marks_from_doses(self.protocol, self.doses)
-        return checklist(self.protocol, grader, marks, acknowledged_at(events))
+        return checklist(
+            self.protocol, grader, marks, acknowledged_at(events), acknowledged_grades(events)
+        )
 
     def timers(self, grades: GradeSet | None, now: float) -> list[TimerState]:
         context = Context.now(grades, self.temperature)
