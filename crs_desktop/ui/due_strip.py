@@ -33,8 +33,10 @@ class DueStrip(QWidget):
         self.states = list(states)
         for key in list(self.labels):
             if key not in {s.key for s in states}:
-                self.labels.pop(key).deleteLater()
-        for state in sorted(states, key=lambda s: not s.overdue):
+                gone = self.labels.pop(key)
+                self.layout_.removeWidget(gone)  # out of the order below at once
+                gone.deleteLater()
+        for index, state in enumerate(sorted(states, key=lambda s: not s.overdue)):
             label = self.labels.get(state.key)
             if label is None:
                 label = QLabel()
@@ -42,7 +44,10 @@ class DueStrip(QWidget):
                 label.setWordWrap(True)
                 label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
                 self.labels[state.key] = label
-                self.layout_.addWidget(label, 1)
+                self.layout_.insertWidget(index, label, 1)
+            elif self.layout_.indexOf(label) != index:  # fell overdue (or cleared): move it
+                self.layout_.removeWidget(label)
+                self.layout_.insertWidget(index, label, 1)
             words = timer_words(state, now, tz)
             label.setText(("⏰ " if state.overdue else "") + words)
             label.setStyleSheet(OVERDUE_STYLE if state.overdue else DUE_STYLE)
