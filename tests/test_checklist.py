@@ -164,3 +164,13 @@ def test_ice_every_8_hours(protocol):
     rule = next(t for t in protocol.timers if t.key == "ice")
     assert not timer_state(rule, {"ice_score": T0}, Context(crs=3), T0 + 7.9 * HOUR).overdue
     assert timer_state(rule, {"ice_score": T0}, Context(), T0 + 8 * HOUR).overdue
+
+
+def test_a_fluid_bolus_charted_answers_the_fluids_action(protocol):
+    from crs_desktop.domain.checklist import marks_from_doses
+
+    bolus = Observation(T0 + 2 * HOUR, "fluid_bolus", 500.0, id=99, charted_by="RN B")
+    marks = marks_from_doses(protocol, [bolus])
+    items = {i.action.key: i for i in checklist(protocol, grader_for(GRADE_2), marks, {})}
+    assert items["crs_fluids"].mark.status == "done" and items["crs_fluids"].mark.by == "RN B"
+    assert items["crs_oxygen"].mark is None

@@ -216,3 +216,8 @@ def test_steroids_total_for_the_day():
         ("dexamethasone", 2, 20),
         ("methylprednisolone", 1, 500),
     ]
+
+
+def test_a_dose_in_mg_for_a_fluid_is_refused(text):
+    broken = text.replace('drug = "fluid_bolus"', 'drug = "fluid_bolus"\ndose_mg = 500', 1)
+    assert "a dose in mg does not fit 'fluid_bolus'" in refused(broken)

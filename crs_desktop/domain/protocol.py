@@ -41,7 +41,7 @@ class Action:
     detail: str
     source: str
     evidence: str  # C, S or U, as REFERENCE.md tags it
-    drug: str | None = None  # marking it done charts a dose of this item
+    drug: str | None = None  # marking it done charts a dose (or a fluid volume) of this item
     dose_mg: float | None = None
     dose_mg_per_kg: float | None = None
 
@@ -247,12 +247,13 @@ def _action(origin: str, lines: _Lines, table: Any, index: int) -> Action:
         raise r.fail("evidence", f"'evidence' = {evidence!r}: allowed C, S or U (REFERENCE.md)")
     drug = r.text("drug", required=False) or None
     if drug is not None and drug not in DOSE_ITEMS:
-        allowed = ", ".join(sorted(i for i in DOSE_ITEMS if ITEMS[i].canonical_unit == "mg"))
-        raise r.fail("drug", f"'drug' = {drug!r}: allowed {allowed}")
+        raise r.fail("drug", f"'drug' = {drug!r}: allowed {', '.join(sorted(DOSE_ITEMS))}")
     dose_mg = r.number("dose_mg", 0.001, 5000, required=False)
     per_kg = r.number("dose_mg_per_kg", 0.001, 100, required=False)
     if (dose_mg is not None or per_kg is not None) and drug is None:
         raise r.fail("dose_mg" if dose_mg is not None else "dose_mg_per_kg", "a dose needs 'drug'")
+    if (dose_mg is not None or per_kg is not None) and ITEMS[drug or ""].canonical_unit != "mg":
+        raise r.fail("dose_mg", f"a dose in mg does not fit {drug!r} (charted in mL)")
     if dose_mg is not None and per_kg is not None:
         raise r.fail("dose_mg_per_kg", "give 'dose_mg' or 'dose_mg_per_kg', not both")
     return Action(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from html import escape
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -26,6 +27,7 @@ from crs_desktop.domain.checklist import (
     ChecklistItem,
 )
 from crs_desktop.domain.drug_doses import SteroidDay, TocilizumabStatus
+from crs_desktop.domain.grading.wording import clock
 from crs_desktop.domain.protocol import EVIDENCE
 
 NEW_STYLE = "#checklist_row[new='true'] { background: #fff2a8; border: 2px solid #3d3300; }"
@@ -43,9 +45,9 @@ def _hm(epoch: float) -> str:
 class ChecklistRow(QFrame):
     """One action: its state in words, its title, and the three answers."""
 
-    def __init__(self, item: ChecklistItem, parent: QWidget | None = None) -> None:
+    def __init__(self, item: ChecklistItem, now: float, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.item = item
+        self.item, self.now = item, now
         action = item.action
         self.setObjectName("checklist_row")
         self.setProperty("new", "true" if item.new else "false")
@@ -80,11 +82,15 @@ class ChecklistRow(QFrame):
 
     def _state_words(self) -> str:
         mark = self.item.mark
-        unverified = "  [source unverified]" if self.item.action.unverified else ""
+        # Where REFERENCE.md has no source for a rule, the nurse is told so in words.
+        unverified = " · rule not verified" if self.item.action.unverified else ""
         if mark is None:
-            return f"☐ TO DO, due since {_clock(self.item.due_since)}{unverified}"
-        words = f"{MARK_SYMBOL[mark.status]} {STATUS_WORDS[mark.status].upper()} {_clock(mark.at)}"
-        words += f" by {mark.by}"
+            since = clock(self.item.due_since, None, self.now)
+            hours = int((self.now - self.item.due_since) // 3600)
+            waiting = f", {hours} h ago" if hours >= 1 else ""
+            return f"☐ TO DO, due since {since}{waiting}{unverified}"
+        words = f"{MARK_SYMBOL[mark.status]} {STATUS_WORDS[mark.status].upper()} "
+        words += f"{clock(mark.at, None, self.now)} by {mark.by}"
         if mark.reason:
             words += f": {mark.reason}"
         return words
@@ -110,7 +116,7 @@ class ChecklistPanel(QWidget):
         self.drugs = QLabel()
         self.drugs.setObjectName("checklist_drugs")
         self.drugs.setWordWrap(True)
-        self.drugs.setTextFormat(Qt.TextFormat.PlainText)
+        self.drugs.setTextFormat(Qt.TextFormat.RichText)
         drug_row = QHBoxLayout()
         drug_row.addWidget(self.drugs, 1)
         self.give_tocilizumab = QPushButton("Give tocilizumab…")
@@ -137,9 +143,13 @@ class ChecklistPanel(QWidget):
         tocilizumab: TocilizumabStatus,
         dose_text: str,
         steroids: Sequence[SteroidDay],
+        now: float,
     ) -> None:
-        """Show the items; rebuilt only when something shown has changed."""
+        """Show the items; rebuilt only when something shown has changed (the hours an item
+        has waited count, the seconds do not)."""
+        waited = tuple(int((now - i.due_since) // 3600) for i in items)
         shown = (tuple(items), tuple(grades.items()), tocilizumab, dose_text, tuple(steroids))
+        shown += (waited, int(now // 86400))
         if shown == self._shown:
             return
         self._shown = shown
@@ -151,9 +161,9 @@ class ChecklistPanel(QWidget):
             words += f" · {outstanding} to do" + (f", {new} NEW" if new else "")
         self.heading.setText(words)
         self.drugs.setText(_drug_lines(tocilizumab, dose_text, steroids))
-        self._rebuild(items)
+        self._rebuild(items, now)
 
-    def _rebuild(self, items: Sequence[ChecklistItem]) -> None:
+    def _rebuild(self, items: Sequence[ChecklistItem], now: float) -> None:
         while self.rows_layout.count():
             child = self.rows_layout.takeAt(0)
             widget = child.widget()
@@ -176,7 +186,7 @@ class ChecklistPanel(QWidget):
                 label = QLabel(heading)
                 label.setProperty("role", "section")
                 self.rows_layout.addWidget(label)
-            row = ChecklistRow(item)
+            row = ChecklistRow(item, now)
             for status, button in row.buttons.items():
                 button.clicked.connect(
                     lambda _checked=False, k=item.action.key, s=status: self.mark_requested.emit(
@@ -193,15 +203,16 @@ def _g(grade: int | None) -> str:
 
 
 def _drug_lines(toci: TocilizumabStatus, dose_text: str, steroids: Sequence[SteroidDay]) -> str:
+    """Rich text: the dose and the next allowed time in bold, the rest plain."""
     given = (
         f"given {toci.doses_24h} in the last 24 h ({toci.mg_24h:g} mg), "
         f"{toci.doses_total} in total ({toci.mg_total:g} mg)"
     )
     if toci.last_at is not None:
         given += f"; last {_clock(toci.last_at)}"
-    lines = [f"Tocilizumab dose {dose_text}; {given}."]
+    lines = [f"<b>Tocilizumab dose {escape(dose_text)}</b>; {escape(given)}."]
     if toci.next_allowed_at is not None:
-        lines.append(f"Next tocilizumab not before {_clock(toci.next_allowed_at)}.")
+        lines.append(f"<b>Next tocilizumab not before {_clock(toci.next_allowed_at)}.</b>")
     if steroids:
         parts = [
             f"{day.drug} {day.total_mg:g} mg ("
@@ -209,7 +220,7 @@ def _drug_lines(toci: TocilizumabStatus, dose_text: str, steroids: Sequence[Ster
             + ")"
             for day in steroids
         ]
-        lines.append("Steroids today: " + "; ".join(parts) + ".")
+        lines.append("Steroids today: " + escape("; ".join(parts)) + ".")
     else:
         lines.append("Steroids today: none.")
-    return "\n".join(lines)
+    return "<br>".join(lines)

@@ -337,6 +337,7 @@ class MainWindow(QMainWindow):
             treatment.tocilizumab(now),
             dose_text,
             treatment.steroids(now),
+            now,
         )
         return items
 

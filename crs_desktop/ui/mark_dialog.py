@@ -54,6 +54,8 @@ def dose_explained(action: Action, treatment: TreatmentState, now: float) -> tup
             return "", "No weight charted: chart the weight to compute the dose."
         dose = round(action.dose_mg_per_kg * weight, 1)
         return f"{dose:g}", f"{action.dose_mg_per_kg:g} mg/kg × {weight:g} kg"
+    if action.drug and ITEMS[action.drug].canonical_unit == "mL":
+        return "", "enter the volume given, as prescribed"
     return "", "enter the dose given, as prescribed"
 
 
@@ -103,7 +105,10 @@ class MarkDialog(QDialog):
         if gives_drug and action.drug:
             dose, how = dose_explained(action, treatment, now)
             self.dose.setText(dose)
-            form.addRow(f"{ITEMS[action.drug].label} dose given (mg)", self.dose)
+            item = ITEMS[action.drug]
+            unit = item.canonical_unit
+            given = "volume given" if unit == "mL" else "dose given"
+            form.addRow(f"{item.label} {given} ({unit})", self.dose)
             form.addRow("", QLabel(how))
             form.addRow("Given at", self.when)
             if action.drug == "tocilizumab":
@@ -182,7 +187,9 @@ class MarkDialog(QDialog):
             note = f"checklist: {self.action.key}" + (
                 f"; reason to go on: {reason}" if reason else ""
             )
-            entries.append(Entry(self.action.drug, dose, "mg", note))
+            entries.append(
+                Entry(self.action.drug, dose, ITEMS[self.action.drug].canonical_unit, note)
+            )
             if self.warnings.isVisible():
                 detail["warnings"] = self.warnings.text()
         try:
