@@ -8,11 +8,9 @@ preview, the printer and the PDF.
 from __future__ import annotations
 
 import bisect
-import gc
 import itertools
 import operator
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
 
@@ -20,6 +18,7 @@ import numpy as np
 
 from crs_desktop.domain.grading import SYSTEM_TITLES, Grader, GradeSet, GradingSettings
 from crs_desktop.domain.grading.astct_crs import LOW_FLOW_LIMIT_L_MIN, O2_LEVEL_BY_DEVICE
+from crs_desktop.domain.grading.grader import collector_paused
 from crs_desktop.domain.grading.news2 import any_parameter_scores_3
 from crs_desktop.domain.grading.wording import shown_value
 from crs_desktop.domain.observation import Observation
@@ -410,7 +409,7 @@ def build_handover(
 
     with store.read_snapshot():
         if grader is None:
-            with _collector_paused():
+            with collector_paused():
                 graded = _grade_whole_chart(
                     store, patient_id, start, end, upto, settings, tz, patient.infusion_time
                 )
@@ -592,20 +591,6 @@ def _count(chart: list[Observation], start: float, end: float) -> int:
     """How many values in time order fall in [start, end]."""
     when = operator.attrgetter("time")
     return bisect.bisect_right(chart, end, key=when) - bisect.bisect_left(chart, start, key=when)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while a long chart is read and graded: its hundreds of
-    thousands of tuples are not garbage, and walking them again and again costs a fifth
-    of the time. Back on (as it was) afterwards, whatever happens."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def _latest(recent: list[Observation], upto: float) -> tuple[LatestValue, ...]:

@@ -9,7 +9,9 @@ never from the start of the chart.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+import gc
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -84,6 +86,20 @@ def _grade_all(
     }
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a chart is graded: the walk builds tens of
+    thousands of grade objects (no cycles among them) and the collector walking them
+    again and again costs a sixth of the time. Back on, as it was, afterwards."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def _charting_order(obs: Observation) -> tuple[bool, int]:
     """Row-id order; values without an id keep their arrival order after those with one."""
     return (obs.id is None, obs.id or 0)
@@ -107,6 +123,10 @@ class Grader:
 
     def add(self, observations: Iterable[Observation]) -> float | None:
         """Add observations; returns the earliest time re-graded (None if nothing added)."""
+        with collector_paused():
+            return self._add(observations)
+
+    def _add(self, observations: Iterable[Observation]) -> float | None:
         earliest: float | None = None
         at_time, times, time_of_id = self._at_time, self._times, self._time_of_id
         for obs in observations:
