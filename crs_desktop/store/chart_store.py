@@ -601,7 +601,12 @@ class ChartStore:
             names = list(items)
             sql += f" AND item IN ({', '.join('?' for _ in names)})"
             params.extend(names)
-        sql += " ORDER BY observed_at, id"
+            # "+" keeps the planner from walking the whole chart in time order to skip a
+            # sort: a few items are found through the item index and sorted (drug rows of a
+            # 30-day monitor chart: 50 ms -> 0.2 ms).
+            sql += " ORDER BY +observed_at, id"
+        else:
+            sql += " ORDER BY observed_at, id"
         return [row_from_tuple(t) for t in self.conn.execute(sql, params)]
 
     def count_observations(self, patient_id: int) -> int:
