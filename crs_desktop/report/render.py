@@ -57,7 +57,7 @@ GAP = 4.0
 # grows into space left on a one-page handover and shrinks (to PLOT_MIN_H) when that
 # keeps the handover on one page.
 PLOT_H = 52.0
-PLOT_MIN_H = 36.0
+PLOT_MIN_H = 42.0
 PLOT_MAX_H = 96.0
 LISTING_TOGETHER = 12  # checklist entries of one status printed as one paragraph
 PAPER = {"a4": QPageSize.PageSizeId.A4, "letter": QPageSize.PageSizeId.Letter}

@@ -75,7 +75,7 @@ class ChecklistRow(QFrame):
             button = QPushButton(label)
             button.setObjectName(f"{status}_{action.key}")
             button.setAccessibleName(f"{STATUS_WORDS[status]}: {action.title}")
-            button.setStyleSheet("padding: 3px 8px;")
+            button.setStyleSheet("padding: 3px 5px;")
             below.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
             self.buttons[status] = button
         layout.addLayout(below)
@@ -85,10 +85,11 @@ class ChecklistRow(QFrame):
         # Where REFERENCE.md has no source for a rule, the nurse is told so in words.
         unverified = " · rule not verified" if self.item.action.unverified else ""
         if mark is None:
-            since = clock(self.item.due_since, None, self.now)
             hours = int((self.now - self.item.due_since) // 3600)
-            waiting = f", {hours} h ago" if hours >= 1 else ""
-            return f"☐ TO DO, due since {since}{waiting}{unverified}"
+            if hours >= 1:  # how long it has waited says more than when it began
+                return f"☐ TO DO for {hours} h{unverified}"
+            since = clock(self.item.due_since, None, self.now)
+            return f"☐ TO DO since {since}{unverified}"
         words = f"{MARK_SYMBOL[mark.status]} {STATUS_WORDS[mark.status].upper()} "
         words += f"{clock(mark.at, None, self.now)} by {mark.by}"
         if mark.reason:

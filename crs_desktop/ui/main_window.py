@@ -52,6 +52,8 @@ from crs_desktop.ui.patient_picker import choose_patient
 from crs_desktop.ui.plot_stack import PlotStack
 from crs_desktop.ui.session import PatientSession
 
+GRADES_MIN_WIDTH = 430  # px: "GRADE 4" at 30 pt beside its title, never clipped
+CHECKLIST_MIN_WIDTH = 370
 TIMER_REFRESH_MS = 20_000  # overdue timers show within 20 s of falling due
 RANGES = (("This shift", "shift"), ("24 h", 24.0), ("72 h", 72.0), ("All", None))
 
@@ -151,7 +153,11 @@ class MainWindow(QMainWindow):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setStretchFactor(2, 2)
-        split.setSizes([760, 400, 440])
+        # The grade and the checklist keep a readable width; the plots give way first.
+        right.setMinimumWidth(GRADES_MIN_WIDTH)
+        checklist_box.setMinimumWidth(CHECKLIST_MIN_WIDTH)
+        split.setChildrenCollapsible(False)
+        split.setSizes([760, 440, 440])
 
         central = QWidget()
         layout = QVBoxLayout(central)
