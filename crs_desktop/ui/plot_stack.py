@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 
@@ -105,6 +105,11 @@ def _clock(epoch: float) -> str:
     return datetime.fromtimestamp(epoch).astimezone().strftime("%d %b %H:%M")
 
 
+# Read before the window shows: the default 24 h view and a margin; the rest follows.
+FIRST_READ_H = 26.0
+HISTORY_AFTER_PAINT_MS = 0
+
+
 class PlotStack(QWidget):
     """Stacked plots sharing one local-time axis; follows the newest value when asked."""
 
@@ -146,6 +151,8 @@ class PlotStack(QWidget):
         layout.addWidget(self.view)
         self._build_plots()
         self._load()
+        # The older history is read once the plots have painted (see _load).
+        self.view.viewport().installEventFilter(self)
         self.view.scene().sigMouseMoved.connect(self._hover)
         self.view.scene().sigMouseClicked.connect(self._clicked)
 
@@ -247,10 +254,16 @@ class PlotStack(QWidget):
             plot.getAxis("bottom").setStyle(showValues=key == visible[-1])
 
     def _load(self) -> None:
-        """Read what is plotted once: a few indexed reads, no per-row work in Python."""
+        """Read what is plotted once: a few indexed reads, no per-row work in Python.
+
+        Only the last day or so of each curve is read before the window shows (what the
+        default 24 h view draws); the older history follows with load_history(), after
+        the first paint, so a month of monitor data does not hold up start-up.
+        """
         pid = self.patient.id
+        self._history_before: float | None = self.clock() - FIRST_READ_H * HOUR
         for item in CURVE_ITEMS:
-            t, v = self.store.series(pid, item)
+            t, v = self.store.series(pid, item, since=self._history_before)
             self.buffers[item] = SeriesBuffer(t, v)
         self._rebuild_map()
         step_rows = self.store.rows(
@@ -266,6 +279,31 @@ class PlotStack(QWidget):
             self._set_curve(item)
         self._redraw_steps()
         self._redraw_flagged()
+        self.apply_range()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Paint and self._history_before is not None:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(HISTORY_AFTER_PAINT_MS, self.load_history)
+        return False
+
+    def load_history(self) -> None:
+        """Put the curves' older values (before the first read) in front of what is shown."""
+        before, self._history_before = self._history_before, None
+        if before is None:
+            return
+        pid = self.patient.id
+        for item in CURVE_ITEMS:
+            t, v = self.store.series(pid, item, until=before)
+            keep = t < before  # the first read has `before` itself
+            if not keep.any():
+                continue
+            buf = self.buffers[item]
+            self.buffers[item] = SeriesBuffer(
+                np.concatenate((t[keep], buf.t)), np.concatenate((v[keep], buf.v))
+            )
+            self._set_curve(item)
+        self._rebuild_map()
         self.apply_range()
 
     def _file_step_row(self, row: ChartedRow) -> None:
@@ -317,7 +355,8 @@ class PlotStack(QWidget):
             items.add(row.item)
             self._flagged.setdefault(row.item, []).append(row)
         for item in items & set(self.buffers):
-            self.buffers[item].replace(*self.store.series(self.patient.id, item))
+            since = self._history_before  # still deferred: keep to the first read's span
+            self.buffers[item].replace(*self.store.series(self.patient.id, item, since=since))
             self._set_curve(item)
         if items & {"systolic_bp", "diastolic_bp"}:
             self._rebuild_map()

@@ -1,0 +1,36 @@
+"""Start-up reads only the last day of each curve; the older history follows after the first
+paint and joins it without a gap or a duplicate."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from crs_desktop.cli import main
+from crs_desktop.demo_course import DEMO_MRN
+from crs_desktop.store import ChartStore
+from crs_desktop.ui.plot_stack import FIRST_READ_H, PlotStack
+
+HOUR = 3600.0
+
+
+def test_history_is_read_after_the_first_day_and_joins_it(tmp_path, qtbot):
+    db = tmp_path / "chart.sqlite3"
+    assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
+    store = ChartStore(db)
+    patient = store.patient(DEMO_MRN)
+    plots = PlotStack(store, patient)
+    qtbot.addWidget(plots)
+    everything, values = store.series(patient.id, "temperature")
+    cut = plots.clock() - FIRST_READ_H * HOUR
+    first = plots.buffers["temperature"]
+    assert len(first) and first.t.min() >= cut
+    assert len(first) < len(everything)  # the demo charts 62 h: some is older than the cut
+    plots.load_history()
+    joined = plots.buffers["temperature"]
+    assert np.array_equal(joined.t, everything) and np.array_equal(joined.v, values)
+    # The MAP follows the blood pressures of the whole chart too.
+    systolic, _ = store.series(patient.id, "systolic_bp")
+    assert len(plots._map.t) == len(systolic)
+    plots.load_history()  # a second call reads nothing more
+    assert len(plots.buffers["temperature"]) == len(everything)
+    store.close()
