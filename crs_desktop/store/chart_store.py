@@ -609,18 +609,33 @@ class ChartStore:
             sql += " ORDER BY observed_at, id"
         return [row_from_tuple(t) for t in self.conn.execute(sql, params)]
 
-    def count_observations(self, patient_id: int) -> int:
-        """How many current values the patient's chart holds (from the index, no table read)."""
-        sql = "SELECT count(*) FROM observations WHERE patient_id = ? AND status = 'final'"
-        return int(self.conn.execute(sql, (patient_id,)).fetchone()[0])
+    def count_observations(self, patient_id: int, up_to: int | None = None) -> int:
+        """How many current values the patient's chart holds (from the index, no table read);
+        with `up_to`, counting stops there (enough to tell a long chart from a short one)."""
+        sql = "SELECT 1 FROM observations WHERE patient_id = ? AND status = 'final'"
+        if up_to is None:
+            sql = f"SELECT count(*) FROM ({sql})"
+            return int(self.conn.execute(sql, (patient_id,)).fetchone()[0])
+        sql = f"SELECT count(*) FROM ({sql} LIMIT ?)"
+        return int(self.conn.execute(sql, (patient_id, up_to)).fetchone()[0])
 
-    def flagged_rows(self, patient_id: int) -> list[ChartedRow]:
-        """Rows charted as extreme or marked entered in error: drawn differently on the plots."""
-        sql = (
-            f"SELECT {ROW_COLUMNS} FROM observations "
-            "WHERE patient_id = ? AND (extreme = 1 OR status != 'final') ORDER BY observed_at, id"
-        )
-        return [row_from_tuple(t) for t in self.conn.execute(sql, (patient_id,))]
+    def flagged_rows(
+        self, patient_id: int, *, since: float | None = None, until: float | None = None
+    ) -> list[ChartedRow]:
+        """Rows charted as extreme or marked entered in error: drawn differently on the plots.
+
+        A time range walks only that part of the patient's time index.
+        """
+        sql = f"SELECT {ROW_COLUMNS} FROM observations WHERE patient_id = ?"
+        params: list[Any] = [patient_id]
+        if since is not None:
+            sql += " AND observed_at >= ?"
+            params.append(since)
+        if until is not None:
+            sql += " AND observed_at < ?"
+            params.append(until)
+        sql += " AND (extreme = 1 OR status != 'final') ORDER BY observed_at, id"
+        return [row_from_tuple(t) for t in self.conn.execute(sql, params)]
 
     def observations(
         self, patient_id: int, *, since: float | None = None, until: float | None = None

@@ -273,7 +273,7 @@ class PlotStack(QWidget):
         )
         for row in step_rows:
             self._file_step_row(row)
-        for row in self.store.flagged_rows(pid):
+        for row in self.store.flagged_rows(pid, since=self._history_before):
             self._flagged.setdefault(row.item, []).append(row)
         for item in CURVE_ITEMS:
             self._set_curve(item)
@@ -303,7 +303,10 @@ class PlotStack(QWidget):
                 np.concatenate((t[keep], buf.t)), np.concatenate((v[keep], buf.v))
             )
             self._set_curve(item)
+        for row in self.store.flagged_rows(pid, until=before):
+            self._flagged.setdefault(row.item, []).append(row)
         self._rebuild_map()
+        self._redraw_flagged()
         self.apply_range()
 
     def _file_step_row(self, row: ChartedRow) -> None:

@@ -90,7 +90,7 @@ class PatientSession(QObject):
             self.events: list[Event] = store.events(patient.id)
             if protocol is not None:
                 self.treatment = TreatmentState(store, patient.id, protocol)
-            count = store.count_observations(patient.id)
+            count = store.count_observations(patient.id, up_to=grade_at_once_up_to + 1)
             if count <= grade_at_once_up_to:
                 grader = Grader(settings, local_tz)
                 grader.add(store.observations(patient.id))
