@@ -30,6 +30,7 @@ from crs_desktop.ui.series_buffer import SeriesBuffer
 
 HOUR = 3600.0
 DOTS_UP_TO = 2000  # points per series drawn with a dot on each value
+MONITOR_SPACING_S = 300.0  # values closer than this on average: a feed, drawn without dots
 FEVER_C = 38.0  # REFERENCE.md §1.2: fever is a temperature >= 38.0 °C
 
 # Oxygen need drawn as a step band. The bands follow the ASTCT hypoxia levels
@@ -373,8 +374,11 @@ class PlotStack(QWidget):
     def _set_curve(self, item: str) -> None:
         """Hand the buffer to its curve; a dot on each value unless it is a monitor feed."""
         buf, curve = self.buffers[item], self.curves[item]
-        # Thousands of dots cost more to draw than the line and show nothing more.
-        wanted = "o" if len(buf) <= DOTS_UP_TO else None
+        # Thousands of dots cost more to draw than the line and show nothing more; nor do
+        # dots a minute apart (a monitor feed, even when only its last day is read yet).
+        n = len(buf)
+        spaced = n < 2 or (buf.t[-1] - buf.t[0]) / (n - 1) >= MONITOR_SPACING_S
+        wanted = "o" if n <= DOTS_UP_TO and spaced else None
         if curve.opts["symbol"] != wanted:
             curve.setSymbol(wanted)
         curve.setData(buf.t, buf.v)
