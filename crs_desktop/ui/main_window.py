@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -28,7 +29,6 @@ from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.grading import GradingSettings
 from crs_desktop.domain.protocol import Protocol
 from crs_desktop.protocol_file import default_protocol
-from crs_desktop.report.handover_data import HandoverData, build_handover
 from crs_desktop.report.shifts import (
     DEFAULT_SHIFT_STARTS,
     current_shift,
@@ -40,13 +40,8 @@ from crs_desktop.store.records import ChartedRow
 from crs_desktop.ui.alert_banner import AlertBanner
 from crs_desktop.ui.chart_table import ChartTable
 from crs_desktop.ui.checklist_panel import ChecklistPanel
-from crs_desktop.ui.correction_dialog import CorrectionDialog
 from crs_desktop.ui.due_strip import DueStrip
-from crs_desktop.ui.entry_form import EntryForm
 from crs_desktop.ui.grading_panel import GradingPanel
-from crs_desktop.ui.handover_note import HandoverNoteDialog
-from crs_desktop.ui.handover_preview import HandoverPreview
-from crs_desktop.ui.mark_dialog import MarkDialog
 from crs_desktop.ui.patient_header import PatientHeader
 from crs_desktop.ui.patient_picker import choose_patient
 from crs_desktop.ui.plot_stack import PlotStack
@@ -55,6 +50,14 @@ from crs_desktop.ui.session import PatientSession
 GRADES_MIN_WIDTH = 430  # px: "GRADE 4" at 30 pt beside its title, never clipped
 CHECKLIST_MIN_WIDTH = 370
 TIMER_REFRESH_MS = 20_000  # overdue timers show within 20 s of falling due
+if TYPE_CHECKING:  # the dialogs and the report load when first used, not at start-up
+    from crs_desktop.report.handover_data import HandoverData
+    from crs_desktop.ui.correction_dialog import CorrectionDialog
+    from crs_desktop.ui.entry_form import EntryForm
+    from crs_desktop.ui.handover_note import HandoverNoteDialog
+    from crs_desktop.ui.handover_preview import HandoverPreview
+    from crs_desktop.ui.mark_dialog import MarkDialog
+
 RANGES = (("This shift", "shift"), ("24 h", 24.0), ("72 h", 72.0), ("All", None))
 
 
@@ -261,6 +264,8 @@ class MainWindow(QMainWindow):
     def new_observations(self) -> EntryForm | None:
         if self.session is None:
             return None
+        from crs_desktop.ui.entry_form import EntryForm
+
         form = EntryForm(self.session, self.clock, self)
         form.open()
         self.entry_form = form
@@ -285,6 +290,8 @@ class MainWindow(QMainWindow):
         row = self.session.row(row_id)
         if row is None or row.entered_in_error:
             return None
+        from crs_desktop.ui.correction_dialog import CorrectionDialog
+
         dialog = CorrectionDialog(self.session, row, self)
         dialog.open()
         self.correction_dialog = dialog
@@ -352,6 +359,8 @@ class MainWindow(QMainWindow):
         action = self.protocol.action(key)
         if self.session is None or self.session.treatment is None or action is None:
             return None
+        from crs_desktop.ui.mark_dialog import MarkDialog
+
         dialog = MarkDialog(self.session, self.session.treatment, action, status, self.clock, self)
         dialog.open()
         self.mark_dialog = dialog
@@ -391,6 +400,8 @@ class MainWindow(QMainWindow):
             ("Previous shift", previous_shift(now, self.shift_starts)),
         ]
         try:
+            from crs_desktop.ui.handover_preview import HandoverPreview
+
             dialog = HandoverPreview(self.gather_handover, periods, self)
         except (OSError, ValueError, sqlite3.Error) as exc:  # the chart could not be read
             self.show_error(f"The handover could not be made: {exc}")
@@ -407,6 +418,8 @@ class MainWindow(QMainWindow):
         if session is None:
             raise ValueError("no patient is open")
         outstanding, observations_due = self.handover_todo()
+        from crs_desktop.report.handover_data import build_handover
+
         return build_handover(
             self.store,
             session.patient.id,
@@ -424,6 +437,8 @@ class MainWindow(QMainWindow):
         """File → Handover note…: the nurse's words for this shift's handover."""
         if self.session is None:
             return None
+        from crs_desktop.ui.handover_note import HandoverNoteDialog
+
         dialog = HandoverNoteDialog(
             self.session, current_shift(self.clock(), self.shift_starts), self
         )
