@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -142,22 +141,10 @@ def run(args: argparse.Namespace) -> int:
     _qt_application()
     from crs_desktop.report.render import write_handover_pdf
 
-    # Written beside the target and renamed, so a failure never leaves half a file.
-    try:
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".handover-", suffix=".pdf")
-    except OSError as exc:
-        raise UsageError(f"-o {args.output!r}: cannot write there ({exc.strerror})") from None
-    os.close(fd)
-    try:
-        pages = write_handover_pdf(data, temp, paper=args.paper)
-        if Path(temp).stat().st_size == 0:
-            raise UsageError(f"-o {args.output!r}: the PDF could not be written")
-        os.replace(temp, target)
+    try:  # written beside the target and renamed: a failure never leaves half a file
+        pages = write_handover_pdf(data, target, paper=args.paper)
     except OSError as exc:  # a full disk, a folder gone meanwhile: one line, not a traceback
-        Path(temp).unlink(missing_ok=True)
-        raise UsageError(f"-o {args.output!r}: could not be written ({exc})") from None
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+        reason = exc.strerror or str(exc)
+        raise UsageError(f"-o {args.output!r}: could not be written ({reason})") from None
     print(f"handover of {patient.mrn}: {pages} page(s) written to {target}")
     return 0

@@ -9,6 +9,8 @@ PDF and a 1200 dpi printer. Black and grays only: the page is read in grayscale.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
@@ -1066,15 +1068,33 @@ def render_handover(data: HandoverData, printer: QPagedPaintDevice) -> int:
 def write_handover_pdf(
     data: HandoverData, path: str | Path, paper: str = "a4", resolution: int = 300
 ) -> int:
-    """Write the handover as a PDF (A4 or Letter); returns the number of pages."""
+    """Write the handover as a PDF (A4 or Letter); returns the number of pages.
+
+    It is drawn into a temporary file beside `path` and renamed at the end, so a
+    failure (a full disk, a folder gone) never leaves half a file; OSError says why.
+    """
     if paper not in PAPER:
         raise ValueError(f"paper {paper!r}: allowed {', '.join(PAPER)}")
-    writer = QPdfWriter(str(path))
-    writer.setResolution(resolution)
-    writer.setTitle(f"Handover {data.mrn} {local_datetime(data.start, data.tz):%Y-%m-%d %H:%M}")
-    writer.setCreator("crs_desktop")
-    writer.setPageSize(QPageSize(PAPER[paper]))
-    writer.setPageMargins(
-        QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM), QPageLayout.Unit.Millimeter
-    )
-    return render_handover(data, writer)
+    target = Path(path)
+    if target.is_dir():
+        raise OSError(f"{target} is a folder; give a file name")
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".handover-", suffix=".pdf")
+    os.close(fd)
+    try:
+        writer = QPdfWriter(temp)
+        writer.setResolution(resolution)
+        writer.setTitle(f"Handover {data.mrn} {local_datetime(data.start, data.tz):%Y-%m-%d %H:%M}")
+        writer.setCreator("crs_desktop")
+        writer.setPageSize(QPageSize(PAPER[paper]))
+        writer.setPageMargins(
+            QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM), QPageLayout.Unit.Millimeter
+        )
+        pages = render_handover(data, writer)
+        del writer  # the file is complete once the writer is gone
+        if Path(temp).stat().st_size == 0:
+            raise OSError("nothing was written (is the disk full?)")
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return pages

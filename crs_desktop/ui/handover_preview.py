@@ -6,8 +6,6 @@ from one gathered HandoverData, so what the nurse checks is what is printed.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -220,30 +218,15 @@ class HandoverPreview(QDialog):
         return path if path.lower().endswith(".pdf") else path + ".pdf"
 
     def export_pdf(self, path: str | Path) -> bool:
-        """Write the PDF to `path` through a temporary file beside it, renamed at the end,
-        so a failure never leaves half a file. A failure is one message, not a traceback."""
+        """Write the PDF to `path` (write_handover_pdf never leaves half a file); a failure
+        is one message, not a traceback."""
         target = Path(path)
         paper = PAPER_NAMES.get(self.printer.pageLayout().pageSize().id(), "a4")
         try:
-            if target.is_dir():
-                raise OSError("it is a folder; give a file name")
-            fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".handover-", suffix=".pdf")
-        except OSError as exc:
+            pages = write_handover_pdf(self.data, target, paper=paper)
+        except OSError as exc:  # a folder, a full disk, a folder gone meanwhile
             self.show_error(f"The PDF could not be saved to {target}: {_reason(exc)}")
             return False
-        os.close(fd)
-        try:
-            pages = write_handover_pdf(self.data, temp, paper=paper)
-            if Path(temp).stat().st_size == 0:
-                raise OSError("nothing was written (is the disk full?)")
-            os.replace(temp, target)
-        except OSError as exc:  # a full disk, a folder gone meanwhile
-            Path(temp).unlink(missing_ok=True)
-            self.show_error(f"The PDF could not be saved to {target}: {_reason(exc)}")
-            return False
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
         self.status.setStyleSheet("font-size: 13pt;")
         self.status.setText(f"Saved {target} ({pages} page{'s' * (pages != 1)}).")
         return True
