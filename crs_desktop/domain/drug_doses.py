@@ -36,8 +36,12 @@ def tocilizumab_dose_mg(weight_kg: float, rules: TocilizumabRules) -> float:
     """
     if weight_kg <= 0:
         raise ValueError(f"weight {weight_kg:g} kg: must be more than 0")
-    per_kg = rules.mg_per_kg if weight_kg >= rules.weight_split_kg else rules.mg_per_kg_below_split
-    return round(min(per_kg * weight_kg, rules.max_dose_mg), 1)
+    return round(min(tocilizumab_mg_per_kg(weight_kg, rules) * weight_kg, rules.max_dose_mg), 1)
+
+
+def tocilizumab_mg_per_kg(weight_kg: float, rules: TocilizumabRules) -> float:
+    """mg/kg for this weight: the lower rate from the weight split up (REFERENCE.md §5.1)."""
+    return rules.mg_per_kg if weight_kg >= rules.weight_split_kg else rules.mg_per_kg_below_split
 
 
 @dataclass(frozen=True, slots=True)

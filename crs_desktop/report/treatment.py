@@ -28,7 +28,6 @@ from crs_desktop.domain.drug_doses import (
     SteroidDay,
     TocilizumabStatus,
     steroids_today,
-    tocilizumab_dose_mg,
     tocilizumab_status,
 )
 from crs_desktop.domain.grading import Grader, GradeSet
@@ -92,10 +91,6 @@ class TreatmentState:
 
     def weight_kg(self, now: float) -> float | None:
         return self.store.weight_at(self.patient_id, now)
-
-    def tocilizumab_dose_mg(self, now: float) -> float | None:
-        weight = self.weight_kg(now)
-        return tocilizumab_dose_mg(weight, self.protocol.tocilizumab) if weight else None
 
     def tocilizumab(self, now: float) -> TocilizumabStatus:
         doses = [Dose(o.time, o.value or 0.0) for o in self.doses if o.item == "tocilizumab"]

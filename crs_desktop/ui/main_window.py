@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from crs_desktop.domain.checklist import DONE, ChecklistItem
+from crs_desktop.domain.drug_doses import tocilizumab_dose_mg
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.grading import GradingSettings
 from crs_desktop.domain.protocol import Protocol
@@ -337,11 +338,10 @@ class MainWindow(QMainWindow):
         if session.grader is None:  # a long chart is still being graded
             return []
         items = treatment.checklist(session.grader, session.events)
-        dose = treatment.tocilizumab_dose_mg(now)
         weight = treatment.weight_kg(now)
         dose_text = (
-            f"{dose:g} mg for {weight:g} kg"
-            if dose is not None and weight
+            f"{tocilizumab_dose_mg(weight, self.protocol.tocilizumab):g} mg for {weight:g} kg"
+            if weight
             else "no weight charted: chart the weight to compute the dose"
         )
         self.checklist.show_checklist(

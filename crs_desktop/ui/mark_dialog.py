@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from crs_desktop.domain.checklist import DONE, STATUS_WORDS
+from crs_desktop.domain.drug_doses import tocilizumab_dose_mg, tocilizumab_mg_per_kg
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.protocol import Action
 from crs_desktop.domain.vocabulary import ITEMS
@@ -39,8 +40,8 @@ def dose_explained(action: Action, treatment: TreatmentState, now: float) -> tup
         rules = treatment.protocol.tocilizumab
         if not weight:
             return "", "No weight charted: chart the weight to compute the dose."
-        dose = treatment.tocilizumab_dose_mg(now)
-        per_kg = rules.mg_per_kg if weight >= rules.weight_split_kg else rules.mg_per_kg_below_split
+        dose = tocilizumab_dose_mg(weight, rules)
+        per_kg = tocilizumab_mg_per_kg(weight, rules)
         capped = " (capped)" if per_kg * weight > rules.max_dose_mg else ""
         return (
             f"{dose:g}",
