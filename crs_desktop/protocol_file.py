@@ -13,7 +13,7 @@ from crs_desktop.domain.protocol import Protocol, ProtocolError, parse_protocol
 from crs_desktop.resources_path import default_protocol_path
 
 ENV_VAR = "CRS_DESKTOP_PROTOCOL"
-_HEADER = "# crs_desktop: the last good copy of "
+_ORIGIN = "# crs_desktop: the last good copy of "
 
 
 def last_good_path() -> Path:
@@ -27,22 +27,22 @@ def default_protocol() -> Protocol:
     return parse_protocol(path.read_text(encoding="utf-8"), path.name)
 
 
-def _read(path: Path) -> Protocol:
+def _read(path: Path) -> tuple[Protocol, str]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ProtocolError(f"{path}: cannot be read ({reason})") from None
-    return parse_protocol(text, str(path))
+    return parse_protocol(text, str(path)), text
 
 
-def _keep(path: Path, keep_at: Path) -> None:
-    """Keep a copy of a protocol that loaded, to fall back on if the file is later broken."""
+def _keep(path: Path, text: str, keep_at: Path) -> None:
+    """Keep the text that loaded, to fall back on if the file is later broken. Where it came
+    from is a comment at the end, so the copy's line numbers are the file's."""
     try:
         keep_at.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        text = path.read_text(encoding="utf-8")
         temp = keep_at.with_suffix(".tmp")
-        temp.write_text(f"{_HEADER}{path}\n{text}", encoding="utf-8")
+        temp.write_text(f"{text.rstrip()}\n{_ORIGIN}{path}\n", encoding="utf-8")
         os.replace(temp, keep_at)
     except OSError:
         pass  # only a fallback: the protocol in use is fine
@@ -58,16 +58,16 @@ def load_protocol(
         return default_protocol(), None
     path = Path(name).expanduser()
     try:
-        protocol = _read(path)
+        protocol, text = _read(path)
     except ProtocolError as exc:
         refused = str(exc)
     else:
-        _keep(path, keep_at)
+        _keep(path, text, keep_at)
         return protocol, None
     try:
-        kept = _read(keep_at)
-        first = keep_at.read_text(encoding="utf-8").splitlines()[0]
-        was = first.removeprefix(_HEADER) if first.startswith(_HEADER) else str(keep_at)
+        kept, kept_text = _read(keep_at)
+        last = kept_text.rstrip().splitlines()[-1]
+        was = last.removeprefix(_ORIGIN) if last.startswith(_ORIGIN) else str(keep_at)
         return kept, f"Protocol refused: {refused}. Using the last good copy of {was}."
     except (ProtocolError, OSError, IndexError):
         return default_protocol(), f"Protocol refused: {refused}. Using the protocol shipped."
