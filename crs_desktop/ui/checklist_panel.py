@@ -168,7 +168,8 @@ class ChecklistPanel(QWidget):
         while self.rows_layout.count():
             child = self.rows_layout.takeAt(0)
             widget = child.widget()
-            if widget is not None:
+            if widget is not None:  # hidden now, so it never shows under its replacement
+                widget.hide()
                 widget.deleteLater()
         self.rows = {}
         if not items:

@@ -33,6 +33,12 @@ def _clock(epoch: float) -> str:
     return datetime.fromtimestamp(epoch).astimezone().strftime("%d %b %H:%M")
 
 
+def _wrapped(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
+
+
 def dose_explained(action: Action, treatment: TreatmentState, now: float) -> tuple[str, str]:
     """(dose in mg as text, how it was found) for a drug action; ('', why not) if unknown."""
     weight = treatment.weight_kg(now)
@@ -110,10 +116,10 @@ class MarkDialog(QDialog):
             unit = item.canonical_unit
             given = "volume given" if unit == "mL" else "dose given"
             form.addRow(f"{item.label} {given} ({unit})", self.dose)
-            form.addRow("", QLabel(how))
+            form.addRow("", _wrapped(how))
             form.addRow("Given at", self.when)
             if action.drug == "tocilizumab":
-                form.addRow("So far", QLabel(self._tocilizumab_so_far(now)))
+                form.addRow("So far", _wrapped(self._tocilizumab_so_far(now)))
         elif status == DONE:
             form.addRow("Done at", self.when)
         self.needs_reason = status != DONE
