@@ -29,9 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     # A bad file raises ChartFileError (a UserError): exit 2, nothing on stdout.
     observations = rows_to_observations(read_chart_csv(args.chart))
-    grader = Grader()
-    grader.add(observations)
     systems = args.system or list(SYSTEMS)
+    grader = Grader(systems=systems)
+    grader.add(observations)
     out = sys.stdout
     for grade_set in grader.timeline():
         if args.json:

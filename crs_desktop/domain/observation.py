@@ -33,4 +33,5 @@ class Observation(NamedTuple):
     @property
     def other_cause(self) -> bool:
         """The nurse attributed this finding to something other than CRS/ICANS."""
-        return OTHER_CAUSE in self.note.lower()
+        note = self.note
+        return bool(note) and OTHER_CAUSE in note.lower()  # most values have no note

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import time
@@ -638,13 +639,23 @@ class ChartStore:
         return [row_from_tuple(t) for t in self.conn.execute(sql, params)]
 
     def observations(
-        self, patient_id: int, *, since: float | None = None, until: float | None = None
+        self,
+        patient_id: int,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        lean: bool = False,
     ) -> list[Observation]:
-        """The current chart (entered-in-error rows left out) as Observations, in time order."""
+        """The current chart (entered-in-error rows left out) as Observations, in time order.
+
+        `lean`: without who charted each value and its extreme flag (left at their
+        defaults), which grading never reads: a long chart reads a sixth faster.
+        """
         sql = (
             "SELECT observed_at, item, value, text, coalesce(note, ''), id, "
-            "coalesce(utc_offset_min, 0), charted_by, extreme != 0 "
-            "FROM observations WHERE patient_id = ? AND status = 'final'"
+            "coalesce(utc_offset_min, 0)"
+            + ("" if lean else ", charted_by, extreme != 0")
+            + " FROM observations WHERE patient_id = ? AND status = 'final'"
         )
         params: list[Any] = [patient_id]
         if since is not None:
@@ -654,7 +665,8 @@ class ChartStore:
             sql += " AND observed_at <= ?"
             params.append(until)
         sql += " ORDER BY observed_at, id"
-        return list(map(Observation._make, self.conn.execute(sql, params)))
+        rows = self.conn.execute(sql, params)
+        return list(itertools.starmap(Observation, rows) if lean else map(Observation._make, rows))
 
     def latest_times(
         self, patient_id: int, items: Iterable[str], *, until: float | None = None

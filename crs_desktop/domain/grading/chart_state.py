@@ -9,6 +9,7 @@ back-dated value re-grade from where it lands instead of from the start.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,8 @@ CORTICOSTEROIDS = frozenset(
 FEVER_WAIVING_DRUGS = ANTIPYRETICS | ANTICYTOKINES | CORTICOSTEROIDS
 FEVER_C = 38.0  # REFERENCE.md §1.1, §1.2: fever is a temperature >= 38.0 °C
 VASOPRESSORS = ("norepinephrine", "epinephrine", "phenylephrine", "dopamine", "vasopressin")
+# Items the state keeps more of than the latest value (see ChartState._noted).
+NOTED_ITEMS = frozenset({"temperature", "weight", "death", *VASOPRESSORS, *FEVER_WAIVING_DRUGS})
 
 
 @dataclass
@@ -66,10 +69,18 @@ class ChartState:
     # The moment each system's current grade began.
     grade_since: dict[str, tuple[int | None, float]] = field(default_factory=dict)
 
-    def apply(self, obs: Observation) -> None:
-        """Fold one observation into the state (observations come in time order)."""
+    def apply(self, observations: Iterable[Observation]) -> None:
+        """Fold the observations of one moment into the state, in charting order (moments
+        come in time order). Most are vitals, which only become the latest of their item."""
+        latest, noted = self.latest, self._noted
+        for obs in observations:
+            latest[obs.item] = obs
+            if obs.item in NOTED_ITEMS:
+                noted(obs)
+
+    def _noted(self, obs: Observation) -> None:
+        """What an item in NOTED_ITEMS adds to the state beyond being the latest."""
         item = obs.item
-        self.latest[item] = obs
         if item == "temperature":
             if obs.value is not None and obs.value >= FEVER_C and not obs.other_cause:
                 self.last_fever = obs  # REFERENCE.md §1.2: fever is >= 38.0 °C
