@@ -252,26 +252,63 @@ def test_migration_copies_the_file_first(tmp_path, monkeypatch):
     """An older schema is copied aside (owner-only) before it is migrated."""
     from crs_desktop.store import schema
 
+    current = schema.LATEST_VERSION
     path = tmp_path / "old.sqlite3"
     with ChartStore(path) as s:
         p = s.create_patient("M", "N", actor="A")
         s.chart(p.id, [Entry("spo2", "96")], observed_at=NOW - 10, actor="A")
 
-    def v2(db):
+    def next_version(db):
         db["observations"].add_column("device_id", str)
 
-    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, v2])
-    monkeypatch.setattr(schema, "LATEST_VERSION", 2)
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, next_version])
+    monkeypatch.setattr(schema, "LATEST_VERSION", current + 1)
     import crs_desktop.store.database as database
 
-    monkeypatch.setattr(database, "LATEST_VERSION", 2)
+    monkeypatch.setattr(database, "LATEST_VERSION", current + 1)
     with ChartStore(path) as s:
-        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == current + 1
         columns = [r[1] for r in s.conn.execute("PRAGMA table_info(observations)")]
         assert "device_id" in columns
-    (backup,) = tmp_path.glob("old.sqlite3.v1-*.bak")
+    (backup,) = tmp_path.glob(f"old.sqlite3.v{current}-*.bak")
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     conn = sqlite3.connect(backup)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == current
     assert conn.execute("SELECT value FROM observations").fetchall() == [(96.0,)]
     conn.close()
+
+
+def test_a_version_1_store_gains_the_flagged_rows_index(tmp_path, monkeypatch):
+    """A store made before schema v2 is migrated on opening: its corrections and extreme
+    values are found through the new partial index, the values themselves untouched."""
+    import crs_desktop.store.database as database
+    from crs_desktop.store import schema
+
+    path = tmp_path / "v1.sqlite3"
+    with monkeypatch.context() as m:
+        m.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+        m.setattr(schema, "LATEST_VERSION", 1)
+        m.setattr(database, "LATEST_VERSION", 1)
+        with ChartStore(path) as s:
+            p = s.create_patient("M", "N", actor="A")
+            (wrong,) = s.chart(p.id, [Entry("systolic_bp", "58")], observed_at=NOW - 300, actor="A")
+            s.chart(p.id, [Entry("temperature", "41.8")], observed_at=NOW - 200, actor="A")
+            s.chart(p.id, [Entry("spo2", "96")], observed_at=NOW - 100, actor="A")
+            s.mark_entered_in_error(wrong, reason="cuff off", actor="B")
+    with ChartStore(path) as s:
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        plan = " ".join(
+            str(row)
+            for row in s.conn.execute(
+                "EXPLAIN QUERY PLAN SELECT id FROM observations "
+                "WHERE (extreme = 1 OR status != 'final') AND patient_id = ?",
+                (p.id,),
+            )
+        )
+        assert "idx_observations_flagged" in plan
+        flagged = s.flagged_rows(p.id)
+        assert [(r.item, r.value, r.entered_in_error) for r in flagged] == [
+            ("systolic_bp", 58.0, True),
+            ("temperature", 41.8, False),
+        ]
+        assert len(s.rows(p.id)) == 3

@@ -625,9 +625,13 @@ class ChartStore:
     ) -> list[ChartedRow]:
         """Rows charted as extreme or marked entered in error: drawn differently on the plots.
 
-        A time range walks only that part of the patient's time index.
+        Found through a partial index of just these rows (schema v2), whatever the
+        length of the chart.
         """
-        sql = f"SELECT {ROW_COLUMNS} FROM observations WHERE patient_id = ?"
+        sql = (
+            f"SELECT {ROW_COLUMNS} FROM observations "
+            "WHERE (extreme = 1 OR status != 'final') AND patient_id = ?"
+        )
         params: list[Any] = [patient_id]
         if since is not None:
             sql += " AND observed_at >= ?"
@@ -635,7 +639,7 @@ class ChartStore:
         if until is not None:
             sql += " AND observed_at < ?"
             params.append(until)
-        sql += " AND (extreme = 1 OR status != 'final') ORDER BY observed_at, id"
+        sql += " ORDER BY observed_at, id"
         return [row_from_tuple(t) for t in self.conn.execute(sql, params)]
 
     def observations(

@@ -111,7 +111,18 @@ def _v1(db: sqlite_utils.Database) -> None:
     db.table("audit").create_index(["patient_id", "id"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    # Partial index of the few rows drawn or reported specially (extreme values,
+    # entered-in-error rows): flagged_rows() finds them without walking the chart
+    # (the handover's corrections on a 30-day monitor chart: 36 ms -> under 1 ms).
+    # Its WHERE must stay word for word the condition flagged_rows() asks.
+    db.execute(
+        "CREATE INDEX idx_observations_flagged ON observations (patient_id, observed_at) "
+        "WHERE extreme = 1 OR status != 'final'"
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 LATEST_VERSION = len(MIGRATIONS)
 
 

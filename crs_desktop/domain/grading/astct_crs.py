@@ -80,13 +80,16 @@ def hypotension(state: ChartState, settings: GradingSettings) -> Observation | N
 def _hypotension(
     sbp: Observation | None, dbp: Observation | None, settings: GradingSettings
 ) -> Observation | None:
-    if sbp is not None and not sbp.other_cause and sbp.value is not None:
+    if sbp is None:
+        return None
+    sbp_other_cause = sbp.other_cause
+    if not sbp_other_cause and sbp.value is not None:
         if sbp.value < settings.systolic_threshold:
             return sbp
-    if sbp is not None and dbp is not None and sbp.time == dbp.time:
+    if dbp is not None and sbp.time == dbp.time:
         # chart-csv.md `other_cause`: a reading whose systolic or diastolic is
         # attributed to another cause is left out, its MAP included.
-        if sbp.other_cause or dbp.other_cause:
+        if sbp_other_cause or dbp.other_cause:
             return None
         if sbp.value is not None and dbp.value is not None:
             mean = mean_arterial_pressure(sbp.value, dbp.value)

@@ -88,7 +88,7 @@ def grade(state: ChartState, at: float, tz: tzinfo | None) -> Verdict:
             ("grade 5 ICANS wording is unconfirmed in the sources (REFERENCE.md §4.2)",),
         )
     latest = state.latest
-    if not any(item in latest for item in ICANS_ITEMS):
+    if latest.keys().isdisjoint(ICANS_ITEMS):
         return NOTHING_CHARTED  # most moments of a chart: nothing neurological charted yet
     reasons: list[str] = []
     flags: list[str] = []

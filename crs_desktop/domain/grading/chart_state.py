@@ -64,10 +64,6 @@ class ChartState:
         tuple[Observation | None, Observation | None, Observation | None, OxygenNeed] | None
     ) = None
     death: Observation | None = None
-    # Running maxima of each system's grade.
-    maxima: dict[str, int] = field(default_factory=dict)
-    # The moment each system's current grade began.
-    grade_since: dict[str, tuple[int | None, float]] = field(default_factory=dict)
 
     def apply(self, observations: Iterable[Observation]) -> None:
         """Fold the observations of one moment into the state, in charting order (moments
@@ -124,8 +120,6 @@ class ChartState:
         clone.pressors = dict(self.pressors)
         clone.pressor_since = dict(self.pressor_since)
         clone.waiving_drugs = list(self.waiving_drugs)
-        clone.maxima = dict(self.maxima)
-        clone.grade_since = dict(self.grade_since)
         return clone
 
     def value(self, item: str) -> float | None:

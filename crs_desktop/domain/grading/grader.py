@@ -214,13 +214,13 @@ class Grader:
         state = self._state
         settings, tz = self.settings, self.tz
         times, at_time, snapshots = self._times, self._at_time, self._snapshots
-        maxima, grade_since = state.maxima, state.grade_since
         results = self._results
         append = results.append
         apply = state.apply
-        graders = [(name, GRADE_FUNCTIONS[name]) for name in self.systems]
-        # A system whose answer is what it was a moment ago keeps its SystemGrade
-        # object: fewer objects to build and for the garbage collector to walk.
+        graders = [(name, GRADE_FUNCTIONS[name], name == "astct_crs") for name in self.systems]
+        # The answers of a moment ago: they carry each system's running maximum and
+        # when its current grade began. An answer that has not changed keeps its
+        # SystemGrade object: fewer objects to build and for the collector to walk.
         last: dict[str, SystemGrade] = results[-1].systems if results else {}
         for index in range(start, len(times)):
             if index % SNAPSHOT_EVERY == 0 and index:
@@ -229,33 +229,22 @@ class Grader:
             bucket = at_time[at]
             apply(bucket)
             systems: dict[str, SystemGrade] = {}
-            for name, grade_at in graders:
-                verdict = grade_at(state, at, settings, tz)
-                grade = verdict.grade
-                if name == "astct_crs" and grade:
+            for name, grade_at, is_crs in graders:
+                grade, reasons, flags = grade_at(state, at, settings, tz)
+                if is_crs and grade and state.crs_onset is None:
                     # CRS has begun: drugs from now on waive the fever need (REFERENCE.md §1.2).
                     state.open_crs_episode(at)
-                best = maxima.get(name)
-                if grade is not None and (best is None or grade > best):
-                    best = grade
-                    maxima[name] = grade
-                previous = grade_since.get(name)
-                if previous is None or previous[0] != grade:
-                    grade_since[name] = (grade, at)
-                    since = at
-                else:
-                    since = previous[1]
                 before = last.get(name)
-                if (
-                    before is not None
-                    and before.grade == grade
-                    and before.since == since
-                    and before.max == best
-                    and before.reasons == verdict.reasons
-                    and before.flags == verdict.flags
-                ):
+                if before is None:
+                    systems[name] = SystemGrade(grade, grade, reasons, flags, at)
+                elif before.grade != grade:
+                    best = before.max
+                    if grade is not None and (best is None or grade > best):
+                        best = grade
+                    systems[name] = SystemGrade(grade, best, reasons, flags, at)
+                elif before.reasons == reasons and before.flags == flags:
                     systems[name] = before
                 else:
-                    systems[name] = SystemGrade(grade, best, verdict.reasons, verdict.flags, since)
+                    systems[name] = SystemGrade(grade, before.max, reasons, flags, before.since)
             append(GradeSet(at, bucket[0].utc_offset_min, systems))
             last = systems

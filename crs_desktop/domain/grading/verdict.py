@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """A grade (None when it cannot be given), the findings that set it, and points to review."""
+class Verdict(NamedTuple):
+    """A grade (None when it cannot be given), the findings that set it, and points to review.
+
+    A NamedTuple (immutable, and built in half the time of a frozen dataclass): every
+    system answers one at every charted moment, tens of thousands on a long chart.
+    """
 
     grade: int | None
     reasons: tuple[str, ...] = ()
