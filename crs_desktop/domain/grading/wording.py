@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
 
 from crs_desktop.domain.observation import Observation
@@ -20,12 +20,25 @@ UNIT_SHOWN = {
 
 
 @lru_cache(maxsize=8192)
-def _local_parts(epoch: float, tz: tzinfo | None) -> tuple[date, str]:
+def _local_parts(epoch: float, tz: tzinfo | None) -> tuple[float, float, str]:
+    """(start of its local day, start of the next, 'HH:MM'), epoch seconds.
+
+    The day's bounds let "is this the same day?" be two comparisons: grading asks it
+    of every finding at every charted moment, and a new moment is never in the cache.
+    """
     # A naive fromtimestamp() is the machine's local wall time: the same date,
     # hour and minute as .astimezone() gives, without building the zone.
     moment = datetime.fromtimestamp(epoch, tz) if tz else datetime.fromtimestamp(epoch)
+    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    # Wall-clock arithmetic, naive or aware: the next midnight even across a DST change.
+    next_midnight = midnight + timedelta(days=1)
     # "%H:%M" by hand: digits in every locale, and several times faster.
-    return moment.date(), f"{moment.hour:02d}:{moment.minute:02d}"
+    return midnight.timestamp(), next_midnight.timestamp(), f"{moment.hour:02d}:{moment.minute:02d}"
+
+
+def _same_day(epoch: float, other: float, tz: tzinfo | None) -> bool:
+    start, end, _short = _local_parts(epoch, tz)
+    return start <= other < end
 
 
 @lru_cache(maxsize=1024)
@@ -39,10 +52,9 @@ def clock(epoch: float, tz: tzinfo | None, reference: float | None = None) -> st
 
     Cached: grading a long chart names the same few times again and again.
     """
-    day, short = _local_parts(epoch, tz)
-    if reference is not None and reference != epoch and _local_parts(reference, tz)[0] != day:
+    if reference is not None and reference != epoch and not _same_day(epoch, reference, tz):
         return _long_form(epoch, tz)
-    return short
+    return _local_parts(epoch, tz)[2]
 
 
 def shown_value(obs: Observation) -> str:
@@ -72,14 +84,12 @@ def finding(obs: Observation, tz: tzinfo | None, reference: float | None = None)
     Cached: the same finding is named at many moments and by several systems.
     """
     dated = (
-        reference is not None
-        and reference != obs.time
-        and _local_parts(reference, tz)[0] != _local_parts(obs.time, tz)[0]
+        reference is not None and reference != obs.time and not _same_day(obs.time, reference, tz)
     )
     return _finding(obs, tz, dated)
 
 
 @lru_cache(maxsize=4096)
 def _finding(obs: Observation, tz: tzinfo | None, dated: bool) -> str:
-    when = _long_form(obs.time, tz) if dated else _local_parts(obs.time, tz)[1]
+    when = _long_form(obs.time, tz) if dated else _local_parts(obs.time, tz)[2]
     return f"{item_name(obs.item)} {shown_value(obs)} at {when}"

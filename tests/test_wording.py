@@ -1,0 +1,70 @@
+"""Times in the grading reasons: the clock time alone on the same local day, with the
+date otherwise, also on the days the clocks change."""
+
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from crs_desktop.domain.grading import wording
+from crs_desktop.domain.grading.wording import clock, finding
+from crs_desktop.domain.observation import Observation
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def at(text: str, tz=LONDON) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=tz).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("when", "reference", "shown"),
+    [
+        ("2026-06-10 14:05", "2026-06-10 23:59", "14:05"),
+        ("2026-06-10 14:05", "2026-06-11 00:00", "10 Jun 14:05"),
+        ("2026-06-10 00:00", "2026-06-09 23:59", "10 Jun 00:00"),
+        # 29 March 2026: 23 hours long in London (01:00 GMT -> 02:00 BST).
+        ("2026-03-29 00:30", "2026-03-29 23:30", "00:30"),
+        ("2026-03-29 00:30", "2026-03-30 00:10", "29 Mar 00:30"),
+        ("2026-03-29 23:50", "2026-03-30 00:00", "29 Mar 23:50"),
+        # 25 October 2026: 25 hours long (02:00 BST -> 01:00 GMT).
+        ("2026-10-25 00:30", "2026-10-25 23:30", "00:30"),
+        ("2026-10-25 23:59", "2026-10-26 00:00", "25 Oct 23:59"),
+        ("2026-10-26 00:00", "2026-10-25 23:59", "26 Oct 00:00"),
+    ],
+)
+def test_clock_has_the_date_only_when_the_day_differs(when, reference, shown):
+    assert clock(at(when), LONDON, at(reference)) == shown
+
+
+def test_finding_names_the_value_and_dates_it_from_another_day():
+    fever = Observation(at("2026-03-28 22:15"), "temperature", 38.6)
+    assert finding(fever, LONDON, at("2026-03-28 23:00")) == "temperature 38.6 °C at 22:15"
+    assert finding(fever, LONDON, at("2026-03-29 03:00")) == "temperature 38.6 °C at 28 Mar 22:15"
+    assert finding(fever, LONDON, fever.time) == "temperature 38.6 °C at 22:15"
+
+
+@pytest.fixture
+def machine_in_berlin(monkeypatch):
+    """The machine's own zone (tz None), with the caches emptied around the change."""
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    wording._local_parts.cache_clear()
+    wording._long_form.cache_clear()
+    wording._finding.cache_clear()
+    yield ZoneInfo("Europe/Berlin")
+    monkeypatch.delenv("TZ")
+    time.tzset()
+    wording._local_parts.cache_clear()
+    wording._long_form.cache_clear()
+    wording._finding.cache_clear()
+
+
+def test_the_machine_zone_across_the_spring_change(machine_in_berlin):
+    berlin = machine_in_berlin
+    # 29 March 2026 in Berlin: 02:00 CET -> 03:00 CEST, a 23-hour day.
+    early = at("2026-03-29 01:30", berlin)
+    assert clock(early, None, at("2026-03-29 23:45", berlin)) == "01:30"
+    assert clock(early, None, at("2026-03-30 00:05", berlin)) == "29 Mar 01:30"
+    assert clock(at("2026-03-29 03:10", berlin), None) == "03:10"
