@@ -68,3 +68,21 @@ def test_the_machine_zone_across_the_spring_change(machine_in_berlin):
     assert clock(early, None, at("2026-03-29 23:45", berlin)) == "01:30"
     assert clock(early, None, at("2026-03-30 00:05", berlin)) == "29 Mar 01:30"
     assert clock(at("2026-03-29 03:10", berlin), None) == "03:10"
+
+
+@pytest.mark.parametrize(
+    ("item", "name"),
+    [
+        ("spo2", "SpO2"),
+        ("fio2", "FiO2"),
+        ("crp", "CRP"),
+        ("il6", "IL-6"),
+        ("ice_score", "ICE score"),
+        ("systolic_bp", "systolic BP"),
+        ("heart_rate", "heart rate"),
+        ("cerebral_edema", "raised ICP / cerebral edema"),
+    ],
+)
+def test_items_are_named_mid_sentence_as_a_nurse_writes_them(item, name):
+    """Lower case mid-sentence, but a symbol or acronym keeps its capitals."""
+    assert wording.item_name(item) == name

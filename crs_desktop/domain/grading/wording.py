@@ -67,7 +67,10 @@ def shown_value(obs: Observation) -> str:
 
 
 def _name(label: str) -> str:
-    return label if label[:2].isupper() or label[1:2].isupper() else label[0].lower() + label[1:]
+    first_word = label.split()[0]
+    if any(letter.isupper() for letter in first_word[1:]):
+        return label  # an acronym or symbol: CRP, SpO2, FiO2, IL-6, ICE score
+    return label[0].lower() + label[1:]
 
 
 # 'systolic BP', 'SpO2', 'ICE score': labels lower-cased unless they start with an acronym.
