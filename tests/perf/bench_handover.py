@@ -10,8 +10,11 @@ median of --runs:
 - handover_pdf_ms: the 12-hour shift handover PDF as the command makes it:
   build_handover (which reads and grades the whole chart up to the end of the
   shift, as the maximum grade since the infusion needs) plus write_handover_pdf;
-- of which read_chart_ms (store.observations) and grade_chart_ms (Grader.add),
-  measured on their own the way build_handover does them (cycle collector paused);
+- of which read_chart_ms (store.observations, lean) and grade_chart_ms (Grader.add
+  of the systems the page prints: ASTCT CRS, ICANS, NEWS2), measured on their own
+  the way build_handover does them (cycle collector paused);
+- grade_all_systems_ms: the same chart graded by all five systems, as the window
+  and `crs-desktop grade` do (for comparison);
 - handover_pdf_with_grader_ms: the same PDF when a Grader already holding the
   chart is passed in (the window keeps one current), so nothing is re-graded;
 - render_pdf_ms: write_handover_pdf alone;
@@ -40,7 +43,7 @@ from bench_store import RAW_INSERT, VITALS, vital_value  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402
 
 from crs_desktop.domain.grading import Grader  # noqa: E402
-from crs_desktop.report.handover_data import build_handover  # noqa: E402
+from crs_desktop.report.handover_data import GRADED_SYSTEMS, build_handover  # noqa: E402
 from crs_desktop.report.render import write_handover_pdf  # noqa: E402
 from crs_desktop.store import ChartStore, Entry  # noqa: E402
 
@@ -134,7 +137,7 @@ def main() -> None:
         end = last + 60
         start = end - 12 * HOUR
         pdf = folder / "handover.pdf"
-        cold, read, grade, warm, render = [], [], [], [], []
+        cold, read, grade, grade_all, warm, render = [], [], [], [], [], []
         pages = 0
         for _ in range(args.runs):
             gc.collect()
@@ -146,12 +149,16 @@ def main() -> None:
 
                 gc.disable()
                 t0 = time.perf_counter()
-                chart = store.observations(patient_id, until=end)
+                chart = store.observations(patient_id, until=end, lean=True)
                 read.append(time.perf_counter() - t0)
-                grader = Grader()
+                grader = Grader(systems=GRADED_SYSTEMS)
                 t0 = time.perf_counter()
                 grader.add(chart)
                 grade.append(time.perf_counter() - t0)
+                grader = Grader()
+                t0 = time.perf_counter()
+                grader.add(chart)
+                grade_all.append(time.perf_counter() - t0)
                 gc.enable()
 
                 # A collection owed by the grading above is not the handover's cost.
@@ -203,6 +210,7 @@ def main() -> None:
                 "handover_pdf_ms": median_ms(cold),
                 "read_chart_ms": median_ms(read),
                 "grade_chart_ms": median_ms(grade),
+                "grade_all_systems_ms": median_ms(grade_all),
                 "handover_pdf_with_grader_ms": median_ms(warm),
                 "render_pdf_ms": median_ms(render),
                 "command_ms": median_ms(command),
