@@ -410,3 +410,28 @@ def test_a_back_dated_fever_lifts_the_max_from_where_it_lands():
     g.add(chart([(1.5, "temperature", 38.2)], first_id=100))
     assert column(g) == [0, 2, 2, 2]
     assert column(g, field="max") == [0, 2, 2, 2]
+
+
+@pytest.mark.parametrize(
+    "systems",
+    [("astct_icans", "news2"), ("lee2014_crs",), ("ctcae_crs", "astct_crs"), ("news2",)],
+)
+def test_a_grader_of_some_systems_grades_them_as_the_full_grader_does(systems):
+    """The handover grades only what it prints (ASTCT CRS always comes too): each chosen
+    system's timeline is the full grader's, reasons, maxima and all."""
+    rows = long_chart(7) + chart([(30, "paracetamol", 1000), (200, "dexamethasone", 10)], 900)
+    rows.sort(key=lambda o: o.time)
+    some = Grader(GradingSettings(), local_tz=UTC, systems=systems)
+    some.add(rows)
+    every = Grader(GradingSettings(), local_tz=UTC)
+    every.add(rows)
+    assert set(some.latest().systems) == {"astct_crs", *systems}
+    for part, whole in zip(some.timeline(), every.timeline(), strict=True):
+        assert part.time == whole.time
+        for name in systems:
+            assert part.systems[name] == whole.systems[name]
+
+
+def test_an_unknown_system_is_refused_by_name():
+    with pytest.raises(ValueError, match="astct_cytokine"):
+        Grader(systems=("astct_crs", "astct_cytokine"))

@@ -49,7 +49,7 @@ class BackgroundGrading(QThread):
         try:
             with store.read_snapshot():
                 last_row_id = store.high_water()[0]
-                observations = store.observations(self.patient_id)
+                observations = store.observations(self.patient_id, lean=True)
         finally:
             store.close()
         grader = Grader(self.settings, self.local_tz)
@@ -93,7 +93,7 @@ class PatientSession(QObject):
             count = store.count_observations(patient.id, up_to=grade_at_once_up_to + 1)
             if count <= grade_at_once_up_to:
                 grader = Grader(settings, local_tz)
-                grader.add(store.observations(patient.id))
+                grader.add(store.observations(patient.id, lean=True))
                 self.grader = grader
         self.feed = ChartFeed(store, patient.id, marks, self)
         self.feed.changed.connect(self._apply)

@@ -110,9 +110,9 @@ class Grader:
         local_tz: tzinfo | None = None,
         systems: Iterable[str] = SYSTEMS,
     ):
-        """`systems`: grade only these (GradeSet.systems holds only them). ASTCT CRS is
-        always graded, first: its onset is what lets a drug waive the fever need
-        (REFERENCE.md §1.2), which the other CRS systems read from the state."""
+        """`systems`: grade only these (GradeSet.systems holds only them); the handover
+        grades what it prints. ASTCT CRS is always graded, first: the checklist, the
+        reassessment timers and the banner all read it."""
         unknown = sorted(set(systems) - set(SYSTEMS))
         if unknown:
             raise ValueError(f"unknown grading system(s): {', '.join(unknown)}")
