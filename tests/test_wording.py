@@ -50,15 +50,13 @@ def machine_in_berlin(monkeypatch):
     """The machine's own zone (tz None), with the caches emptied around the change."""
     monkeypatch.setenv("TZ", "Europe/Berlin")
     time.tzset()
-    wording._local_parts.cache_clear()
-    wording._long_form.cache_clear()
-    wording._finding.cache_clear()
+    for cached in (wording._hour_minute, wording._day_bounds, wording._long_form, wording._finding):
+        cached.cache_clear()
     yield ZoneInfo("Europe/Berlin")
     monkeypatch.delenv("TZ")
     time.tzset()
-    wording._local_parts.cache_clear()
-    wording._long_form.cache_clear()
-    wording._finding.cache_clear()
+    for cached in (wording._hour_minute, wording._day_bounds, wording._long_form, wording._finding):
+        cached.cache_clear()
 
 
 def test_the_machine_zone_across_the_spring_change(machine_in_berlin):

@@ -19,25 +19,33 @@ UNIT_SHOWN = {
 }
 
 
-@lru_cache(maxsize=8192)
-def _local_parts(epoch: float, tz: tzinfo | None) -> tuple[float, float, str]:
-    """(start of its local day, start of the next, 'HH:MM'), epoch seconds.
-
-    The day's bounds let "is this the same day?" be two comparisons: grading asks it
-    of every finding at every charted moment, and a new moment is never in the cache.
-    """
+def _local(epoch: float, tz: tzinfo | None) -> datetime:
     # A naive fromtimestamp() is the machine's local wall time: the same date,
     # hour and minute as .astimezone() gives, without building the zone.
-    moment = datetime.fromtimestamp(epoch, tz) if tz else datetime.fromtimestamp(epoch)
-    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return datetime.fromtimestamp(epoch, tz) if tz else datetime.fromtimestamp(epoch)
+
+
+@lru_cache(maxsize=8192)
+def _hour_minute(epoch: float, tz: tzinfo | None) -> str:
+    moment = _local(epoch, tz)
+    return f"{moment.hour:02d}:{moment.minute:02d}"  # by hand: digits in every locale, and fast
+
+
+@lru_cache(maxsize=8192)
+def _day_bounds(epoch: float, tz: tzinfo | None) -> tuple[float, float]:
+    """(start of its local day, start of the next), epoch seconds.
+
+    "Is this the same day?" is then two comparisons: grading asks it of a finding
+    (a fever, the last ACVPU) at every charted moment, and a new moment is never in
+    a cache, the finding's own time is.
+    """
+    midnight = _local(epoch, tz).replace(hour=0, minute=0, second=0, microsecond=0)
     # Wall-clock arithmetic, naive or aware: the next midnight even across a DST change.
-    next_midnight = midnight + timedelta(days=1)
-    # "%H:%M" by hand: digits in every locale, and several times faster.
-    return midnight.timestamp(), next_midnight.timestamp(), f"{moment.hour:02d}:{moment.minute:02d}"
+    return midnight.timestamp(), (midnight + timedelta(days=1)).timestamp()
 
 
 def _same_day(epoch: float, other: float, tz: tzinfo | None) -> bool:
-    start, end, _short = _local_parts(epoch, tz)
+    start, end = _day_bounds(epoch, tz)
     return start <= other < end
 
 
@@ -54,7 +62,7 @@ def clock(epoch: float, tz: tzinfo | None, reference: float | None = None) -> st
     """
     if reference is not None and reference != epoch and not _same_day(epoch, reference, tz):
         return _long_form(epoch, tz)
-    return _local_parts(epoch, tz)[2]
+    return _hour_minute(epoch, tz)
 
 
 def shown_value(obs: Observation) -> str:
@@ -94,5 +102,5 @@ def finding(obs: Observation, tz: tzinfo | None, reference: float | None = None)
 
 @lru_cache(maxsize=4096)
 def _finding(obs: Observation, tz: tzinfo | None, dated: bool) -> str:
-    when = _long_form(obs.time, tz) if dated else _local_parts(obs.time, tz)[2]
+    when = _long_form(obs.time, tz) if dated else _hour_minute(obs.time, tz)
     return f"{item_name(obs.item)} {shown_value(obs)} at {when}"
