@@ -15,11 +15,14 @@ median of --runs:
   the way build_handover does them (cycle collector paused);
 - grade_all_systems_ms: the same chart graded by all five systems, as the window
   and `crs-desktop grade` do (for comparison);
+- handover_pdf_news2_scored_ms: handover_pdf_ms once ACVPU is charted every 4 h as
+  well, so NEWS2 is scored, reasons and all, at every minute (above, ACVPU is
+  charted once, so NEWS2 is unscored most of the time);
 - handover_pdf_with_grader_ms: the same PDF when a Grader already holding the
   chart is passed in (the window keeps one current), so nothing is re-graded;
 - render_pdf_ms: write_handover_pdf alone;
 - command_ms: `crs-desktop handover` as its own process (start-up, imports and
-  Qt included), median of 3.
+  Qt included), median of 3, on the chart with ACVPU every 4 h.
 """
 
 from __future__ import annotations
@@ -174,6 +177,21 @@ def main() -> None:
                 write_handover_pdf(data, pdf)
                 render.append(time.perf_counter() - t0)
 
+        # The monitor charts the vitals; a nurse charts ACVPU. Charted every 4 h, NEWS2
+        # is scored (with its reasons) at every minute instead of left unscored.
+        with ChartStore(db) as store:
+            first = last - (MINUTES - 1) * 60
+            for at in range(int(first), int(last) + 1, 4 * 3600):
+                store.chart(patient_id, [Entry("acvpu", "A")], observed_at=at, actor="bench")
+        scored = []
+        for _ in range(args.runs):
+            gc.collect()
+            with ChartStore(db) as store:
+                t0 = time.perf_counter()
+                data = build_handover(store, patient_id, start, end, printed_by="bench", now=end)
+                write_handover_pdf(data, pdf)
+                scored.append(time.perf_counter() - t0)
+
         command = []
         iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(start))
         iso_end = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(end))
@@ -211,6 +229,7 @@ def main() -> None:
                 "read_chart_ms": median_ms(read),
                 "grade_chart_ms": median_ms(grade),
                 "grade_all_systems_ms": median_ms(grade_all),
+                "handover_pdf_news2_scored_ms": median_ms(scored),
                 "handover_pdf_with_grader_ms": median_ms(warm),
                 "render_pdf_ms": median_ms(render),
                 "command_ms": median_ms(command),
