@@ -291,3 +291,32 @@ def test_a_long_chart_is_graded_in_the_background_without_losing_live_values(qtb
         session.close()
     finally:
         dispose(w)
+
+
+def test_news2_uses_the_patients_spo2_scale_in_the_window_and_on_the_handover(qtbot, store):
+    """A patient whose record says SpO2 scale 2 (target 88-92 %, REFERENCE.md §7.1): 90 % on
+    air scores 0 there, not 3 as on scale 1, on the panel and on the printed handover alike."""
+    now = time.time()
+    patient = store.create_patient("MRN-S2", "Scale, Two", actor="setup", news2_scale=2)
+    vitals = [
+        Entry("temperature", "37.0"),
+        Entry("systolic_bp", "120"),
+        Entry("diastolic_bp", "70"),
+        Entry("heart_rate", "80"),
+        Entry("resp_rate", "16"),
+        Entry("spo2", "90"),
+        Entry("o2_device", "room_air"),
+        Entry("acvpu", "A"),
+    ]
+    store.chart(patient.id, vitals, observed_at=now - 60, actor="setup")
+    w = MainWindow(store, NURSE)
+    qtbot.addWidget(w)
+    try:
+        w.open_patient_by_mrn("MRN-S2")
+        news2 = w.session.grader.latest().systems["news2"]
+        assert news2.grade == 0, news2.reasons
+        assert w.grading.cards["news2"].badge.text() == "score 0"
+        printed = w.gather_handover(now - 12 * HOUR, now + HOUR).grade("news2")
+        assert printed.grade == 0
+    finally:
+        dispose(w)

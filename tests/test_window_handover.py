@@ -13,8 +13,9 @@ from PySide6.QtWidgets import QMessageBox
 
 from crs_desktop.cli import main
 from crs_desktop.demo_course import DEMO_MRN
+from crs_desktop.report.handover_data import build_handover
 from crs_desktop.report.shifts import current_shift, previous_shift
-from crs_desktop.store import ChartStore
+from crs_desktop.store import ChartStore, Entry
 from crs_desktop.ui.app import dispose
 from crs_desktop.ui.handover_note import EMPTY_MESSAGE
 from crs_desktop.ui.main_window import MainWindow
@@ -125,6 +126,36 @@ def test_the_previous_shift_is_one_click_away(qtbot, window, now):
     assert dialog.period == previous
     assert (dialog.data.start, dialog.data.end) == previous
     assert dialog.page_count >= 1
+
+
+def test_a_past_shift_prints_its_checklist_as_it_stood_when_the_shift_ended(
+    qtbot, window, store, now
+):
+    """The previous shift, printed from the window, lists the actions outstanding and the
+    observations due at its end (as `crs-desktop handover` does), not what the checklist
+    shows now."""
+    patient = store.patient(DEMO_MRN)
+    # A vasopressor started in this shift (charted at another workstation): CRS grade 3
+    # now, after the previous shift ended.
+    with ChartStore(store.path) as other:
+        other.chart(patient.id, [Entry("norepinephrine", "5")], observed_at=now - 1, actor=NURSE)
+    qtbot.waitUntil(lambda: window.session.grader.latest().systems["astct_crs"].grade == 3)
+    dialog = open_preview(qtbot, window)
+    assert "Tell the doctor now: CRS grade 3" in dialog.data.outstanding
+    qtbot.mouseClick(dialog.period_buttons.button(1), Qt.MouseButton.LeftButton)
+    past = dialog.data
+    start, end = previous_shift(now, window.shift_starts)
+    assert (past.start, past.end) == (start, end)
+    assert past.grade("astct_crs").grade < 3
+    assert past.outstanding is not None
+    assert not any("grade 3" in title for title in past.outstanding)
+    headless = build_handover(
+        store, patient.id, start, end, printed_by=NURSE, now=now, protocol=window.protocol
+    )
+    assert (past.outstanding, past.observations_due) == (
+        headless.outstanding,
+        headless.observations_due,
+    )
 
 
 def test_export_pdf_writes_the_handover_shown(qtbot, window, tmp_path, monkeypatch, messages):

@@ -393,7 +393,8 @@ def build_handover(
     """Gather the handover for one patient and period [start, end] (epoch seconds).
 
     `grader`: a Grader already fed with this patient's current chart (the
-    window keeps one); without it the chart up to `end` is graded here.
+    window keeps one); without it, or when it holds values after the period and
+    the checklist is asked for, the chart up to `end` is graded here.
     `outstanding` / `observations_due` of None mean "not known here" and are
     printed as such. With a `protocol` they are worked out here, as the
     window's checklist and timers show them at the end of the period.
@@ -442,6 +443,12 @@ def _gather(
     tz = local_tz
     upto = min(end, now)  # grades, running drugs and "last 24 h" are as of this moment
 
+    latest_graded = grader.latest() if grader is not None else None
+    if protocol is not None and latest_graded is not None and latest_graded.time > upto:
+        # The grader holds values charted after the period (a past shift printed from
+        # the window): its checklist and timers would be as of now. Graded here up to
+        # the end of the period instead, as the command does.
+        grader = None
     with store.read_snapshot():
         if grader is None:
             # Only the systems the page prints (and the checklist and timers read):

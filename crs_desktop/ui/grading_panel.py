@@ -27,7 +27,7 @@ def _clock(epoch: float) -> str:
 
 
 def grade_text(system: str, grade: int | None) -> str:
-    """The grade in words as well as colour: 'Grade 2', 'No CRS (grade 0)', 'NEWS2 5'."""
+    """The grade in words as well as colour: 'GRADE 2', 'grade 0 (none)', 'score 5' (NEWS2)."""
     if grade is None:
         return "not graded"
     if system == "news2":

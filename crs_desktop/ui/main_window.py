@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
@@ -98,8 +99,10 @@ class MainWindow(QMainWindow):
         if self.session is not None:
             self.session.close()
             self.session.deleteLater()
+        # NEWS2's SpO2 scale is the patient's own (REFERENCE.md §7.1), as on the handover.
+        settings = replace(self.settings, news2_scale=patient.news2_scale)
         session = PatientSession(
-            self.store, patient, self.nurse, self.settings, parent=self, protocol=self.protocol
+            self.store, patient, self.nurse, settings, parent=self, protocol=self.protocol
         )
         self.session = session
         self.setWindowTitle(f"crs_desktop: {patient.name} (MRN {patient.mrn})")
@@ -108,7 +111,7 @@ class MainWindow(QMainWindow):
         self.header.show_patient(patient, self.nurse)
         self.banner = AlertBanner()
         self.banner.acknowledged.connect(self._acknowledge)
-        self.plots = PlotStack(self.store, patient, self.settings, self.clock)
+        self.plots = PlotStack(self.store, patient, settings, self.clock)
         self.plots.point_clicked.connect(self._correct_point)
         self.grading = GradingPanel()
         self.table = ChartTable(session, self.clock)
@@ -413,22 +416,27 @@ class MainWindow(QMainWindow):
         return dialog
 
     def gather_handover(self, start: float, end: float) -> HandoverData:
-        """The handover of [start, end] for the open patient, as of now."""
+        """The handover of [start, end] for the open patient: this shift's as the window
+        shows it now, a past shift's checklist and timers as they stood at its end."""
         session = self.session
         if session is None:
             raise ValueError("no patient is open")
-        outstanding, observations_due = self.handover_todo()
+        now = self.clock()
         from crs_desktop.report.handover_data import build_handover
 
+        # A past shift's are worked out for its end, as `crs-desktop handover` does.
+        past = end < now
+        outstanding, observations_due = (None, None) if past else self.handover_todo()
         return build_handover(
             self.store,
             session.patient.id,
             start,
             end,
             printed_by=self.nurse,
-            now=self.clock(),
+            now=now,
             outstanding=outstanding,
             observations_due=observations_due,
+            protocol=self.protocol if past else None,
             # None while a long chart is still graded in the background: graded there.
             grader=session.grader,
         )
