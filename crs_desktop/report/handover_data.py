@@ -18,7 +18,7 @@ import numpy as np
 
 from crs_desktop.domain.grading import SYSTEM_TITLES, Grader, GradeSet, GradingSettings
 from crs_desktop.domain.grading.astct_crs import LOW_FLOW_LIMIT_L_MIN, O2_LEVEL_BY_DEVICE
-from crs_desktop.domain.grading.grader import collector_paused
+from crs_desktop.domain.grading.grader import with_collector_paused
 from crs_desktop.domain.grading.news2 import any_parameter_scores_3
 from crs_desktop.domain.grading.wording import shown_value
 from crs_desktop.domain.observation import Observation
@@ -375,6 +375,10 @@ def _max_grade(
 # -- gathering -----------------------------------------------------------------
 
 
+# The cycle collector stays off until the grader made here is let go: its hundreds of
+# thousands of young objects hold no cycles, and a collection on the way out would
+# walk them all (0.1 s) for nothing.
+@with_collector_paused
 def build_handover(
     store: ChartStore,
     patient_id: int,
@@ -399,41 +403,6 @@ def build_handover(
     printed as such. With a `protocol` they are worked out here, as the
     window's checklist and timers show them at the end of the period.
     """
-    # The cycle collector stays off until the grader made here is let go (when _gather
-    # returns): its hundreds of thousands of young objects hold no cycles, and a
-    # collection on the way out would walk them all (0.1 s) for nothing.
-    with collector_paused():
-        return _gather(
-            store,
-            patient_id,
-            start,
-            end,
-            printed_by=printed_by,
-            now=now,
-            outstanding=outstanding,
-            observations_due=observations_due,
-            local_tz=local_tz,
-            settings=settings,
-            grader=grader,
-            protocol=protocol,
-        )
-
-
-def _gather(
-    store: ChartStore,
-    patient_id: int,
-    start: float,
-    end: float,
-    *,
-    printed_by: str,
-    now: float,
-    outstanding: Sequence[str] | None = (),
-    observations_due: Sequence[str] | None = (),
-    local_tz: tzinfo | None = None,
-    settings: GradingSettings | None = None,
-    grader: Grader | None = None,
-    protocol: Protocol | None = None,
-) -> HandoverData:
     if not start < end:
         raise ValueError("the period must start before it ends")
     patient = store.patient_by_id(patient_id)

@@ -9,11 +9,12 @@ never from the start of the chart.
 from __future__ import annotations
 
 import bisect
+import functools
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from crs_desktop.domain.grading import astct_crs, astct_icans, ctcae, lee2014, news2
 from crs_desktop.domain.grading.chart_state import ChartState
@@ -30,6 +31,8 @@ SYSTEM_TITLES = {
     "news2": "NEWS2",
 }
 SNAPSHOT_EVERY = 128
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 # NamedTuples, not frozen dataclasses: as immutable (one object is shared by every
@@ -94,6 +97,18 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was_on:
             gc.enable()
+
+
+def with_collector_paused(function: Callable[P, R]) -> Callable[P, R]:
+    """`function` runs with the cycle collector off, and its locals (a grader and the
+    chart in it) are let go before the collector comes back on, so it never walks them."""
+
+    @functools.wraps(function)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        with collector_paused():
+            return function(*args, **kwargs)
+
+    return paused
 
 
 def _charting_order(obs: Observation) -> tuple[bool, int]:
