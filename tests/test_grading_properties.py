@@ -100,14 +100,17 @@ charts = st.lists(findings(), min_size=1, max_size=40).map(to_observations)
 
 
 def grade_in_one_pass(observations) -> Grader:
-    g = Grader(SETTINGS, local_tz=UTC)
+    """Worded as it walks: the graders compared with it word a moment only when asked."""
+    g = Grader(SETTINGS, local_tz=UTC, word_every_time=True)
     g.add(observations)
     return g
 
 
 def dump(g: Grader) -> list[tuple]:
+    """Every time, reasons and all: through at() (worded when asked) unless worded already."""
     return [
-        (gs.to_json_dict(), tuple(gs.systems[n].since for n in SYSTEMS)) for gs in g.timeline()
+        (g.at(gs.time).to_json_dict(), tuple(gs.systems[n].since for n in SYSTEMS))
+        for gs in g.timeline()
     ]
 
 

@@ -9,6 +9,7 @@ from datetime import UTC
 import pytest
 
 from crs_desktop.domain.grading import SYSTEMS, Grader, GradingSettings
+from crs_desktop.domain.grading.grader import SNAPSHOT_EVERY, NotWorded
 from crs_desktop.domain.observation import Observation
 
 T0 = 1_795_132_800.0  # 2026-11-20T00:00:00Z
@@ -39,9 +40,11 @@ def column(g: Grader, name: str = "astct_crs", field: str = "grade") -> list:
 
 
 def dump(g: Grader) -> list[tuple]:
-    """Everything a timeline says: the grade-json.md shape plus `since` of every system."""
+    """Everything a timeline says: the grade-json.md shape plus `since` of every system,
+    every time worded through at() (as a reader of one moment gets it)."""
     return [
-        (gs.to_json_dict(), tuple(gs.systems[n].since for n in SYSTEMS)) for gs in g.timeline()
+        (g.at(gs.time).to_json_dict(), tuple(gs.systems[n].since for n in SYSTEMS))
+        for gs in g.timeline()
     ]
 
 
@@ -255,10 +258,13 @@ def test_at_gives_the_grades_of_the_latest_charted_time_at_or_before():
     g = graded([(1, "temperature", 38.5), (3, "norepinephrine", 5)])
     assert g.at(T0) is None
     first, second = g.timeline()
-    assert g.at(T0 + HOUR) == first
-    assert g.at(T0 + 2.5 * HOUR) == first
-    assert g.at(T0 + 3 * HOUR) == second
-    assert g.at(T0 + 100 * HOUR) == second
+    assert g.at(T0 + HOUR).time == first.time
+    assert g.at(T0 + 2.5 * HOUR).time == first.time
+    assert g.at(T0 + 3 * HOUR).time == second.time
+    assert g.at(T0 + 100 * HOUR).time == second.time
+    assert g.at(T0 + 2.5 * HOUR).systems["astct_crs"].reasons == (
+        "fever: temperature 38.5 °C at 01:00",
+    )
     assert len(g) == 2
 
 
@@ -384,7 +390,7 @@ def test_back_dated_values_in_a_long_chart_equal_one_pass(seed):
     g.add([o for o in rows if o.id not in late_ids])
     for obs in late:  # each lands somewhere in the past, some between snapshots
         g.add([obs])
-    whole = Grader(GradingSettings(), local_tz=UTC)
+    whole = Grader(GradingSettings(), local_tz=UTC, word_every_time=True)
     whole.add(rows)
     assert dump(g) == dump(whole)
 
@@ -399,9 +405,47 @@ def test_removing_rows_in_a_long_chart_equals_one_pass_without_them(seed):
     g.add(rows)
     for obs in gone:
         g.remove([obs.id])
-    whole = Grader(GradingSettings(), local_tz=UTC)
+    whole = Grader(GradingSettings(), local_tz=UTC, word_every_time=True)
     whole.add([o for o in rows if o.id not in gone_ids])
     assert dump(g) == dump(whole)
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_a_moment_worded_when_read_says_what_wording_every_time_says(seed):
+    """The walk words only the latest time; any other is re-graded from the snapshot
+    before it when read. Fevers, vasopressors held high for hours (Lee's clock),
+    tocilizumab after CRS began (the fever waiver): the state grading itself changes."""
+    # ...ending a day and more afebrile on norepinephrine: the waiver speaks.
+    after = [(h, "temperature", 37.0) for h in range(405, 440)] + [(405, "norepinephrine", 5)]
+    rows = long_chart(seed) + chart(after, 5000)
+    lazy = Grader(GradingSettings(), local_tz=UTC)
+    lazy.add(rows)
+    eager = Grader(GradingSettings(), local_tz=UTC, word_every_time=True)
+    eager.add(rows)
+    assert len(lazy) > 3 * SNAPSHOT_EVERY
+    order = list(range(len(lazy)))
+    random.Random(seed).shuffle(order)  # read in any order, not only forwards
+    times = [gs.time for gs in eager.timeline()]
+    for index in order:
+        assert lazy.at(times[index]) == eager.timeline()[index]
+    said = {
+        r.split(" after ")[0] for gs in eager.timeline() for r in gs.systems["astct_crs"].reasons
+    }
+    assert "fever no longer required" in said  # the story has what it is meant to test
+    said = {r.split(":")[0] for gs in eager.timeline() for r in gs.systems["lee2014_crs"].reasons}
+    assert "high-dose vasopressor" in said
+
+
+def test_reasons_of_a_moment_left_unworded_are_refused_not_empty():
+    g = graded([(1, "temperature", 38.5), (2, "temperature", 38.9), (3, "heart_rate", 90)])
+    first = g.timeline()[0].systems["astct_crs"]
+    assert first.grade == 1
+    with pytest.raises(NotWorded):
+        first.reasons  # noqa: B018
+    with pytest.raises(NotWorded):
+        first.flags  # noqa: B018
+    assert g.at(T0 + HOUR).systems["astct_crs"].reasons == ("fever: temperature 38.5 °C at 01:00",)
+    assert g.latest().systems["astct_crs"].reasons == ("fever: temperature 38.9 °C at 02:00",)
 
 
 def test_a_back_dated_fever_lifts_the_max_from_where_it_lands():
@@ -428,8 +472,9 @@ def test_a_grader_of_some_systems_grades_them_as_the_full_grader_does(systems):
     assert set(some.latest().systems) == {"astct_crs", *systems}
     for part, whole in zip(some.timeline(), every.timeline(), strict=True):
         assert part.time == whole.time
+        worded_part, worded_whole = some.at(part.time), every.at(whole.time)
         for name in systems:
-            assert part.systems[name] == whole.systems[name]
+            assert worded_part.systems[name] == worded_whole.systems[name]
 
 
 def test_an_unknown_system_is_refused_by_name():

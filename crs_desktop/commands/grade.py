@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     # A bad file raises ChartFileError (a UserError): exit 2, nothing on stdout.
     observations = rows_to_observations(read_chart_csv(args.chart))
     systems = args.system or list(SYSTEMS)
-    grader = Grader(systems=systems)
+    grader = Grader(systems=systems, word_every_time=True)  # every time is printed, worded
     grader.add(observations)
     out = sys.stdout
     for grade_set in grader.timeline():

@@ -115,20 +115,20 @@ def due_since(grader: Grader, system: str, grades: Sequence[int]) -> float | Non
 
     Walks back one grade change at a time (each a bisect), never over the whole chart.
     """
-    grade_set = grader.latest()
+    grade_set = grader.latest()  # worded already (the walk words the latest time)
     if grade_set is None:
         return None
     current = grade_set.systems[system]
     if current.grade not in grades or current.since is None:
         return None
     start = current.since
-    earlier = grader.before(start)
+    earlier = grader.before(start, worded=False)
     while earlier is not None:
         previous = earlier.systems[system]
         if previous.grade not in grades or previous.since is None:
             break
         start = previous.since
-        earlier = grader.before(start)
+        earlier = grader.before(start, worded=False)
     return start
 
 

@@ -26,20 +26,27 @@ O2_LEVEL_BY_DEVICE = {
 }
 
 
-def oxygen_level(state: ChartState, tz: tzinfo | None, at: float) -> tuple[int, str, list[str]]:
-    """(level 0/2/3/4, the finding in words, flags) for the oxygen the patient is on now."""
+GRADE_0 = Verdict(0)
+GRADE_5 = Verdict(5)
+
+
+def oxygen_level(
+    state: ChartState, tz: tzinfo | None, at: float, words: bool = True
+) -> tuple[int, str, list[str]]:
+    """(level 0/2/3/4, the finding in words, flags) for the oxygen the patient is on now;
+    without words or flags when `words` is False."""
     device = state.latest.get("o2_device")
     flags: list[str] = []
     flow = state.latest.get("o2_flow")
     if device is None:
-        if flow is not None and flow.value:
+        if words and flow is not None and flow.value:
             flags.append(
                 f"oxygen flow {shown_value(flow)} charted without a device: "
                 "chart the device to grade hypoxia"
             )
         return 0, "", flags
     if device.other_cause:
-        if device.text != "room_air":
+        if words and device.text != "room_air":
             flags.append(
                 f"{finding(device, tz, at)} noted as due to another cause: "
                 "left out of CRS grading"
@@ -50,18 +57,22 @@ def oxygen_level(state: ChartState, tz: tzinfo | None, at: float) -> tuple[int, 
         # The flow decides it, not the cannula (§1.2 ‡). A flow charted before
         # the device was last changed belongs to the earlier device.
         if flow is None or flow.time < device.time or flow.value is None:
+            if not words:
+                return 2, "", flags
             flags.append(
                 f"nasal cannula at {clock(device.time, tz, at)} with no flow charted since: "
                 "graded as low flow (grade 2); chart the flow (> 6 L/min is grade 3)"
             )
             return 2, f"nasal cannula (flow not charted) since {clock(device.time, tz, at)}", flags
         level = 2 if flow.value <= LOW_FLOW_LIMIT_L_MIN else 3
+        if not words:
+            return level, "", flags
         kind = "low flow, <= 6 L/min" if level == 2 else "high flow, > 6 L/min"
         since = clock(flow.time, tz, at)
         return level, f"nasal cannula at {shown_value(flow)} ({kind}) since {since}", flags
     level = O2_LEVEL_BY_DEVICE.get(name, 0)
-    if not level:
-        return 0, "", flags  # room air: the words are never shown
+    if not level or not words:
+        return level, "", flags  # room air: the words are never shown
     return level, f"{name.replace('_', ' ')} since {clock(device.time, tz, at)}", flags
 
 
@@ -99,13 +110,18 @@ def _hypotension(
 
 
 def pressure_level(
-    state: ChartState, settings: GradingSettings, tz: tzinfo | None, at: float
+    state: ChartState, settings: GradingSettings, tz: tzinfo | None, at: float, words: bool = True
 ) -> tuple[int, str, list[str]]:
-    """(level 0/2/3/4, words, flags) for what the blood pressure needs now (REFERENCE.md §1.4)."""
+    """(level 0/2/3/4, words, flags) for what the blood pressure needs now (REFERENCE.md §1.4);
+    without words or flags when `words` is False."""
     flags: list[str] = []
     running = state.pressors
     if running:
         non_vasopressin = [n for n in running if n != "vasopressin"]
+        if not words:
+            # §1.2: more than one vasopressor (vasopressin not counted) is grade 4; one,
+            # or vasopressin alone (§1.3 item 3), grade 3. Worded below, the same.
+            return (4 if len(non_vasopressin) >= 2 else 3), "", flags
         parts = [
             f"{name} {shown_value(obs)} running since {clock(state.pressor_since[name], tz, at)}"
             for name, obs in sorted(running.items(), key=lambda kv: VASOPRESSORS.index(kv[0]))
@@ -121,6 +137,8 @@ def pressure_level(
         flags.append("vasopressin alone: graded 3 (sources silent); clinician review")
         return 3, f"{words} (vasopressin alone)", flags
     low = hypotension(state, settings)
+    if low is not None and not words:
+        return 2, "", flags
     if low is not None:
         item = "systolic" if low.item == "systolic_bp" else "mean arterial pressure"
         words = (
@@ -133,22 +151,34 @@ def pressure_level(
 
 
 def grade(
-    state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None
+    state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None, words: bool = True
 ) -> Verdict:
-    """ASTCT CRS grade now (REFERENCE.md §1.4 sketch)."""
+    """ASTCT CRS grade now (REFERENCE.md §1.4 sketch).
+
+    `words=False`: the same grade, without its reasons and flags (the grader words
+    only the moments that are read; see grader.py).
+    """
     if state.death is not None and state.death.text == "crs":
         # §1.1: grade 5 is death due to CRS.
+        if not words:
+            return GRADE_5
         return Verdict(5, (f"death attributed to CRS at {clock(state.death.time, tz, at)}",))
     reasons: list[str] = []
     flags: list[str] = []
     window_s = settings.fever_window_h * 3600
     fever = state.last_fever
     fever_now = fever is not None and at - fever.time <= window_s
-    bp, bp_words, bp_flags = pressure_level(state, settings, tz, at)
-    o2, o2_words, o2_flags = oxygen_level(state, tz, at)
-    flags += bp_flags + o2_flags
+    bp, bp_words, bp_flags = pressure_level(state, settings, tz, at, words)
+    o2, o2_words, o2_flags = oxygen_level(state, tz, at, words)
     waiver = state.waiver
     worst = max(bp, o2)
+    # CRS needs a fever, unless a drug given after CRS began waived it (§1.2); treated
+    # and with no hypotension or hypoxia left, it is grade 0 (§1.3 item 7).
+    crs_now = fever_now or (waiver is not None and worst > 0)
+    grade_now = max(worst, 1) if crs_now else 0
+    if not words:
+        return Verdict(grade_now) if grade_now else GRADE_0
+    flags += bp_flags + o2_flags
 
     if not fever_now and waiver is None:
         if worst:
@@ -171,12 +201,12 @@ def grade(
                 f"no fever in the last {settings.fever_window_h:g} h "
                 f"(last {finding(fever, tz, at)})"
             )
-        return Verdict(0, tuple(reasons), tuple(flags))
+        return Verdict(grade_now, tuple(reasons), tuple(flags))
 
-    if worst == 0 and not fever_now and waiver is not None:
+    if not crs_now and waiver is not None:
         # §1.3 item 7: treated, afebrile, no hypotension or hypoxia.
         return Verdict(
-            0,
+            grade_now,
             (
                 "CRS (treated), no current gradable features: no fever, no hypotension, "
                 f"no oxygen need (fever criterion waived after {finding(waiver, tz, at)})",
@@ -194,4 +224,4 @@ def grade(
         reasons.append(bp_words)
     if o2:
         reasons.append(f"oxygen: {o2_words}")
-    return Verdict(max(worst, 1), tuple(reasons), tuple(flags))
+    return Verdict(grade_now, tuple(reasons), tuple(flags))

@@ -7,6 +7,7 @@ from datetime import tzinfo
 from crs_desktop.domain.grading.chart_state import ChartState
 from crs_desktop.domain.grading.verdict import Verdict
 from crs_desktop.domain.grading.wording import clock, finding
+from crs_desktop.domain.observation import Observation
 
 # REFERENCE.md §4.1: the five parts of the ICE score and their maximum points.
 ICE_PARTS = {"orientation": 4, "naming": 3, "commands": 1, "writing": 1, "attention": 1}
@@ -49,6 +50,7 @@ ICANS_ITEMS = (
     "cerebral_edema",
 )
 NOTHING_CHARTED = Verdict(0)
+GRADE_5 = Verdict(5)
 
 
 def ice_score(orientation: int, naming: int, commands: int, writing: int, attention: int) -> int:
@@ -78,10 +80,16 @@ def ice_band(score: int) -> int:
     return 3
 
 
-def grade(state: ChartState, at: float, tz: tzinfo | None) -> Verdict:
-    """ICANS grade now: the most severe of its domains (REFERENCE.md §4.2 rules)."""
+def grade(state: ChartState, at: float, tz: tzinfo | None, words: bool = True) -> Verdict:
+    """ICANS grade now: the most severe of its domains (REFERENCE.md §4.2 rules).
+
+    `words=False`: the same grade, without its reasons and flags (the grader words
+    only the moments that are read; see grader.py).
+    """
     if state.death is not None and state.death.text == "icans":
         # Grade 5 as an exact ASTCT wording is [U] (§4.2): flagged.
+        if not words:
+            return GRADE_5
         return Verdict(
             5,
             (f"death attributed to ICANS at {clock(state.death.time, tz, at)}",),
@@ -95,18 +103,20 @@ def grade(state: ChartState, at: float, tz: tzinfo | None) -> Verdict:
     worst = 0
     sedation = state.latest.get("sedation")
     sedated = sedation is not None and sedation.text == "sedated"
-    if sedation is not None and sedated:
+    if words and sedation is not None and sedated:
         # §4.2 †: depressed consciousness must have no other cause (no sedation).
         flags.append(
             f"sedated ({clock(sedation.time, tz, at)}): level of consciousness and ICE score "
             "are not graded while a sedating drug is on board"
         )
 
-    def consider(level: int, words: str) -> None:
+    def consider(level: int, said: str | Observation) -> None:
+        """A domain at `level`, because of `said`: the words, or the finding to word."""
         nonlocal worst
         if level > 0:
-            reasons.append(words)
             worst = max(worst, level)
+            if words:
+                reasons.append(said if isinstance(said, str) else finding(said, tz, at))
 
     ice = state.latest.get("ice_score")
     consciousness = state.latest.get("consciousness")
@@ -122,12 +132,14 @@ def grade(state: ChartState, at: float, tz: tzinfo | None) -> Verdict:
             )
             if int(ice.value) == 0 and unarousable:
                 level = 4  # §4.2: ICE 0 and unarousable is grade 4; awake with aphasia is 3
-            consider(level, f"ICE score {int(ice.value)}/10 at {clock(ice.time, tz, at)}")
+            said = f"ICE score {int(ice.value)}/10 at {clock(ice.time, tz, at)}" if words else ""
+            consider(level, said)
         if consciousness is not None and not consciousness.other_cause:
             level = CONSCIOUSNESS_GRADE.get(consciousness.text or "", 0)
-            consider(level, finding(consciousness, tz, at))
+            consider(level, consciousness)
             if (
-                level == 1
+                words
+                and level == 1
                 and ice is not None
                 and ice.value is not None
                 and int(ice.value) == 10
@@ -145,5 +157,5 @@ def grade(state: ChartState, at: float, tz: tzinfo | None) -> Verdict:
         # (e.g. seizure "none"): the safer reading.
         obs = state.latest.get(item)
         if obs is not None and not obs.other_cause:
-            consider(table.get(obs.text or "", 0), finding(obs, tz, at))
+            consider(table.get(obs.text or "", 0), obs)
     return Verdict(worst, tuple(reasons), tuple(flags))

@@ -11,9 +11,17 @@ from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.grading.verdict import Verdict
 from crs_desktop.domain.grading.wording import clock, finding
 
+GRADE_5 = Verdict(5)
 
-def grade(state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None) -> Verdict:
+
+def grade(
+    state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None, words: bool = True
+) -> Verdict:
+    """CTCAE CRS grade now. `words=False`: the same grade, without its reasons and flags
+    (the grader words only the moments that are read; see grader.py)."""
     if state.death is not None and state.death.text == "crs":
+        if not words:
+            return GRADE_5
         return Verdict(5, (f"death attributed to CRS at {clock(state.death.time, tz, at)}",))
     reasons: list[str] = []
     flags: list[str] = []
@@ -21,7 +29,8 @@ def grade(state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | 
     fever = state.last_fever
     if fever is not None and at - fever.time <= settings.fever_window_h * 3600:
         worst = 1  # "Fever with or without constitutional symptoms"
-        reasons.append(f"fever: {finding(fever, tz, at)}")
+        if words:
+            reasons.append(f"fever: {finding(fever, tz, at)}")
     pressors = [n for n in state.pressors if n != "vasopressin"]
     if len(pressors) >= 2:
         # Grade 4 "life-threatening consequences; urgent intervention": more
@@ -36,7 +45,8 @@ def grade(state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | 
         low = hypotension(state, settings)
         if low is not None:
             worst = max(worst, 2)  # "Hypotension responding to fluids"
-            reasons.append(f"hypotension without pressors: {finding(low, tz, at)}")
+            if words:
+                reasons.append(f"hypotension without pressors: {finding(low, tz, at)}")
     need = oxygen_need(state)
     if need.on_oxygen:
         if need.device == "mechanical_ventilation":
@@ -54,4 +64,6 @@ def grade(state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | 
             reasons.append(f"hypoxia needing FiO2 {need.fio2:.0f} %{est}")
             if need.estimated:
                 flags.append("FiO2 estimated from nasal-cannula flow: grade provisional")
+    if not words:
+        return Verdict(worst)  # the few words left above are not kept
     return Verdict(worst, tuple(reasons), tuple(flags))

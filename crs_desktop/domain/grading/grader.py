@@ -4,6 +4,13 @@ Observations are folded into a ChartState in time order and every system is
 graded at each distinct time. A value at the end costs one step; a
 back-dated value restarts from the nearest snapshot of the state before it,
 never from the start of the chart.
+
+Reasons and flags are put into words only where they are read: at the latest
+time (the window's panel, the checklist), at a moment asked for with at() (the
+handover), or at every time when the grader is made with word_every_time=True
+(`crs-desktop grade`). A long chart has tens of thousands of times and wording
+each would be over a third of the grading. A moment worded later is re-graded
+from the snapshot before it, and its grade must come out as the walk's.
 """
 
 from __future__ import annotations
@@ -38,13 +45,39 @@ R = TypeVar("R")
 # NamedTuples, not frozen dataclasses: as immutable (one object is shared by every
 # moment its answer holds), and built in half the time, tens of thousands per chart.
 class SystemGrade(NamedTuple):
-    """One system at one moment: the grade now, the highest so far, why, and what to review."""
+    """One system at one moment: the grade now, the highest so far, why, and what to review.
+
+    `worded_reasons` and `worded_flags` are None where the moment was not put into
+    words (see the module docstring); `reasons` and `flags` refuse to read those.
+    """
 
     grade: int | None
     max: int | None
-    reasons: tuple[str, ...]
-    flags: tuple[str, ...]
+    worded_reasons: tuple[str, ...] | None
+    worded_flags: tuple[str, ...] | None
     since: float | None  # when the current grade began
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        if self.worded_reasons is None:
+            raise NotWorded()
+        return self.worded_reasons
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        if self.worded_flags is None:
+            raise NotWorded()
+        return self.worded_flags
+
+
+class NotWorded(RuntimeError):
+    """Reasons read from a moment the grader did not put into words: a programming error."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "reasons and flags of this moment were not put into words: read them through "
+            "Grader.at() or Grader.latest(), or make the Grader with word_every_time=True"
+        )
 
 
 class GradeSet(NamedTuple):
@@ -72,11 +105,17 @@ class GradeSet(NamedTuple):
         return out
 
 
-def _icans(state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None) -> Verdict:
-    return astct_icans.grade(state, at, tz)  # ICANS has no settings
+def _icans(
+    state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None, words: bool
+) -> Verdict:
+    return astct_icans.grade(state, at, tz, words)  # ICANS has no settings
 
 
-GRADE_FUNCTIONS = {
+# Each: (state, time, settings, zone, words) -> Verdict. With words=False the same grade,
+# with no reasons or flags.
+GRADE_FUNCTIONS: dict[
+    str, Callable[[ChartState, float, GradingSettings, tzinfo | None, bool], Verdict]
+] = {
     "astct_crs": astct_crs.grade,
     "astct_icans": _icans,
     "lee2014_crs": lee2014.grade,
@@ -124,16 +163,22 @@ class Grader:
         settings: GradingSettings | None = None,
         local_tz: tzinfo | None = None,
         systems: Iterable[str] = SYSTEMS,
+        word_every_time: bool = False,
     ):
         """`systems`: grade only these (GradeSet.systems holds only them); the handover
         grades what it prints. ASTCT CRS is always graded, first: the checklist, the
-        reassessment timers and the banner all read it."""
+        reassessment timers and the banner all read it.
+
+        `word_every_time`: reasons and flags at every time of timeline(), for a
+        reader of them all (`crs-desktop grade`); otherwise only where read."""
         unknown = sorted(set(systems) - set(SYSTEMS))
         if unknown:
             raise ValueError(f"unknown grading system(s): {', '.join(unknown)}")
         self.systems = ("astct_crs", *(s for s in SYSTEMS if s in systems and s != "astct_crs"))
         self.settings = settings or GradingSettings()
         self.tz = local_tz
+        self.word_every_time = word_every_time
+        self._grade_others = [GRADE_FUNCTIONS[name] for name in self.systems[1:]]
         self._times: list[float] = []
         self._at_time: dict[float, list[Observation]] = {}
         self._time_of_id: dict[int, float] = {}
@@ -195,20 +240,30 @@ class Grader:
             self._regrade_from(earliest)
         return earliest
 
-    def at(self, moment: float) -> GradeSet | None:
-        """The grades at a moment: those of the latest charted time at or before it."""
-        index = bisect.bisect_right(self._times, moment) - 1
-        return self._results[index] if index >= 0 else None
+    def at(self, moment: float, worded: bool = True) -> GradeSet | None:
+        """The grades at a moment: those of the latest charted time at or before it.
 
-    def before(self, moment: float) -> GradeSet | None:
-        """The grades at the last charted time strictly before a moment."""
+        With their reasons and flags, unless `worded` is False (grades, maxima and
+        since are always there)."""
+        index = bisect.bisect_right(self._times, moment) - 1
+        if index < 0:
+            return None
+        return self._worded(index) if worded else self._results[index]
+
+    def before(self, moment: float, worded: bool = True) -> GradeSet | None:
+        """The grades at the last charted time strictly before a moment (as at())."""
         index = bisect.bisect_left(self._times, moment) - 1
-        return self._results[index] if index >= 0 else None
+        if index < 0:
+            return None
+        return self._worded(index) if worded else self._results[index]
 
     def latest(self) -> GradeSet | None:
-        return self._results[-1] if self._results else None
+        """The grades at the latest charted time, with reasons and flags."""
+        return self._worded(len(self._results) - 1) if self._results else None
 
     def timeline(self) -> list[GradeSet]:
+        """The grades at every charted time; reasons and flags only where worded
+        (everywhere with word_every_time=True)."""
         return list(self._results)
 
     # -- the walk --------------------------------------------------------------
@@ -225,14 +280,28 @@ class Grader:
             del self._results[base:]
         self._walk(len(self._results))
 
+    def _grade_moment(self, state: ChartState, index: int, words: bool) -> list[Verdict]:
+        """Fold the values of time `index` into `state` and grade it by every system.
+
+        The one step of the walk, and of re-grading a moment to word it."""
+        at = self._times[index]
+        state.apply(self._at_time[at])
+        settings, tz = self.settings, self.tz
+        crs = astct_crs.grade(state, at, settings, tz, words)
+        if crs.grade and state.crs_onset is None:
+            # CRS has begun: drugs from now on waive the fever need (REFERENCE.md §1.2).
+            state.open_crs_episode(at)
+        return [crs, *(grade_at(state, at, settings, tz, words) for grade_at in self._grade_others)]
+
     def _walk(self, start: int) -> None:
         state = self._state
-        settings, tz = self.settings, self.tz
         times, at_time, snapshots = self._times, self._at_time, self._snapshots
         results = self._results
         append = results.append
-        apply = state.apply
-        graders = [(name, GRADE_FUNCTIONS[name], name == "astct_crs") for name in self.systems]
+        grade_moment = self._grade_moment
+        names = self.systems
+        last_index = len(times) - 1
+        word_every_time = self.word_every_time
         # The answers of a moment ago: they carry each system's running maximum and
         # when its current grade began. An answer that has not changed keeps its
         # SystemGrade object: fewer objects to build and for the collector to walk.
@@ -240,26 +309,51 @@ class Grader:
         for index in range(start, len(times)):
             if index % SNAPSHOT_EVERY == 0 and index:
                 snapshots[index] = state.snapshot()
+            # The latest time is always worded: the window reads it after every value.
+            words = word_every_time or index == last_index
+            verdicts = grade_moment(state, index, words)
             at = times[index]
-            bucket = at_time[at]
-            apply(bucket)
             systems: dict[str, SystemGrade] = {}
-            for name, grade_at, is_crs in graders:
-                grade, reasons, flags = grade_at(state, at, settings, tz)
-                if is_crs and grade and state.crs_onset is None:
-                    # CRS has begun: drugs from now on waive the fever need (REFERENCE.md §1.2).
-                    state.open_crs_episode(at)
+            for name, (grade, reasons, flags) in zip(names, verdicts, strict=True):
+                said, review = (reasons, flags) if words else (None, None)
                 before = last.get(name)
                 if before is None:
-                    systems[name] = SystemGrade(grade, grade, reasons, flags, at)
+                    systems[name] = SystemGrade(grade, grade, said, review, at)
                 elif before.grade != grade:
                     best = before.max
                     if grade is not None and (best is None or grade > best):
                         best = grade
-                    systems[name] = SystemGrade(grade, best, reasons, flags, at)
-                elif before.reasons == reasons and before.flags == flags:
+                    systems[name] = SystemGrade(grade, best, said, review, at)
+                elif before.worded_reasons == said and before.worded_flags == review:
                     systems[name] = before
                 else:
-                    systems[name] = SystemGrade(grade, before.max, reasons, flags, before.since)
-            append(GradeSet(at, bucket[0].utc_offset_min, systems))
+                    systems[name] = SystemGrade(grade, before.max, said, review, before.since)
+            append(GradeSet(at, at_time[at][0].utc_offset_min, systems))
             last = systems
+
+    def _worded(self, index: int) -> GradeSet:
+        """The grades at time `index` with their reasons and flags: re-graded, worded,
+        from the snapshot before it (at most SNAPSHOT_EVERY steps) if the walk left
+        them unworded, and kept."""
+        graded = self._results[index]
+        if all(g.worded_reasons is not None for g in graded.systems.values()):
+            return graded
+        base = index - index % SNAPSHOT_EVERY
+        state = self._snapshots[base].snapshot() if base else ChartState()
+        for step in range(base, index):
+            self._grade_moment(state, step, words=False)
+        verdicts = self._grade_moment(state, index, words=True)
+        systems = {}
+        for name, verdict in zip(self.systems, verdicts, strict=True):
+            walked = graded.systems[name]
+            if verdict.grade != walked.grade:  # grade and words must come from one reading
+                raise RuntimeError(
+                    f"{name} at {graded.iso_time()}: graded {walked.grade} on the walk, "
+                    f"{verdict.grade} when worded"
+                )
+            systems[name] = walked._replace(
+                worded_reasons=verdict.reasons, worded_flags=verdict.flags
+            )
+        worded = graded._replace(systems=systems)
+        self._results[index] = worded
+        return worded

@@ -22,6 +22,7 @@ HIGH_DOSE_MONOTHERAPY = {
 HIGH_DOSE_WITH_VASOPRESSIN_NE_EQ = 10.0
 HIGH_DOSE_COMBINATION_NE_EQ = 20.0
 HIGH_DOSE_HOURS = 3.0
+GRADE_5 = Verdict(5)
 UNVERIFIED = (
     "Lee 2014 high-dose vasopressor values are unverified (REFERENCE.md §2.2): clinician review"
 )
@@ -67,8 +68,14 @@ def _high_rate(state: ChartState) -> tuple[bool, str]:
     return high, f"norepinephrine equivalent {ne_eq or 0:.0f} µg/min"
 
 
-def grade(state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None) -> Verdict:
+def grade(
+    state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None, words: bool = True
+) -> Verdict:
+    """Lee 2014 CRS grade now. `words=False`: the same grade, without its reasons and
+    flags (the grader words only the moments that are read; see grader.py)."""
     if state.death is not None and state.death.text == "crs":
+        if not words:
+            return GRADE_5
         return Verdict(5, (f"death attributed to CRS at {clock(state.death.time, tz, at)}",))
     reasons: list[str] = []
     flags: list[str] = []
@@ -76,25 +83,27 @@ def grade(state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | 
     fever = state.last_fever
     if fever is not None and at - fever.time <= settings.fever_window_h * 3600:
         worst = 1  # §2.1 grade 1: symptoms such as fever, symptomatic treatment only
-        reasons.append(f"fever: {finding(fever, tz, at)}")
+        if words:
+            reasons.append(f"fever: {finding(fever, tz, at)}")
 
     non_vasopressin = [n for n in state.pressors if n != "vasopressin"]
     if state.pressors:
-        high, words = _high_dose(state, at)
+        high, dose_words = _high_dose(state, at)
         flags.append(UNVERIFIED)
         if len(non_vasopressin) >= 2 or high:
             worst = max(worst, 3)  # §2.1 grade 3: high-dose or multiple vasopressors
             kind = "multiple vasopressors" if len(non_vasopressin) >= 2 else "high-dose vasopressor"
-            reasons.append(f"{kind}: {words}")
+            reasons.append(f"{kind}: {dose_words}")
         else:
             worst = max(worst, 2)  # §2.1 grade 2: low dose of one vasopressor
-            reasons.append(f"low dose of one vasopressor: {words}")
+            reasons.append(f"low dose of one vasopressor: {dose_words}")
     else:
         state.note_high_dose(at, False)  # no vasopressor: a high-dose run has ended
         low = hypotension(state, settings)
         if low is not None:
             worst = max(worst, 2)  # §2.1 grade 2: hypotension responsive to fluids
-            reasons.append(f"hypotension without vasopressors: {finding(low, tz, at)}")
+            if words:
+                reasons.append(f"hypotension without vasopressors: {finding(low, tz, at)}")
 
     need = oxygen_need(state)
     if need.on_oxygen:
@@ -122,18 +131,21 @@ def grade(state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | 
                     "Lee grade rests on an estimated FiO2 (REFERENCE.md §2.1, §9.3): provisional"
                 )
 
-    organ, organ_words, organ_flags = organ_toxicity(state, settings, tz, at)
+    organ, organ_words, organ_flags = organ_toxicity(state, settings, tz, at, words)
     flags += organ_flags
     if organ:
         worst = max(worst, organ)
         reasons.append(organ_words)
+    if not words:
+        return Verdict(worst)  # the few words left above are not kept
     return Verdict(worst, tuple(reasons), tuple(flags))
 
 
 def organ_toxicity(
-    state: ChartState, settings: GradingSettings, tz: tzinfo | None, at: float
+    state: ChartState, settings: GradingSettings, tz: tzinfo | None, at: float, words: bool = True
 ) -> tuple[int, str, list[str]]:
-    """Lee grade from CTCAE grades of ALT and creatinine (REFERENCE.md §2.1, §3 table)."""
+    """Lee grade from CTCAE grades of ALT and creatinine (REFERENCE.md §2.1, §3 table);
+    the findings left unworded when `words` is False."""
     flags: list[str] = []
     # chart-csv.md `other_cause`: a lab value attributed to another cause is left out.
     alt = state.latest.get("alt")
@@ -156,10 +168,12 @@ def organ_toxicity(
         # Lee: grade 4 transaminitis is grade 3 CRS; other grade N organ toxicity is grade N.
         lee = 3 if ctcae == 4 else ctcae if ctcae >= 2 else 0
         if lee:
-            best = max(best, (lee, f"ALT CTCAE grade {ctcae}: {finding(alt, tz, at)}"))
+            said = f"ALT CTCAE grade {ctcae}: {finding(alt, tz, at)}" if words else ""
+            best = max(best, (lee, said))
     if creat is not None and creat.value is not None and settings.creatinine_uln:
         ratio = creat.value / settings.creatinine_uln
         ctcae = 4 if ratio > 6 else 3 if ratio > 3 else 2 if ratio > 1.5 else 1 if ratio > 1 else 0
         if ctcae >= 2:
-            best = max(best, (ctcae, f"creatinine CTCAE grade {ctcae}: {finding(creat, tz, at)}"))
+            said = f"creatinine CTCAE grade {ctcae}: {finding(creat, tz, at)}" if words else ""
+            best = max(best, (ctcae, said))
     return best[0], best[1], flags

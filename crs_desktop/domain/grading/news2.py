@@ -9,6 +9,7 @@ from crs_desktop.domain.grading.chart_state import ChartState
 from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.grading.verdict import Verdict
 from crs_desktop.domain.grading.wording import clock, finding
+from crs_desktop.domain.observation import Observation
 
 PARAMETERS = ("resp_rate", "spo2", "systolic_bp", "heart_rate", "temperature")
 
@@ -99,30 +100,43 @@ ACVPU_FROM_CONSCIOUSNESS = {
 }
 
 
+SPONTANEOUS_FLAG = (
+    "NEWS2 consciousness: 'awakens spontaneously' scored as not alert (3); chart ACVPU to be exact"
+)
+UNSCORED = Verdict(None)
+
+
 def any_parameter_scores_3(reasons: Sequence[str]) -> bool:
     """A single parameter scoring 3 (REFERENCE.md §7.2: the low-medium trigger)."""
     return any(reason.endswith("scores 3") for reason in reasons)
 
 
-def grade(state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None) -> Verdict:
-    """The NEWS2 score now, or None (with a flag) while a parameter is missing or stale."""
+def grade(
+    state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None, words: bool = True
+) -> Verdict:
+    """The NEWS2 score now, or None (with a flag) while a parameter is missing or stale.
+
+    `words=False`: the same score, without its reasons and flags (the grader words
+    only the moments that are read; see grader.py).
+    """
     window = settings.vitals_window_h * 3600
+    latest = state.latest
     missing: list[str] = []
-    stale: list[str] = []
-    latest = {}
-    for item in (*PARAMETERS, "o2_device"):
-        obs = state.latest.get(item)
+    stale: list[Observation] = []
+    for item in PARAMETERS:
+        obs = latest.get(item)
         if obs is None:
-            missing.append(item.replace("_", " "))
-        elif at - obs.time > window and item != "o2_device":
-            stale.append(f"{item.replace('_', ' ')} (last at {clock(obs.time, tz, at)})")
-        else:
-            latest[item] = obs
-    acvpu = state.latest.get("acvpu")
-    consciousness = state.latest.get("consciousness")
+            missing.append(item)
+        elif at - obs.time > window:
+            stale.append(obs)
+    device = latest.get("o2_device")
+    if device is None:
+        missing.append("o2_device")
+    acvpu = latest.get("acvpu")
+    consciousness = latest.get("consciousness")
     level: str | None = None
     source = None
-    flags: list[str] = []
+    spontaneous = False
     if acvpu is not None and (consciousness is None or acvpu.time >= consciousness.time):
         level, source = acvpu.text, acvpu
     elif consciousness is not None:
@@ -132,23 +146,29 @@ def grade(state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | 
             # "Awakens spontaneously" has no ACVPU letter: not alert, so scored
             # as not alert (3), the safer reading; flagged.
             level = "V"
-            flags.append(
-                "NEWS2 consciousness: 'awakens spontaneously' scored as not alert (3); "
-                "chart ACVPU to be exact"
-            )
+            spontaneous = True
     if level is None:
         missing.append("consciousness (ACVPU)")
     elif source is not None and at - source.time > window:
-        stale.append(f"consciousness (last at {clock(source.time, tz, at)})")
+        stale.append(source)
+    flags = (SPONTANEOUS_FLAG,) if spontaneous and words else ()
     if missing or stale:
+        if not words:
+            return UNSCORED
         parts = []
         if missing:
-            parts.append("not charted: " + ", ".join(missing))
+            parts.append("not charted: " + ", ".join(m.replace("_", " ") for m in missing))
         if stale:
-            parts.append(f"older than {settings.vitals_window_h:g} h: " + ", ".join(stale))
+            parts.append(
+                f"older than {settings.vitals_window_h:g} h: "
+                + ", ".join(
+                    f"{_stale_name(obs)} (last at {clock(obs.time, tz, at)})" for obs in stale
+                )
+            )
         return Verdict(None, (), (f"NEWS2 not scored: {'; '.join(parts)}", *flags))
 
-    on_oxygen = latest["o2_device"].text != "room_air"
+    assert device is not None  # not missing
+    on_oxygen = device.text != "room_air"
     spo2 = latest["spo2"].value or 0.0
     scale2 = settings.news2_scale == 2
     points = {
@@ -161,6 +181,8 @@ def grade(state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | 
         "temperature": temperature_points(latest["temperature"].value or 0.0),
     }
     total = sum(points.values())
+    if not words:
+        return Verdict(total)
     reasons = []
     for item in PARAMETERS:
         if points[item]:
@@ -176,4 +198,10 @@ def grade(state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | 
         reasons.append("5 or more: urgent response threshold")
     elif 3 in points.values():
         reasons.append("a single parameter scores 3: inform the medical team")
-    return Verdict(total, tuple(reasons), tuple(flags))
+    return Verdict(total, tuple(reasons), flags)
+
+
+def _stale_name(obs: Observation) -> str:
+    if obs.item in ("acvpu", "consciousness"):
+        return "consciousness"
+    return obs.item.replace("_", " ")
