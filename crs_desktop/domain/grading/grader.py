@@ -291,7 +291,10 @@ class Grader:
         if crs.grade and state.crs_onset is None:
             # CRS has begun: drugs from now on waive the fever need (REFERENCE.md §1.2).
             state.open_crs_episode(at)
-        return [crs, *(grade_at(state, at, settings, tz, words) for grade_at in self._grade_others)]
+        verdicts = [crs]
+        for grade_at in self._grade_others:
+            verdicts.append(grade_at(state, at, settings, tz, words))
+        return verdicts
 
     def _walk(self, start: int) -> None:
         state = self._state

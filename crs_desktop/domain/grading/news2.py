@@ -171,18 +171,25 @@ def grade(
     on_oxygen = device.text != "room_air"
     spo2 = latest["spo2"].value or 0.0
     scale2 = settings.news2_scale == 2
-    points = {
-        "resp_rate": resp_rate_points(latest["resp_rate"].value or 0.0),
-        "spo2": spo2_scale2_points(spo2, on_oxygen) if scale2 else spo2_scale1_points(spo2),
-        "air_or_oxygen": 2 if on_oxygen else 0,
-        "systolic_bp": systolic_points(latest["systolic_bp"].value or 0.0),
-        "heart_rate": pulse_points(latest["heart_rate"].value or 0.0),
-        "consciousness": 0 if level == "A" else 3,  # §7.1: any of C, V, P, U scores 3
-        "temperature": temperature_points(latest["temperature"].value or 0.0),
-    }
-    total = sum(points.values())
+    resp_rate = resp_rate_points(latest["resp_rate"].value or 0.0)
+    saturation = spo2_scale2_points(spo2, on_oxygen) if scale2 else spo2_scale1_points(spo2)
+    air_or_oxygen = 2 if on_oxygen else 0
+    systolic = systolic_points(latest["systolic_bp"].value or 0.0)
+    pulse = pulse_points(latest["heart_rate"].value or 0.0)
+    consciousness_points = 0 if level == "A" else 3  # §7.1: any of C, V, P, U scores 3
+    temp = temperature_points(latest["temperature"].value or 0.0)
+    total = resp_rate + saturation + air_or_oxygen + systolic + pulse + consciousness_points + temp
     if not words:
         return Verdict(total)
+    points = {
+        "resp_rate": resp_rate,
+        "spo2": saturation,
+        "air_or_oxygen": air_or_oxygen,
+        "systolic_bp": systolic,
+        "heart_rate": pulse,
+        "consciousness": consciousness_points,
+        "temperature": temp,
+    }
     reasons = []
     for item in PARAMETERS:
         if points[item]:
