@@ -312,3 +312,51 @@ def test_a_version_1_store_gains_the_flagged_rows_index(tmp_path, monkeypatch):
             ("temperature", 41.8, False),
         ]
         assert len(s.rows(p.id)) == 3
+
+
+def test_the_one_off_grading_read_grades_as_the_full_read(store, patient):
+    """The handover grades from rows without ids: the values of one time must still fold
+    in charting order (a second reading at the same time wins), back-dated rows must land
+    in time order, and an entered-in-error row must stay out."""
+    from datetime import UTC
+
+    from crs_desktop.domain.grading import Grader
+
+    def chart(at_hours_ago, *entries):
+        return store.chart(
+            patient.id,
+            [Entry(*e) for e in entries],
+            observed_at=NOW - at_hours_ago * 3600,
+            actor="RN A",
+        )
+
+    chart(6, ("temperature", "37.0"), ("o2_device", "room_air"), ("acvpu", "A"))
+    chart(3, ("temperature", "38.6"), ("systolic_bp", "85"))
+    chart(3, ("systolic_bp", "112"))  # re-measured, same time: this one stands
+    (low,) = chart(2, ("systolic_bp", "82"))
+    store.mark_entered_in_error(
+        low, reason="cuff", actor="RN B", replacement=Entry("systolic_bp", "118")
+    )
+    chart(5, ("temperature", "39.0"), ("heart_rate", "120"))  # back-dated, charted last
+    chart(1, ("o2_device", "nasal_cannula"), ("o2_flow", "4"), ("spo2", "93"))
+
+    def graded(observations):
+        g = Grader(local_tz=UTC)
+        g.add(observations)
+        return [
+            (
+                {k: v for k, v in g.at(gs.time).to_json_dict().items() if k != "time"},
+                gs.time,
+                [gs.systems[n].since for n in gs.systems],
+            )
+            for gs in g.timeline()
+        ]
+
+    once = store.findings_to_grade_once(patient.id)
+    assert [o.id for o in once] == [None] * len(once)
+    assert [o.value for o in once if o.item == "systolic_bp"] == [85.0, 112.0, 118.0]
+    assert graded(once) == graded(store.observations(patient.id))
+    g = Grader(local_tz=UTC)
+    g.add(once)
+    # Fever, and the 85 re-measured as 112 at the same time: grade 1, not 2.
+    assert g.at(NOW - 3 * 3600).systems["astct_crs"].grade == 1

@@ -423,7 +423,7 @@ def build_handover(
             # Only the systems the page prints (and the checklist and timers read):
             # Lee 2014 and CTCAE would be two fifths of the grading time for nothing.
             grader = Grader(settings, tz, systems=GRADED_SYSTEMS)
-            grader.add(store.observations(patient_id, until=end, lean=True))
+            grader.add(store.findings_to_grade_once(patient_id, until=end))
         # The grader has the chart; read only what the page shows. The last day gives
         # the latest vitals; one pass over the rest of the chart finds what was charted
         # before it (labs, weight, a device set long ago) and the drugs, oxygen and

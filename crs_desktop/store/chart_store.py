@@ -672,6 +672,28 @@ class ChartStore:
         rows = self.conn.execute(sql, params)
         return list(itertools.starmap(Observation, rows) if lean else map(Observation._make, rows))
 
+    def findings_to_grade_once(
+        self, patient_id: int, *, until: float | None = None
+    ) -> list[Observation]:
+        """The current chart for a grading that reads it once (the handover's): time, item,
+        value, word and note only, in charting order (time, then row id).
+
+        Without row ids a Grader keeps the values of one time in the order given, which
+        is their charting order, so it grades them as it grades observations(); it cannot
+        remove() them, which a one-off grading never does. Read a sixth faster than lean
+        observations() (30 days of one-minute vitals: 0.33 -> 0.28 s).
+        """
+        sql = (
+            "SELECT observed_at, item, value, text, coalesce(note, '') FROM observations "
+            "WHERE patient_id = ? AND status = 'final'"
+        )
+        params: list[Any] = [patient_id]
+        if until is not None:
+            sql += " AND observed_at <= ?"
+            params.append(until)
+        sql += " ORDER BY observed_at, id"
+        return list(itertools.starmap(Observation, self.conn.execute(sql, params)))
+
     def latest_times(
         self, patient_id: int, items: Iterable[str], *, until: float | None = None
     ) -> dict[str, float]:

@@ -10,7 +10,7 @@ median of --runs:
 - handover_pdf_ms: the 12-hour shift handover PDF as the command makes it:
   build_handover (which reads and grades the whole chart up to the end of the
   shift, as the maximum grade since the infusion needs) plus write_handover_pdf;
-- of which read_chart_ms (store.observations, lean) and grade_chart_ms (Grader.add
+- of which read_chart_ms (store.findings_to_grade_once) and grade_chart_ms (Grader.add
   of the systems the page prints: ASTCT CRS, ICANS, NEWS2), measured on their own
   the way build_handover does them (cycle collector paused);
 - grade_all_systems_ms: the same chart graded by all five systems, as the window
@@ -152,7 +152,7 @@ def main() -> None:
 
                 gc.disable()
                 t0 = time.perf_counter()
-                chart = store.observations(patient_id, until=end, lean=True)
+                chart = store.findings_to_grade_once(patient_id, until=end)
                 read.append(time.perf_counter() - t0)
                 grader = Grader(systems=GRADED_SYSTEMS)
                 t0 = time.perf_counter()
