@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal
 
 from crs_desktop.domain.grading import Grader, GradeSet, GradingSettings
+from crs_desktop.domain.grading.grader import collector_paused
 from crs_desktop.domain.protocol import Protocol
 from crs_desktop.report.treatment import TreatmentState
 from crs_desktop.store import ChartStore, Patient
@@ -45,15 +46,18 @@ class BackgroundGrading(QThread):
         self.settings, self.local_tz = settings, local_tz
 
     def run(self) -> None:
-        store = ChartStore(self.path)
-        try:
-            with store.read_snapshot():
-                last_row_id = store.high_water()[0]
-                observations = store.observations(self.patient_id, lean=True)
-        finally:
-            store.close()
-        grader = Grader(self.settings, self.local_tz)
-        grader.add(observations)
+        # The collector off for the read too: the hundreds of thousands of values read
+        # would have it walk them again and again (30 days: read 1.07 -> 0.85 s).
+        with collector_paused():
+            store = ChartStore(self.path)
+            try:
+                with store.read_snapshot():
+                    last_row_id = store.high_water()[0]
+                    observations = store.observations(self.patient_id, lean=True)
+            finally:
+                store.close()
+            grader = Grader(self.settings, self.local_tz)
+            grader.add(observations)
         self.finished_grading.emit(grader, last_row_id)
 
 
