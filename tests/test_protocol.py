@@ -197,6 +197,13 @@ def test_tocilizumab_fourth_dose_in_24_hours_and_fifth_in_total_warn(protocol):
     assert not any("in 24 h" in w for w in fifth.warnings)
 
 
+def test_tocilizumab_dose_above_the_maximum_per_infusion_warns(protocol):
+    rules = protocol.tocilizumab
+    assert not tocilizumab_status([], T0, rules, dose_mg=800).needs_reason
+    over = tocilizumab_status([], T0, rules, dose_mg=1000)
+    assert over.warnings == ("1000 mg is more than the 800 mg maximum per infusion",)
+
+
 def test_tocilizumab_first_dose_has_no_warning(protocol):
     status = tocilizumab_status([], T0, protocol.tocilizumab)
     assert (status.doses_total, status.last_at, status.next_allowed_at) == (0, None, None)

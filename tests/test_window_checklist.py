@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtCore import QDateTime, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QInputDialog
 
 from crs_desktop.cli import main
 from crs_desktop.demo_course import DEMO_MRN, DEMO_NURSE
@@ -318,6 +319,82 @@ def test_a_dose_given_8_h_after_the_last_needs_no_reason(qtbot, grade2, clock):
     enter(qtbot, dialog, dialog.dose)
     qtbot.waitUntil(lambda: not dialog.isVisible())
     assert len(toci_rows(store)) == 2
+
+
+def _answer_tocilizumab_reason(qtbot, form, reason: str | None) -> list[str]:
+    """Answer the real dialog asking the reason before a dose past a warning (None: Cancel);
+    returns (once the form has saved) what the dialog said."""
+    said: list[str] = []
+    tries = iter(range(100))  # looks for 2 s, then stops looking
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QInputDialog) or box.objectName() != "tocilizumab_reason":
+            if next(tries, None) is not None:
+                QTimer.singleShot(20, answer)
+            return
+        said.append(box.labelText())
+        if reason is None:
+            box.reject()
+        else:
+            box.setTextValue(reason)
+            box.accept()
+
+    QTimer.singleShot(0, answer)
+    return said
+
+
+def test_a_dose_charted_on_the_form_meets_the_same_limits_and_needs_a_reason(qtbot, grade2):
+    """F2 is the other way to chart tocilizumab: the same limits as Give tocilizumab…,
+    and going past one needs a reason, charted in the dose's note."""
+    window, store = grade2
+    before = counts(store)
+    form = window.new_observations()
+    qtbot.keyClicks(form.fields["tocilizumab"].editor, "576")
+
+    said = _answer_tocilizumab_reason(qtbot, form, None)  # Cancel
+    form.save()
+    assert form.isVisible() and counts(store) == before
+    assert "since the last dose (at least 8 h between doses)" in said[0]
+
+    _answer_tocilizumab_reason(qtbot, form, "")  # OK with no reason
+    form.save()
+    assert form.isVisible() and counts(store) == before
+    assert "reason to go on: required" in form.form_error.text()
+
+    reason = "consultant ordered a repeat dose"
+    _answer_tocilizumab_reason(qtbot, form, reason)
+    form.save()
+    assert not form.isVisible()
+    row = toci_rows(store)[-1]
+    assert row.value == 576 and row.charted_by == NURSE
+    assert f"reason to go on: {reason}" in row.note and "since the last dose" in row.note
+
+
+def test_a_dose_on_the_form_within_the_limits_asks_nothing(qtbot, grade2, clock):
+    window, store = grade2
+    clock.advance(8 * HOUR)
+    form = window.new_observations()
+    qtbot.keyClicks(form.fields["tocilizumab"].editor, "576")
+    said = _answer_tocilizumab_reason(qtbot, form, None)  # would cancel, if asked
+    form.save()
+    assert not form.isVisible() and said == []
+    assert len(toci_rows(store)) == 2 and "reason" not in toci_rows(store)[-1].note
+
+
+def test_a_dose_above_the_maximum_per_infusion_warns_in_the_dialog(qtbot, grade2, clock):
+    window, store = grade2
+    clock.advance(8 * HOUR)
+    window.refresh_treatment()
+    dialog = window.give_tocilizumab()
+    qtbot.waitUntil(dialog.isVisible)
+    assert dialog.warnings.isHidden()
+    dialog.dose.setText("1000")
+    assert dialog.warnings.isVisible()
+    assert "1000 mg is more than the 800 mg maximum per infusion" in dialog.warnings.text()
+    dialog.dose.setText("576")
+    assert dialog.warnings.isHidden()
+    dialog.reject()
 
 
 # -- 4. not done and not applicable need a reason --------------------------------------

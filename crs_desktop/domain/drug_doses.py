@@ -67,14 +67,20 @@ def _hours(seconds: float) -> str:
 
 
 def tocilizumab_status(
-    doses: Iterable[Dose], now: float, rules: TocilizumabRules
+    doses: Iterable[Dose], now: float, rules: TocilizumabRules, dose_mg: float | None = None
 ) -> TocilizumabStatus:
-    """Counts and warnings for a dose given at `now` (REFERENCE.md §5.1 limits)."""
+    """Counts and warnings for a dose given at `now` (REFERENCE.md §5.1 limits); with
+    `dose_mg`, also whether that dose is more than the maximum per infusion."""
     given = sorted((d for d in doses if d.at <= now), key=lambda d: d.at)
     recent = [d for d in given if now - d.at < DAY_S]
     last = given[-1].at if given else None
     next_at = last + rules.min_interval_h * HOUR_S if last is not None else None
     warnings = []
+    if dose_mg is not None and dose_mg > rules.max_dose_mg:
+        # §5.1: "maximum 800 mg per infusion" (the default protocol's figure).
+        warnings.append(
+            f"{dose_mg:g} mg is more than the {rules.max_dose_mg:g} mg maximum per infusion"
+        )
     if last is not None and next_at is not None and now < next_at:
         warnings.append(
             f"only {_hours(now - last)} since the last dose (at least "

@@ -92,9 +92,10 @@ class TreatmentState:
     def weight_kg(self, now: float) -> float | None:
         return self.store.weight_at(self.patient_id, now)
 
-    def tocilizumab(self, now: float) -> TocilizumabStatus:
+    def tocilizumab(self, now: float, dose_mg: float | None = None) -> TocilizumabStatus:
+        """So far, and the warnings for one more dose at `now` (of `dose_mg`, if known)."""
         doses = [Dose(o.time, o.value or 0.0) for o in self.doses if o.item == "tocilizumab"]
-        return tocilizumab_status(doses, now, self.protocol.tocilizumab)
+        return tocilizumab_status(doses, now, self.protocol.tocilizumab, dose_mg)
 
     def steroids(self, now: float, tz: tzinfo | None = None) -> tuple[SteroidDay, ...]:
         """Each corticosteroid since local midnight."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtGui import QKeyEvent
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -33,7 +34,7 @@ from PySide6.QtWidgets import (
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.grading import ice_score
 from crs_desktop.domain.grading.wording import UNIT_SHOWN
-from crs_desktop.domain.validation import ChartValueError
+from crs_desktop.domain.validation import ChartValueError, ValidValue
 from crs_desktop.domain.vocabulary import ITEMS, RATE_ITEMS, Category
 from crs_desktop.store.chart_store import EntriesRefused
 from crs_desktop.store.records import Entry
@@ -356,6 +357,10 @@ class EntryForm(QDialog):
             )
         ):
             return
+        with_reason = self._with_tocilizumab_reason(entries, valid, at)
+        if with_reason is None:
+            return
+        entries = with_reason
         try:
             self.saved_ids = self.session.chart(entries, at)
         except EntriesRefused as refused:
@@ -366,6 +371,51 @@ class EntryForm(QDialog):
             self.time_error.show()
             return
         self.accept()
+
+    def _with_tocilizumab_reason(
+        self, entries: list[Entry], valid: list[ValidValue], at: float
+    ) -> list[Entry] | None:
+        """The protocol's tocilizumab limits (REFERENCE.md §5.1), checked as the checklist's
+        Give tocilizumab… checks them: past a warning the nurse may go on with a reason,
+        charted in the dose's note. None: stopped, nothing is saved."""
+        treatment = self.session.treatment
+        dose = next((v for v in valid if v.item == "tocilizumab"), None)
+        if treatment is None or dose is None:
+            return entries
+        warnings = treatment.tocilizumab(at, dose.value).warnings
+        if not warnings:
+            return entries
+        reason = self.ask_tocilizumab_reason(
+            "⚠ Check before giving tocilizumab:\n" + "\n".join(f"• {w}" for w in warnings)
+        )
+        if reason is None:
+            return None
+        if not reason:
+            self.form_error.setText(
+                "Not saved: tocilizumab reason to go on: required (empty); say why, it is charted."
+            )
+            self.form_error.show()
+            return None
+        said = f"tocilizumab limits: {'; '.join(warnings)}; reason to go on: {reason}"
+        return [
+            replace(e, note=f"{e.note}; {said}" if e.note else said)
+            if e.item == "tocilizumab"
+            else e
+            for e in entries
+        ]
+
+    def ask_tocilizumab_reason(self, warning: str) -> str | None:
+        """The nurse's reason to give tocilizumab past a warning; None when cancelled."""
+        dialog = QInputDialog(self)
+        dialog.setObjectName("tocilizumab_reason")
+        dialog.setWindowTitle("Tocilizumab limits")
+        dialog.setLabelText(
+            f"{warning}\n\nYou may go on: give the reason (it is charted with the dose)."
+        )
+        dialog.setOkButtonText("Chart the dose")
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return dialog.textValue().strip()
 
     def _show_refusal(self, errors: list[ChartValueError], by_item: dict[str, Field]) -> None:
         for error in errors:

@@ -125,6 +125,7 @@ class MarkDialog(QDialog):
         self.needs_reason = status != DONE
         if gives_drug and action.drug == "tocilizumab":
             self.when.dateTimeChanged.connect(self._check_limits)
+            self.dose.textChanged.connect(self._check_limits)
             self._check_limits()
         if status == DONE:
             self.reason.setPlaceholderText("needed only to go on past a warning")
@@ -161,7 +162,11 @@ class MarkDialog(QDialog):
     def _check_limits(self) -> None:
         """The protocol's tocilizumab limits for a dose at the time given (REFERENCE.md §5.1)."""
         at = float(self.when.dateTime().toSecsSinceEpoch())
-        status = self.treatment.tocilizumab(at)
+        try:
+            dose: float | None = float(self.dose.text().strip())
+        except ValueError:
+            dose = None  # not a number yet: refused on saving, with what is allowed
+        status = self.treatment.tocilizumab(at, dose)
         self.needs_reason = status.needs_reason
         if status.warnings:
             self.warnings.setText(
