@@ -34,3 +34,21 @@ def test_history_is_read_after_the_first_day_and_joins_it(tmp_path, qtbot):
     plots.load_history()  # a second call reads nothing more
     assert len(plots.buffers["temperature"]) == len(everything)
     store.close()
+
+
+def test_a_narrow_plot_column_keeps_now_in_sight(tmp_path, qtbot):
+    """However narrow the column, the plots fit it: a title wider than the column is cut,
+    it does not widen the plots past the window (which hid the latest values)."""
+    db = tmp_path / "chart.sqlite3"
+    assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
+    store = ChartStore(db)
+    plots = PlotStack(store, store.patient(DEMO_MRN))
+    qtbot.addWidget(plots)
+    plots.resize(420, 700)
+    plots.show()
+    qtbot.waitExposed(plots)
+    width = plots.view.viewport().width()
+    for key, plot in plots.plots.items():
+        if plot.isVisible():
+            assert plot.vb.sceneBoundingRect().right() <= width, key
+    store.close()

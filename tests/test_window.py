@@ -9,11 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QScrollArea, QSplitter
 
 from crs_desktop.store import ChartStore
 from crs_desktop.store.records import Entry
+from crs_desktop.ui import theme
 from crs_desktop.ui.app import dispose
 from crs_desktop.ui.main_window import MainWindow
 
@@ -320,3 +321,50 @@ def test_news2_uses_the_patients_spo2_scale_in_the_window_and_on_the_handover(qt
         assert printed.grade == 0
     finally:
         dispose(w)
+
+
+@pytest.fixture
+def themed(qapp):
+    """The app's own large type and style (as `crs-desktop` starts), put back afterwards."""
+    font, sheet = qapp.font(), qapp.styleSheet()
+    theme.apply_theme(qapp)
+    yield qapp
+    qapp.setFont(font)
+    qapp.setStyleSheet(sheet)
+
+
+@pytest.mark.parametrize("size", [None, (1600, 1000), (1920, 1080)])
+def test_the_grade_and_the_latest_values_are_never_cut_off(qtbot, themed, store, size):
+    """At the window's smallest size and at common screens, with the grades and the
+    checklist at their narrowest: every grade badge whole (no sideways scrolling), every
+    plot's right edge (now) inside the window."""
+    window = MainWindow(store, NURSE)
+    qtbot.addWidget(window)
+    window.open_patient_by_mrn("MRN-1")
+    window.show()
+    window.session.chart(
+        [Entry("temperature", "39.0"), Entry("o2_device", "mechanical_ventilation")],
+        time.time() - 60,
+    )
+    qtbot.waitUntil(lambda: crs_badge(window) == "GRADE 4")
+    window.grading.more.setChecked(True)  # Lee and CTCAE too
+    window.resize(window.minimumSizeHint() if size is None else QSize(*size))
+    QApplication.processEvents()
+    # The plots given all they can take: the grades and the checklist at their narrowest.
+    window.findChild(QSplitter).setSizes([10_000, 0, 0])
+    QApplication.processEvents()
+    try:
+        scroll = window.grading.findChild(QScrollArea)
+        assert scroll.horizontalScrollBar().maximum() == 0
+        viewport = scroll.viewport()
+        for system, card in window.grading.cards.items():
+            badge = card.badge
+            right = badge.mapTo(viewport, badge.rect().topRight()).x()
+            assert badge.width() >= badge.sizeHint().width(), system
+            assert right < viewport.width(), system
+        view = window.plots.view
+        for key, plot in window.plots.plots.items():
+            if plot.isVisible():
+                assert plot.vb.sceneBoundingRect().right() <= view.viewport().width(), key
+    finally:
+        dispose(window)

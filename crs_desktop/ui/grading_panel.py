@@ -56,10 +56,14 @@ class GradeCard(QFrame):
         self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
         size = 30 if large else 18
         self.badge.setStyleSheet(f"font-size: {size}pt; font-weight: bold; padding: 2px 12px;")
+        # The title and the line below it wrap; the badge keeps its whole width, so the
+        # grade is never cut in a narrow column.
+        self.title.setWordWrap(True)
         top.addWidget(self.title, 1)
         top.addWidget(self.badge)
         layout.addLayout(top)
         self.since = QLabel()
+        self.since.setWordWrap(True)
         self.reasons = QLabel()
         self.reasons.setWordWrap(True)
         self.flags = QLabel()

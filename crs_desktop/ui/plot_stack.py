@@ -77,7 +77,7 @@ PLOTS = (
     PlotSpec("temperature", "Temperature °C", ("temperature",)),
     PlotSpec(
         "bp",
-        "Blood pressure mmHg: systolic ━━  diastolic ╍╍  MAP ┈┈  (shaded: vasopressor running)",
+        "BP mmHg: systolic ━━  diastolic ╍╍  MAP ┈┈  (shaded: vasopressor running)",
         ("systolic_bp", "diastolic_bp"),
     ),
     PlotSpec("oxygen", "Oxygen need", ()),
@@ -109,6 +109,34 @@ def _clock(epoch: float) -> str:
 # Read before the window shows: the default 24 h view and a margin; the rest follows.
 FIRST_READ_H = 26.0
 HISTORY_AFTER_PAINT_MS = 0
+
+
+class ShrinkableTitle(pg.LabelItem):
+    """A plot title that never makes the plot wider than the window gives it.
+
+    pyqtgraph's title asks for its text's full width; a long title (the blood pressure
+    legend) on a narrow window widened the whole stack past the window, pushing the
+    right edge, the latest values, out of sight. Cut at the right edge instead.
+    """
+
+    def updateMin(self) -> None:  # noqa: N802 (pyqtgraph's name)
+        super().updateMin()
+        self.setMinimumWidth(0)
+        height = self._sizeHint[Qt.SizeHint.MinimumSize][1]
+        self._sizeHint[Qt.SizeHint.MinimumSize] = (0, height)
+        self._sizeHint[Qt.SizeHint.PreferredSize] = (0, height)
+
+
+def _shrinkable_title(plot: pg.PlotItem) -> None:
+    """Put a ShrinkableTitle where the plot's own title sits (row 0, column 1)."""
+    old = plot.titleLabel
+    plot.layout.removeItem(old)
+    if old.scene() is not None:
+        old.scene().removeItem(old)
+    title = ShrinkableTitle("", size="11pt")
+    title.setParentItem(plot)
+    plot.layout.addItem(title, 0, 1)
+    plot.titleLabel = title
 
 
 class PlotStack(QWidget):
@@ -166,6 +194,7 @@ class PlotStack(QWidget):
         for row, spec in enumerate(PLOTS):
             date_axis = pg.DateAxisItem(orientation="bottom")
             plot = self.view.addPlot(row=row, col=0, axisItems={"bottom": date_axis})
+            _shrinkable_title(plot)
             plot.setTitle(spec.title, size="12pt", color=theme.PLOT_FOREGROUND, justify="left")
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setMenuEnabled(False)
@@ -435,7 +464,7 @@ class PlotStack(QWidget):
         device, flow, fio2 = "room_air", None, None
         xs: list[float] = []
         ys: list[float] = []
-        last_words = ""
+        labels: list[tuple[float, int, str]] = []
         for at, _id, row in events:
             if row.item == "o2_device":
                 device = row.text or "room_air"
@@ -453,9 +482,15 @@ class PlotStack(QWidget):
                 words += f" {flow:g} L/min"
             if fio2 and device != "room_air":
                 words += f" FiO2 {fio2:g}%"
-            if words != last_words:
-                self._label("oxygen", at, level + 0.45, words)
-                last_words = words
+            if not labels or words != labels[-1][2]:
+                labels.append((at, level, words))
+        for at, level, words in labels[:-1]:
+            self._label("oxygen", at, level + 0.45, words)
+        if labels:
+            # What the patient is on now, ending at now: at the right edge, where the
+            # view follows, a label starting at the change would run out of sight.
+            _at, level, words = labels[-1]
+            self._label("oxygen", now, level + 0.45, words, anchor=(1, 1))
         if xs:
             xs.append(now)
             ys.append(ys[-1])
@@ -474,14 +509,18 @@ class PlotStack(QWidget):
         top = 190.0
         for n, (drug, rows) in enumerate(sorted(by_drug.items())):
             start: float | None = None
-            for row in rows:
+            y = top - 12 * n
+            for index, row in enumerate(rows):
                 rate = row.value or 0.0
                 if rate > 0:
                     if start is None:
                         start = row.observed_at
-                    self._label(
-                        "bp", row.observed_at, top - 12 * n, f"{drug} {rate:g} {unit_shown(drug)}"
-                    )
+                    words = f"{drug} {rate:g} {unit_shown(drug)}"
+                    if index == len(rows) - 1:
+                        # Running now: the rate ends at now, inside the right edge (as oxygen).
+                        self._label("bp", now, y, words, anchor=(1, 1))
+                    else:
+                        self._label("bp", row.observed_at, y, words)
                 elif start is not None:
                     self._shade(start, row.observed_at)
                     start = None
