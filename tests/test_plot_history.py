@@ -7,7 +7,7 @@ import numpy as np
 
 from crs_desktop.cli import main
 from crs_desktop.demo_course import DEMO_MRN
-from crs_desktop.store import ChartStore
+from crs_desktop.store import ChartStore, Entry
 from crs_desktop.ui.plot_stack import FIRST_READ_H, PlotStack
 
 HOUR = 3600.0
@@ -51,4 +51,27 @@ def test_a_narrow_plot_column_keeps_now_in_sight(tmp_path, qtbot):
     for key, plot in plots.plots.items():
         if plot.isVisible():
             assert plot.vb.sceneBoundingRect().right() <= width, key
+    store.close()
+
+
+def test_half_a_blood_pressure_charted_before_the_history_joins_still_gets_its_map(tmp_path, qtbot):
+    db = tmp_path / "chart.sqlite3"
+    assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
+    store = ChartStore(db)
+    patient = store.patient(DEMO_MRN)
+    plots = PlotStack(store, patient)
+    qtbot.addWidget(plots)
+    at = plots.clock() - 60
+    last_id = store.high_water()[0]
+
+    def charted_live(item: str, value: str):
+        store.chart(patient.id, [Entry(item, value)], observed_at=at, actor="RN Test")
+        rows = store.rows(patient.id, after_id=last_id)
+        plots.add_rows([r for r in rows if r.item == item])
+
+    charted_live("systolic_bp", "90")  # half the pair...
+    plots.load_history()  # ...the older history joins...
+    charted_live("diastolic_bp", "60")  # ...and the other half comes
+    assert at in plots._map.t.tolist()
+    assert plots._map.v[plots._map.t.tolist().index(at)] == 70  # (90 + 2 × 60) / 3
     store.close()

@@ -428,7 +428,13 @@ class PlotStack(QWidget):
         both, i, j = np.intersect1d(s.t, d.t, assume_unique=False, return_indices=True)
         mean = mean_arterial_pressure(s.v[i], d.v[j])  # type: ignore[arg-type]  # element-wise
         self._map = SeriesBuffer(both, mean)  # type: ignore[arg-type]
-        self._pending_bp.clear()
+        # A half pair still waits for its other half, which may come live after a rebuild
+        # (the history joining, a correction): clearing them lost that MAP point.
+        self._pending_bp = {}
+        for item, half, other in (("systolic_bp", s, d), ("diastolic_bp", d, s)):
+            alone = ~np.isin(half.t, other.t)
+            for at, value in zip(half.t[alone].tolist(), half.v[alone].tolist(), strict=True):
+                self._pending_bp.setdefault(at, {})[item] = value
         self.curves["map"].setData(self._map.t, self._map.v)
 
     # -- decorations: oxygen band, pressor periods, drug markers, flagged points --------
