@@ -88,7 +88,7 @@ def type_into(qtbot, form, values: dict[str, str]) -> None:
 
 def test_header_shows_patient_and_signed_in_nurse(window):
     assert window.header.name.text() == "Test, Pat"
-    details = window.header.details.text()
+    details = window.header.details.text().replace("\u00a0", " ")  # no break inside a part
     assert "MRN MRN-1" in details and "70 kg" in details and "Day +" in details
     assert "tisagenlecleucel" in details
     assert NURSE in window.header.nurse.text()
@@ -368,3 +368,24 @@ def test_the_grade_and_the_latest_values_are_never_cut_off(qtbot, themed, store,
                 assert plot.vb.sceneBoundingRect().right() <= view.viewport().width(), key
     finally:
         dispose(window)
+
+
+def test_the_window_fits_a_1280_pixel_ward_screen(qtbot, themed, tmp_path):
+    """The demo at grade 2 (banner up, long product name, checklist full): the window's
+    narrowest is within 1280 px, so nothing of it is off a small ward screen."""
+    from crs_desktop.cli import main
+
+    db = tmp_path / "demo.sqlite3"
+    assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
+    demo = ChartStore(db)
+    window = MainWindow(demo, NURSE)
+    qtbot.addWidget(window)
+    try:
+        window.open_patient_by_mrn("DEMO-001")
+        window.show()
+        QApplication.processEvents()
+        assert window.banner.isVisible()
+        assert window.minimumSizeHint().width() <= 1280
+    finally:
+        dispose(window)
+        demo.close()

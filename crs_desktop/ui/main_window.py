@@ -192,8 +192,12 @@ class MainWindow(QMainWindow):
             self._tick.timeout.connect(self.refresh_treatment)
             self._tick.start()
 
-    def _range_bar(self) -> QHBoxLayout:
+    def _range_bar(self) -> QVBoxLayout:
+        """The plots' controls in two short rows, not one long one: a long row set the
+        window's narrowest width past a 1366-pixel ward screen."""
+        rows = QVBoxLayout()
         bar = QHBoxLayout()
+        rows.addLayout(bar)
         group = QButtonGroup(self)
         group.setExclusive(True)
         for n, (label, span) in enumerate(RANGES):
@@ -210,13 +214,16 @@ class MainWindow(QMainWindow):
         self.follow.toggled.connect(self._follow)
         bar.addWidget(self.follow)
         bar.addStretch(1)
+        shown = QHBoxLayout()
+        rows.addLayout(shown)
         more = QCheckBox("Heart and resp. rate")
         more.toggled.connect(self._show_more_plots)
-        bar.addWidget(more)
+        shown.addWidget(more)
         log = QCheckBox("Ferritin log scale")
         log.toggled.connect(lambda on: self.plots.set_ferritin_log(on))
-        bar.addWidget(log)
-        return bar
+        shown.addWidget(log)
+        shown.addStretch(1)
+        return rows
 
     def _show_more_plots(self, shown: bool) -> None:
         self.plots.show_plot("heart_rate", shown)

@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from crs_desktop.store import Patient
 
+NO_BREAK = "\u00a0"
+
 
 def age_years(birth_date: str | None, today: date) -> int | None:
     if not birth_date:
@@ -57,6 +59,9 @@ class PatientHeader(QWidget):
         self.details = QLabel()
         self.details.setObjectName("patient_details")
         self.details.setStyleSheet("font-size: 14pt;")
+        # On a narrow screen the details wrap between parts (never inside one: "MRN 123"
+        # stays together), rather than widen the window past the screen.
+        self.details.setWordWrap(True)
         self.nurse = QLabel()
         self.nurse.setObjectName("signed_in_nurse")
         self.nurse.setStyleSheet("font-size: 13pt;")
@@ -67,5 +72,6 @@ class PatientHeader(QWidget):
 
     def show_patient(self, patient: Patient, nurse: str) -> None:
         self.name.setText(patient.name)
-        self.details.setText("   ·   ".join(header_parts(patient, nurse, self.clock())))
+        parts = [part.replace(" ", NO_BREAK) for part in header_parts(patient, nurse, self.clock())]
+        self.details.setText("   ·   ".join(parts))
         self.nurse.setText(f"Signed in: {nurse}")

@@ -111,6 +111,11 @@ FIRST_READ_H = 26.0
 HISTORY_AFTER_PAINT_MS = 0
 
 
+# Oxygen changes at one level charted this close together are one round of charting
+# (the device, then its flow): labelled once, with the last words.
+SAME_ROUND_S = 15 * 60
+
+
 class ShrinkableTitle(pg.LabelItem):
     """A plot title that never makes the plot wider than the window gives it.
 
@@ -488,7 +493,10 @@ class PlotStack(QWidget):
                 words += f" {flow:g} L/min"
             if fio2 and device != "room_air":
                 words += f" FiO2 {fio2:g}%"
-            if not labels or words != labels[-1][2]:
+            if labels and labels[-1][1] == level and at - labels[-1][0] <= SAME_ROUND_S:
+                # The device and then its flow, charted one after the other: one label.
+                labels[-1] = (labels[-1][0], level, words)
+            elif not labels or words != labels[-1][2]:
                 labels.append((at, level, words))
         for at, level, words in labels[:-1]:
             self._label("oxygen", at, level + 0.45, words)
