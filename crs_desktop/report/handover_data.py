@@ -8,7 +8,6 @@ preview, the printer and the PDF.
 from __future__ import annotations
 
 import bisect
-import itertools
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -17,11 +16,11 @@ from datetime import date, datetime, tzinfo
 import numpy as np
 
 from crs_desktop.domain.grading import SYSTEM_TITLES, Grader, GradeSet, GradingSettings
-from crs_desktop.domain.grading.astct_crs import LOW_FLOW_LIMIT_L_MIN, O2_LEVEL_BY_DEVICE
 from crs_desktop.domain.grading.grader import with_collector_paused
 from crs_desktop.domain.grading.news2 import any_parameter_scores_3
 from crs_desktop.domain.grading.wording import shown_value
 from crs_desktop.domain.observation import Observation
+from crs_desktop.domain.oxygen_course import OxygenCharted, oxygen_course
 from crs_desktop.domain.protocol import Protocol
 from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS, RATE_ITEMS, Category
 from crs_desktop.report.treatment import TreatmentState
@@ -97,13 +96,6 @@ O2_ITEMS = frozenset({"o2_device", "o2_flow"})
 # Rows read beside the grading: drugs, vasopressors and the oxygen device and flow.
 SIDE_ITEMS = DOSE_ITEMS | RATE_ITEMS | O2_ITEMS
 MARK_WORDS = {"T": "tocilizumab / anti-cytokine", "S": "steroid", "A": "antipyretic", "F": "fluid"}
-
-
-def o2_band(device: str, flow: float | None) -> int:
-    """The band (0-3) for a device and, for a nasal cannula, its flow (REFERENCE.md §1.2 ‡)."""
-    if device == "nasal_cannula":
-        return 1 if flow is None or flow <= LOW_FLOW_LIMIT_L_MIN else 2
-    return max(0, O2_LEVEL_BY_DEVICE.get(device, 0) - 1)
 
 
 # -- the records the page is made of -------------------------------------------
@@ -686,24 +678,15 @@ def _oxygen_plot(devices: list[Observation], start: float, end: float, upto: flo
     """The oxygen band as a step, from the device in force at the start; the device and
     flow written at each change."""
     states: list[tuple[float, int, str]] = []  # (time, band, words) at each charted time
-    device: str | None = None
-    flow: float | None = None
-    for at, group in itertools.groupby(devices, key=lambda o: o.time):
-        if at > end:
-            break
-        for obs in group:  # a device and its flow charted together are one change
-            if obs.item == "o2_device":
-                device = obs.text or ""
-                if device == "room_air":
-                    flow = None
-            else:
-                flow = obs.value
+    charted = (OxygenCharted(o.time, o.item, o.value, o.text) for o in devices if o.time <= end)
+    for state in oxygen_course(charted):
+        device = state.device
         if device is None:
             continue  # a flow without a device: nothing to draw yet
         words = DEVICE_SHORT.get(device, device.replace("_", " "))
-        if flow is not None and device != "room_air":
-            words += f" {flow:g} L/min"
-        states.append((at, o2_band(device, flow), words))
+        if state.flow is not None and device != "room_air":
+            words += f" {state.flow:g} L/min"
+        states.append((state.time, state.band, words))
     before = [s for s in states if s[0] < start]
     shown = [(start, *before[-1][1:])] if before else []
     for state in states:

@@ -18,9 +18,9 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 
-from crs_desktop.domain.grading.astct_crs import LOW_FLOW_LIMIT_L_MIN, O2_LEVEL_BY_DEVICE
 from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.grading.wording import UNIT_SHOWN
+from crs_desktop.domain.oxygen_course import OxygenCharted, oxygen_course
 from crs_desktop.domain.vitals import mean_arterial_pressure
 from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS, RATE_ITEMS, Category
 from crs_desktop.store import ChartStore, Patient
@@ -56,13 +56,6 @@ DEVICE_SHORT = {
 def unit_shown(item: str) -> str:
     unit = ITEMS[item].canonical_unit
     return UNIT_SHOWN.get(unit, unit)
-
-
-def o2_band(device: str, flow: float | None) -> int:
-    """The band for a device (and the nasal-cannula flow), from the ASTCT levels."""
-    if device == "nasal_cannula":
-        return 1 if flow is None or flow <= LOW_FLOW_LIMIT_L_MIN else 2
-    return max(0, O2_LEVEL_BY_DEVICE.get(device, 0) - 1)
 
 
 @dataclass(frozen=True)
@@ -471,42 +464,33 @@ class PlotStack(QWidget):
         self._draw_drugs()
 
     def _draw_oxygen(self, now: float) -> None:
-        events = sorted([(r.observed_at, r.id, r) for r in (*self._device_rows, *self._flow_rows)])
-        device, flow, fio2 = "room_air", None, None
-        xs: list[float] = []
-        ys: list[float] = []
+        course = oxygen_course(
+            OxygenCharted(r.observed_at, r.item, r.value, r.text)
+            for r in (*self._device_rows, *self._flow_rows)
+        )
         labels: list[tuple[float, int, str]] = []
-        for at, _id, row in events:
-            if row.item == "o2_device":
-                device = row.text or "room_air"
-                if device in ("room_air",):
-                    flow = None
-            elif row.item == "o2_flow":
-                flow = row.value
-            else:
-                fio2 = row.value
-            level = o2_band(device, flow)
-            xs.append(at)
-            ys.append(level)
+        for state in course:
+            device = state.device or "room_air"
             words = DEVICE_SHORT.get(device, device.replace("_", " "))
-            if flow and device != "room_air":
-                words += f" {flow:g} L/min"
-            if fio2 and device != "room_air":
-                words += f" FiO2 {fio2:g}%"
+            if device != "room_air":
+                if state.flow:
+                    words += f" {state.flow:g} L/min"
+                if state.fio2:
+                    words += f" FiO2 {state.fio2:g}%"
+            level, at = state.band, state.time
             if labels and labels[-1][1] == level and at - labels[-1][0] <= SAME_ROUND_S:
                 # The device and then its flow, charted one after the other: one label.
                 labels[-1] = (labels[-1][0], level, words)
             elif not labels or words != labels[-1][2]:
                 labels.append((at, level, words))
-        for at, level, words in labels[:-1]:
-            self._label("oxygen", at, level + 0.45, words)
-        if labels:
-            # What the patient is on now, ending at now: at the right edge, where the
-            # view follows, a label starting at the change would run out of sight.
-            _at, level, words = labels[-1]
-            self._label("oxygen", now, level + 0.45, words, anchor=(1, 1))
-        if xs:
-            xs.append(now)
+        # Each label ends where its step ends (the next change, or now): none runs past
+        # the right edge, where the view follows and the latest change is.
+        ends = [at for at, _level, _words in labels[1:]] + [now] if labels else []
+        for (_at, level, words), end in zip(labels, ends, strict=True):
+            self._label("oxygen", end, level + 0.45, words, anchor=(1, 1))
+        if course:
+            xs = [state.time for state in course] + [now]
+            ys = [state.band for state in course]
             ys.append(ys[-1])
             # Steps: each level holds until the next change.
             x = np.repeat(np.asarray(xs), 2)[1:]

@@ -1,0 +1,71 @@
+"""The oxygen a patient was on over time, as the plots draw it: the device, its flow and
+FiO2 in force after each charted time, and the band of the ASTCT hypoxia levels."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from crs_desktop.domain.grading.astct_crs import LOW_FLOW_LIMIT_L_MIN, O2_LEVEL_BY_DEVICE
+
+OXYGEN_ITEMS = frozenset({"o2_device", "o2_flow", "fio2"})
+
+
+class OxygenCharted(NamedTuple):
+    """One charted oxygen value: a device (as its word), a flow (L/min) or an FiO2 (%)."""
+
+    time: float
+    item: str
+    value: float | None
+    text: str | None
+
+
+class OxygenState(NamedTuple):
+    """What the patient was on from `time` until the next state."""
+
+    time: float
+    device: str | None  # None: no device charted yet
+    flow: float | None
+    fio2: float | None
+
+    @property
+    def band(self) -> int:
+        """0 room air, 1 low flow, 2 high flow or a mask, 3 positive pressure."""
+        return o2_band(self.device or "room_air", self.flow)
+
+
+def o2_band(device: str, flow: float | None) -> int:
+    """The band (0-3) for a device and, for a nasal cannula, its flow: the ASTCT hypoxia
+    levels of REFERENCE.md §1.4 less one (§1.2 ‡: a cannula over 6 L/min is high flow)."""
+    if device == "nasal_cannula":
+        return 1 if flow is None or flow <= LOW_FLOW_LIMIT_L_MIN else 2
+    return max(0, O2_LEVEL_BY_DEVICE.get(device, 0) - 1)
+
+
+def oxygen_course(charted: Iterable[OxygenCharted]) -> list[OxygenState]:
+    """The state after each charted time, in time order.
+
+    A new device drops the flow and FiO2 charted before it: they were the earlier
+    device's, as grading reads them (astct_crs.oxygen_level: "a flow charted before the
+    device was last changed belongs to the earlier device"). Values charted at the same
+    time as the device go with it, whatever order they were typed in.
+    """
+    states: list[OxygenState] = []
+    device: str | None = None
+    flow: float | None = None
+    fio2: float | None = None
+    ordered = sorted(charted, key=lambda c: c.time)
+    for at, group in itertools.groupby(ordered, key=lambda c: c.time):
+        values = list(group)
+        devices = [c for c in values if c.item == "o2_device"]
+        if devices:
+            device = devices[-1].text or "room_air"
+            flow = fio2 = None
+        for c in values:
+            if c.item == "o2_flow":
+                flow = c.value
+            elif c.item == "fio2":
+                fio2 = c.value
+        states.append(OxygenState(at, device, flow, fio2))
+    return states
