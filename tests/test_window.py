@@ -389,3 +389,35 @@ def test_the_window_fits_a_1280_pixel_ward_screen(qtbot, themed, tmp_path):
     finally:
         dispose(window)
         demo.close()
+
+
+def test_the_observations_form_is_never_larger_than_the_screen(qtbot, window):
+    form = window.new_observations()
+    room = form.screen().availableGeometry()
+    assert form.width() <= room.width() and form.height() <= room.height()
+    assert form.save_button.isVisible()
+    form.reject()
+
+
+def test_a_vasopressor_rate_is_charted_only_for_the_drug_chosen(qtbot, window, store):
+    """The form named one drug and charted the rate as another: no drug is chosen until
+    the nurse chooses one, and the rate is charted as the drug shown."""
+    pid = store.patient("MRN-1").id
+    before = counts(store)
+    form = window.new_observations()
+    assert form.pressor_choice.currentData() in ("", None)
+    type_into(qtbot, form, {"pressor_rate": "5"})
+    form.save()
+    assert form.isVisible() and counts(store) == before
+    error = form.fields["pressor_rate"].error
+    assert error.isVisible() and "choose the drug" in error.text()
+
+    unit = form.fields["pressor_rate"].unit
+    assert unit.count() == 0  # no drug, no units
+    form.pressor_choice.setCurrentIndex(form.pressor_choice.findData("dopamine"))
+    assert [unit.itemData(i) for i in range(unit.count())] == ["ug/min", "ug/kg/min"]
+    form.pressor_choice.setCurrentIndex(form.pressor_choice.findData("norepinephrine"))
+    form.save()
+    assert not form.isVisible()
+    (row,) = store.rows(pid, items=["norepinephrine", "dopamine", "epinephrine"])
+    assert (row.item, row.value, row.unit) == ("norepinephrine", 5.0, "ug/min")

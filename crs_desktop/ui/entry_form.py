@@ -156,7 +156,10 @@ class EntryForm(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         outer.addWidget(buttons)
-        self.resize(1100, 820)
+        # Roomy where the screen allows, never larger than it: on a small ward screen the
+        # buttons stay on it and the fields scroll.
+        room = self.screen().availableGeometry()
+        self.resize(min(1100, room.width()), min(820, room.height()))
         self.fields["temperature"].editor.setFocus()
 
     # -- building -------------------------------------------------------------------
@@ -218,24 +221,29 @@ class EntryForm(QDialog):
     def _infusion_group(self) -> QGroupBox:
         box = QGroupBox("Vasopressor infusion (rate from now on; 0 = stopped)")
         grid = QGridLayout(box)
+        # No drug until the nurse chooses one: a default drug in the box would chart the
+        # rate as whatever the box happened to show.
         self.pressor_choice = QComboBox()
         self.pressor_choice.setObjectName("pressor_choice")
+        self.pressor_choice.addItem("choose the drug…", "")
         for name in sorted(RATE_ITEMS):
             self.pressor_choice.addItem(ITEMS[name].label, name)
         grid.addWidget(QLabel("Drug"), 0, 0)
         grid.addWidget(self.pressor_choice, 0, 1, 1, 2)
         field = self._add_field(grid, 1, 0, "norepinephrine", key="pressor_rate", label="Rate")
-        self.pressor_choice.currentIndexChanged.connect(self._pressor_units)
         self._pressor_field = field
+        self.pressor_choice.currentIndexChanged.connect(self._pressor_units)
+        self._pressor_units()
         return box
 
     def _pressor_units(self) -> None:
-        item = self.pressor_choice.currentData()
+        """The rate field charts the drug shown, in that drug's units."""
+        item = self.pressor_choice.currentData() or ""
         self._pressor_field.item = item
         unit = self._pressor_field.unit
         if unit is not None:
             unit.clear()
-            for u in ITEMS[item].units:
+            for u in ITEMS[item].units if item else ():
                 unit.addItem(_unit_label(u), u)
 
     def _given_group(self) -> QGroupBox:
@@ -332,6 +340,13 @@ class EntryForm(QDialog):
     def save(self) -> None:
         """Validate everything; chart all of it, or nothing."""
         self._clear_errors()
+        rate = self._pressor_field.text()
+        if rate and not self._pressor_field.item:
+            self._pressor_field.show_error(f"vasopressor rate {rate!r}: choose the drug first")
+            self.form_error.setText("Not saved: 1 value to correct (shown in red).")
+            self.form_error.show()
+            self.pressor_choice.setFocus()
+            return
         try:
             entries, by_item = self.entries()
         except ValueError as exc:  # an ICE part
