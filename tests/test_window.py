@@ -421,3 +421,16 @@ def test_a_vasopressor_rate_is_charted_only_for_the_drug_chosen(qtbot, window, s
     assert not form.isVisible()
     (row,) = store.rows(pid, items=["norepinephrine", "dopamine", "epinephrine"])
     assert (row.item, row.value, row.unit) == ("norepinephrine", 5.0, "ug/min")
+
+
+def test_a_correction_offers_the_unit_the_value_was_charted_in(qtbot, window):
+    [row_id] = window.session.chart([Entry("temperature", "101.3", "degF")], time.time() - 60)
+    dialog = window.correct_row(row_id)
+    assert dialog.unit.currentData() == "degF"
+    qtbot.keyClicks(dialog.value, "100.3")
+    qtbot.keyClicks(dialog.reason, "typing error")
+    dialog.save()
+    assert not dialog.isVisible()
+    latest = window.session.store.rows(window.session.patient.id, include_errors=False)[-1]
+    assert (latest.written_value, latest.written_unit) == ("100.3", "degF")
+    assert abs(latest.value - 37.94) < 0.01  # (100.3 - 32) × 5/9 °C

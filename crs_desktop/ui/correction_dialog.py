@@ -48,6 +48,8 @@ class CorrectionDialog(QDialog):
         self.unit = QComboBox()
         for u in spec.units:
             self.unit.addItem(UNIT_SHOWN.get(u, u), u)
+        # The unit it was charted in: a typing error is corrected in the same unit.
+        self.unit.setCurrentIndex(max(0, self.unit.findData(row.written_unit)))
         self.reason = QLineEdit()
         self.reason.setObjectName("correct_reason")
         self.reason.setPlaceholderText("e.g. wrong patient, typing error, wrong unit")
