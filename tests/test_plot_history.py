@@ -75,3 +75,25 @@ def test_half_a_blood_pressure_charted_before_the_history_joins_still_gets_its_m
     assert at in plots._map.t.tolist()
     assert plots._map.v[plots._map.t.tolist().index(at)] == 70  # (90 + 2 × 60) / 3
     store.close()
+
+
+def test_held_history_waits_for_its_call_or_a_span_that_needs_it(tmp_path, qtbot):
+    """A long chart's window holds the older history until its grades are done (see
+    MainWindow); asking for a longer span reads it at once."""
+    db = tmp_path / "chart.sqlite3"
+    assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
+    store = ChartStore(db)
+    patient = store.patient(DEMO_MRN)
+    everything, _values = store.series(patient.id, "temperature")
+    plots = PlotStack(store, patient)
+    qtbot.addWidget(plots)
+    plots.hold_history()
+    plots.show()
+    qtbot.waitExposed(plots)
+    qtbot.wait(50)  # the first paint, and the event loop after it
+    assert len(plots.buffers["temperature"]) < len(everything)
+    plots.set_span(24.0)  # within the first read: still held
+    assert len(plots.buffers["temperature"]) < len(everything)
+    plots.set_span(72.0)
+    assert len(plots.buffers["temperature"]) == len(everything)
+    store.close()

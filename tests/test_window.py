@@ -434,3 +434,36 @@ def test_a_correction_offers_the_unit_the_value_was_charted_in(qtbot, window):
     latest = window.session.store.rows(window.session.patient.id, include_errors=False)[-1]
     assert (latest.written_value, latest.written_unit) == ("100.3", "degF")
     assert abs(latest.value - 37.94) < 0.01  # (100.3 - 32) × 5/9 °C
+
+
+def test_a_long_chart_shows_its_grades_then_the_plots_older_history(qtbot, tmp_path):
+    from datetime import UTC, datetime
+
+    from crs_desktop.cli import main
+    from crs_desktop.ui.session import GRADE_AT_ONCE_UP_TO
+
+    minutes = GRADE_AT_ONCE_UP_TO // 6 + 600  # past the threshold, two days and more
+    start = time.time() // 60 * 60 - minutes * 60
+    lines = ["time,item,value,unit,note"]
+    vitals = (("temperature", "37.0"), ("heart_rate", "80"), ("systolic_bp", "120"))
+    vitals += (("diastolic_bp", "70"), ("resp_rate", "16"), ("spo2", "97"))
+    for m in range(minutes):
+        at = datetime.fromtimestamp(start + m * 60, UTC).isoformat()
+        lines += [f"{at},{item},{value},," for item, value in vitals]
+    chart = tmp_path / "long.csv"
+    chart.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "long.sqlite3"
+    assert main(["import", str(chart), "--patient", "MRN-L", "--db", str(db)]) == 0
+    long_store = ChartStore(db)
+    w = MainWindow(long_store, NURSE)
+    qtbot.addWidget(w)
+    try:
+        w.open_patient_by_mrn("MRN-L")
+        assert not w.session.grades_ready  # graded in the background
+        w.show()
+        qtbot.waitUntil(lambda: w.session.grades_ready, timeout=20_000)
+        qtbot.waitUntil(lambda: len(w.plots.buffers["temperature"]) == minutes, timeout=5_000)
+        assert crs_badge(w) == "grade 0 (none)"
+    finally:
+        dispose(w)
+        long_store.close()

@@ -169,6 +169,7 @@ class PlotStack(QWidget):
         self._drug_rows: list[ChartedRow] = []
         self._decorations: list[tuple[pg.PlotItem, pg.GraphicsObject]] = []
         self._flagged: dict[str, list[ChartedRow]] = {}
+        self.history_held = False
 
         pg.setConfigOptions(antialias=True, background=theme.PLOT_BACKGROUND, exitCleanup=False)
         self.view = pg.GraphicsLayoutWidget()
@@ -312,8 +313,14 @@ class PlotStack(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.Paint and self._history_before is not None:
             watched.removeEventFilter(self)
-            QTimer.singleShot(HISTORY_AFTER_PAINT_MS, self.load_history)
+            if not self.history_held:
+                QTimer.singleShot(HISTORY_AFTER_PAINT_MS, self.load_history)
         return False
+
+    def hold_history(self) -> None:
+        """Read the older history only when load_history() is called (not after the first
+        paint): the window first lets a long chart's grading finish, which matters more."""
+        self.history_held = True
 
     def load_history(self) -> None:
         """Put the curves' older values (before the first read) in front of what is shown."""
@@ -584,6 +591,8 @@ class PlotStack(QWidget):
 
     def set_span(self, hours: float | None) -> None:
         self.span_h = hours
+        if hours is None or hours > FIRST_READ_H:
+            self.load_history()  # the span reaches back past the first read (once)
         self.apply_range()
 
     def set_range(self, start: float, end: float) -> None:
