@@ -97,3 +97,29 @@ def test_held_history_waits_for_its_call_or_a_span_that_needs_it(tmp_path, qtbot
     plots.set_span(72.0)
     assert len(plots.buffers["temperature"]) == len(everything)
     store.close()
+
+
+def test_every_oxygen_band_is_named_on_its_axis(tmp_path, qtbot):
+    """The oxygen step needs its band names beside it: pyqtgraph left out those wider than
+    the axis or crowded (only "low flow" was drawn in the window)."""
+    from PySide6.QtGui import QImage, QPainter
+
+    from crs_desktop.domain.oxygen_course import BAND_NAMES
+
+    db = tmp_path / "chart.sqlite3"
+    assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
+    store = ChartStore(db)
+    plots = PlotStack(store, store.patient(DEMO_MRN))
+    qtbot.addWidget(plots)
+    plots.resize(756, 745)  # as in a 1600 x 1000 window
+    plots.show()
+    qtbot.waitExposed(plots)
+    axis = plots.plots["oxygen"].getAxis("left")
+    image = QImage(200, 200, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        _axis, _ticks, texts = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    assert sorted(text for _rect, _flags, text in texts) == sorted(n for _b, n in BAND_NAMES)
+    store.close()

@@ -20,7 +20,7 @@ from crs_desktop.domain.grading.grader import with_collector_paused
 from crs_desktop.domain.grading.news2 import any_parameter_scores_3
 from crs_desktop.domain.grading.wording import shown_value
 from crs_desktop.domain.observation import Observation
-from crs_desktop.domain.oxygen_course import OxygenCharted, oxygen_course
+from crs_desktop.domain.oxygen_course import BAND_NAMES, OxygenCharted, oxygen_course
 from crs_desktop.domain.protocol import Protocol
 from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS, RATE_ITEMS, Category
 from crs_desktop.report.treatment import TreatmentState
@@ -68,10 +68,6 @@ LATEST_ITEMS = (
     "weight",
 )
 
-# Oxygen need as a step: the ASTCT hypoxia levels of REFERENCE.md §1.4 (room
-# air; low flow = grade 2; high flow or any mask = grade 3; positive pressure
-# = grade 4), drawn 0-3. The window's plot uses the same bands.
-O2_BANDS = ((0, "room air"), (1, "low flow"), (2, "high flow"), (3, "CPAP/vent"))
 DEVICE_SHORT = {
     "room_air": "air",
     "nasal_cannula": "NC",
@@ -709,7 +705,7 @@ def _oxygen_plot(devices: list[Observation], start: float, end: float, upto: flo
             ),
         ),
         y_floor=(0.0, 3.0),
-        y_labels=tuple((float(level), words) for level, words in O2_BANDS),
+        y_labels=tuple((float(level), words) for level, words in BAND_NAMES),
         notes=tuple((t, float(level), words) for t, level, words in shown),
         caption="high flow: over 6 L/min, or a mask",
     )

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 
 from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.grading.wording import UNIT_SHOWN
-from crs_desktop.domain.oxygen_course import OxygenCharted, oxygen_course
+from crs_desktop.domain.oxygen_course import BAND_NAMES, OxygenCharted, oxygen_course
 from crs_desktop.domain.vitals import mean_arterial_pressure
 from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS, RATE_ITEMS, Category
 from crs_desktop.store import ChartStore, Patient
@@ -33,10 +33,7 @@ DOTS_UP_TO = 2000  # points per series drawn with a dot on each value
 MONITOR_SPACING_S = 300.0  # values closer than this on average: a feed, drawn without dots
 FEVER_C = 38.0  # REFERENCE.md §1.2: fever is a temperature >= 38.0 °C
 
-# Oxygen need drawn as a step band. The bands follow the ASTCT hypoxia levels
-# (REFERENCE.md §1.4): room air, low flow (grade 2), high flow or any mask
-# (grade 3), positive pressure (grade 4).
-O2_BANDS = ((0, "room air"), (1, "low flow"), (2, "high flow / mask"), (3, "CPAP / BiPAP / vent"))
+LEFT_AXIS_PX = 88  # the widest oxygen band name at 11 pt, and the same for every plot
 MARKER_DRUGS = frozenset(
     name
     for name in DOSE_ITEMS
@@ -205,7 +202,7 @@ class PlotStack(QWidget):
                 axis.setTickFont(axis_font)
                 axis.setTextPen(theme.PLOT_FOREGROUND)
                 axis.setPen(theme.PLOT_FOREGROUND)
-            plot.getAxis("left").setWidth(70)
+            plot.getAxis("left").setWidth(LEFT_AXIS_PX)
             if first is None:
                 first = plot
             else:
@@ -251,8 +248,12 @@ class PlotStack(QWidget):
         )
         self.curves["map"] = self.plots["bp"].plot(pen=_pen("map", 2), name="MAP")
         oxygen = self.plots["oxygen"]
-        oxygen.getAxis("left").setTicks([list(O2_BANDS)])
-        oxygen.setYRange(-0.2, 3.4, padding=0)
+        # Oxygen need as a step, in the bands of the ASTCT hypoxia levels (REFERENCE.md
+        # §1.4), every band named: pyqtgraph drops names that fill more than half the
+        # axis, or that are wider than it (LEFT_AXIS_PX is wide enough for these).
+        oxygen.getAxis("left").setTicks([list(BAND_NAMES)])
+        oxygen.getAxis("left").setStyle(textFillLimits=[(0, 1.0)])
+        oxygen.setYRange(-0.5, 4.0, padding=0)  # room for the names of bands 0 and 3
         brush = QColor(theme.SERIES_STYLE["o2_level"][0])
         brush.setAlpha(70)
         self.curves["o2_level"] = oxygen.plot(pen=_pen("o2_level"), fillLevel=0, brush=brush)
@@ -494,7 +495,7 @@ class PlotStack(QWidget):
         # the right edge, where the view follows and the latest change is.
         ends = [at for at, _level, _words in labels[1:]] + [now] if labels else []
         for (_at, level, words), end in zip(labels, ends, strict=True):
-            self._label("oxygen", end, level + 0.45, words, anchor=(1, 1))
+            self._label("oxygen", end, level + 0.15, words, anchor=(1, 1))
         if course:
             xs = [state.time for state in course] + [now]
             ys = [state.band for state in course]
