@@ -499,3 +499,28 @@ def test_the_handover_lists_what_is_left_and_the_timers(qtbot, grade2):
     after, _due = window.handover_todo()
     assert after == [title for title in outstanding if title != telemetry]
     assert window.checklist.rows["crs_telemetry"].state.text().startswith("✔ DONE")
+
+
+def test_the_observed_time_follows_the_clock_until_the_nurse_sets_it(qtbot, grade2, clock):
+    """A form opened, then left for a call: the vitals typed on return are charted now, as
+    the form shows, not at the time it was opened."""
+    window, store = grade2
+    form = window.new_observations()
+    opened = int(clock())
+    clock.advance(40 * MINUTE)
+    qtbot.keyClicks(form.fields["heart_rate"].editor, "101")
+    form.save()
+    assert not form.isVisible()
+    row = store.rows(pid(store), items=["heart_rate"])[-1]
+    assert row.observed_at == int(clock()) and row.observed_at - opened == 40 * MINUTE
+
+    form = window.new_observations()
+    taken = int(clock() - 25 * MINUTE)
+    form.time_edit.setDateTime(QDateTime.fromSecsSinceEpoch(taken))  # the nurse sets it
+    clock.advance(10 * MINUTE)
+    form._follow_clock()  # the form's timer: a time the nurse set stays
+    assert form.time_edit.dateTime().toSecsSinceEpoch() == taken
+    qtbot.keyClicks(form.fields["heart_rate"].editor, "99")
+    form.save()
+    newest = max(store.rows(pid(store), items=["heart_rate"]), key=lambda r: r.id)
+    assert (newest.value, newest.observed_at) == (99, taken)
