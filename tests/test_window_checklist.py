@@ -518,9 +518,25 @@ def test_the_observed_time_follows_the_clock_until_the_nurse_sets_it(qtbot, grad
     taken = int(clock() - 25 * MINUTE)
     form.time_edit.setDateTime(QDateTime.fromSecsSinceEpoch(taken))  # the nurse sets it
     clock.advance(10 * MINUTE)
-    form._follow_clock()  # the form's timer: a time the nurse set stays
+    form.time_row.follow_clock()  # the form's timer: a time the nurse set stays
     assert form.time_edit.dateTime().toSecsSinceEpoch() == taken
     qtbot.keyClicks(form.fields["heart_rate"].editor, "99")
     form.save()
     newest = max(store.rows(pid(store), items=["heart_rate"]), key=lambda r: r.id)
     assert (newest.value, newest.observed_at) == (99, taken)
+
+
+def test_a_dose_marked_given_after_the_dialog_waited_is_charted_when_given(
+    qtbot, before_tocilizumab, clock
+):
+    """The dialog opened, the dose drawn up and given, then saved: charted at the saving
+    (what the dialog showed by then), so the next dose's 8 h count from the real time."""
+    window, store = before_tocilizumab
+    dialog = press_button(qtbot, window, "crs_tocilizumab", DONE)
+    clock.advance(30 * MINUTE)
+    dialog.when_row.follow_clock()  # its timer, every few seconds
+    assert dialog.when.dateTime().toSecsSinceEpoch() == int(clock())
+    enter(qtbot, dialog, dialog.dose)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    [row] = toci_rows(store)
+    assert row.observed_at == int(clock())

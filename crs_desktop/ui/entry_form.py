@@ -11,11 +11,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QDateTime, Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QGridLayout,
@@ -25,7 +24,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -38,6 +36,7 @@ from crs_desktop.domain.validation import ChartValueError, ValidValue
 from crs_desktop.domain.vocabulary import ITEMS, RATE_ITEMS, Category
 from crs_desktop.store.chart_store import EntriesRefused
 from crs_desktop.store.records import Entry
+from crs_desktop.ui.clock_time import ClockTimeEdit
 from crs_desktop.ui.session import PatientSession
 
 VITALS = ("temperature", "systolic_bp", "diastolic_bp", "heart_rate", "resp_rate", "spo2")
@@ -50,7 +49,6 @@ GIVEN = tuple(
     if item.category
     in (Category.ANTIPYRETIC, Category.ANTICYTOKINE, Category.CORTICOSTEROID, Category.FLUID)
 )
-FOLLOW_CLOCK_MS = 10_000  # how often an untouched observed time is brought up to now
 # REFERENCE.md §4.1: the ICE score's five parts and their points.
 ICE_PARTS = (("orientation", 4), ("naming", 3), ("commands", 1), ("writing", 1), ("attention", 1))
 
@@ -100,27 +98,10 @@ class EntryForm(QDialog):
         outer = QVBoxLayout(self)
         when = QHBoxLayout()
         when.addWidget(QLabel("Observed at"))
-        # The time follows the clock until the nurse sets it: a form opened, then left
-        # for a call, charted the vitals taken on return at the time it was opened.
-        self.time_set_by_nurse = False
-        self._showing_now = False
-        self.time_edit = QDateTimeEdit()
-        self.time_edit.setDisplayFormat("dd MMM yyyy  HH:mm")
-        self.time_edit.setCalendarPopup(True)
-        self.time_edit.setObjectName("observed_at")
-        self._show_now()
-        self.time_edit.dateTimeChanged.connect(self._time_changed)
-        when.addWidget(self.time_edit)
-        now_button = QPushButton("Now")
-        now_button.setAutoDefault(False)
-        now_button.clicked.connect(self._back_to_now)
-        when.addWidget(now_button)
-        self.time_hint = QLabel("(now, until you change it)")
-        when.addWidget(self.time_hint)
-        self._clock_timer = QTimer(self)
-        self._clock_timer.setInterval(FOLLOW_CLOCK_MS)
-        self._clock_timer.timeout.connect(self._follow_clock)
-        self._clock_timer.start()
+        # Now, following the clock, until the nurse sets another time (clock_time.py).
+        self.time_row = ClockTimeEdit(clock, "observed_at")
+        self.time_edit = self.time_row.edit
+        when.addWidget(self.time_row)
         self.time_error = QLabel()
         self.time_error.setProperty("role", "error")
         self.time_error.hide()
@@ -322,29 +303,9 @@ class EntryForm(QDialog):
 
     # -- saving -------------------------------------------------------------------------
 
-    def _show_now(self) -> None:
-        self._showing_now = True
-        self.time_edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(self.clock())))
-        self._showing_now = False
-
-    def _time_changed(self) -> None:
-        if not self._showing_now:
-            self.time_set_by_nurse = True
-            self.time_hint.setText("(as you set it)")
-
-    def _back_to_now(self) -> None:
-        self.time_set_by_nurse = False
-        self.time_hint.setText("(now, until you change it)")
-        self._show_now()
-
-    def _follow_clock(self) -> None:
-        if not self.time_set_by_nurse:
-            self._show_now()
-
     def observed_at(self) -> float:
         """The time shown, brought up to now first if the nurse has not set one."""
-        self._follow_clock()
-        return float(self.time_edit.dateTime().toSecsSinceEpoch())
+        return self.time_row.epoch()
 
     def entries(self) -> tuple[list[Entry], dict[str, Field]]:
         """What was entered, and the field each item came from (for placing errors)."""

@@ -7,9 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import QDateTime
 from PySide6.QtWidgets import (
-    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -26,6 +24,7 @@ from crs_desktop.domain.protocol import Action
 from crs_desktop.domain.vocabulary import ITEMS
 from crs_desktop.report.treatment import TreatmentState
 from crs_desktop.store.records import Entry
+from crs_desktop.ui.clock_time import ClockTimeEdit
 from crs_desktop.ui.session import PatientSession
 
 
@@ -84,7 +83,7 @@ class MarkDialog(QDialog):
         self.event_id: int | None = None
         now = clock()
         self.setWindowTitle(f"{STATUS_WORDS[status]}: {action.title}")
-        self.setMinimumWidth(640)
+        self.setMinimumWidth(780)
         layout = QVBoxLayout(self)
         heading = QLabel(f"<b>{STATUS_WORDS[status]}</b>: {action.title}")
         heading.setWordWrap(True)
@@ -95,10 +94,10 @@ class MarkDialog(QDialog):
             detail.setWordWrap(True)
             layout.addWidget(detail)
         form = QFormLayout()
-        self.when = QDateTimeEdit(QDateTime.fromSecsSinceEpoch(int(now)))
-        self.when.setObjectName("mark_time")
-        self.when.setDisplayFormat("dd MMM yyyy HH:mm")
-        self.when.setCalendarPopup(True)
+        # Now, following the clock, until the nurse sets another time: a dialog opened
+        # before drawing up a dose and saved after giving it charts when it was given.
+        self.when_row = ClockTimeEdit(clock, "mark_time")
+        self.when = self.when_row.edit
         self.dose = QLineEdit()
         self.dose.setObjectName("mark_dose")
         self.reason = QLineEdit()
@@ -117,11 +116,11 @@ class MarkDialog(QDialog):
             given = "volume given" if unit == "mL" else "dose given"
             form.addRow(f"{item.label} {given} ({unit})", self.dose)
             form.addRow("", _wrapped(how))
-            form.addRow("Given at", self.when)
+            form.addRow("Given at", self.when_row)
             if action.drug == "tocilizumab":
                 form.addRow("So far", _wrapped(self._tocilizumab_so_far(now)))
         elif status == DONE:
-            form.addRow("Done at", self.when)
+            form.addRow("Done at", self.when_row)
         self.needs_reason = status != DONE
         if gives_drug and action.drug == "tocilizumab":
             self.when.dateTimeChanged.connect(self._check_limits)
@@ -161,7 +160,7 @@ class MarkDialog(QDialog):
 
     def _check_limits(self) -> None:
         """The protocol's tocilizumab limits for a dose at the time given (REFERENCE.md §5.1)."""
-        at = float(self.when.dateTime().toSecsSinceEpoch())
+        at = self.when_row.shown()  # the limits for the time on screen
         try:
             dose: float | None = float(self.dose.text().strip())
         except ValueError:
@@ -179,7 +178,7 @@ class MarkDialog(QDialog):
             self.warnings.hide()
 
     def save(self) -> None:
-        at = float(self.when.dateTime().toSecsSinceEpoch())
+        at = self.when_row.epoch()
         reason = self.reason.text().strip()
         if self.needs_reason and not reason:
             field = "reason to go on" if self.status == DONE else "reason"
