@@ -64,7 +64,9 @@ class PlotSpec:
 
 
 PLOTS = (
-    PlotSpec("temperature", "Temperature °C", ("temperature",)),
+    # The fever line is named in the title: a label on the line sat where the latest
+    # drug markers' labels are, and one hid the other.
+    PlotSpec("temperature", "Temperature °C   ╍╍ fever ≥ 38.0 °C", ("temperature",)),
     PlotSpec(
         "bp",
         "BP mmHg: systolic ━━  diastolic ╍╍  MAP ┈┈  (shaded: vasopressor running)",
@@ -219,18 +221,12 @@ class PlotStack(QWidget):
                 )
             if not spec.shown_by_default:
                 plot.hide()
-        # The fever line and the hypotension threshold, labelled in words.
+        # The fever line (named in the title) and the hypotension threshold, in words.
         self.plots["temperature"].addItem(
             pg.InfiniteLine(
                 FEVER_C,
                 angle=0,
                 pen=pg.mkPen(theme.THRESHOLD_COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
-                label="fever 38.0 °C",
-                labelOpts={
-                    "position": 0.99,
-                    "color": theme.THRESHOLD_COLOUR,
-                    "anchors": [(1, 1), (1, 1)],
-                },
             )
         )
         self.plots["bp"].addItem(
