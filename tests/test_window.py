@@ -167,15 +167,24 @@ def test_an_incomplete_ice_assessment_is_refused_and_a_complete_one_charted(qtbo
     assert window.grading.cards["astct_icans"].badge.text() == "GRADE 1"
 
 
-def _answer_next_message_box(button: QMessageBox.StandardButton) -> None:
+def _answer_next_message_box(
+    button: QMessageBox.StandardButton, tries: int | None = None
+) -> list[str]:
+    """Click `button` on the next message box (looking `tries` times 20 ms apart, or until
+    one comes); returns, once answered, the box's text."""
+    said: list[str] = []
+    left = iter(range(tries)) if tries is not None else None
+
     def answer() -> None:
         box = QApplication.activeModalWidget()
         if isinstance(box, QMessageBox):
+            said.append(box.text())
             box.button(button).click()
-        else:
+        elif left is None or next(left, None) is not None:
             QTimer.singleShot(20, answer)
 
     QTimer.singleShot(0, answer)
+    return said
 
 
 def test_extreme_value_needs_confirmation(qtbot, window, store):
@@ -467,3 +476,31 @@ def test_a_long_chart_shows_its_grades_then_the_plots_older_history(qtbot, tmp_p
     finally:
         dispose(w)
         long_store.close()
+
+
+def test_other_cause_in_the_note_of_several_values_is_confirmed_first(qtbot, window, store):
+    """The note applies to every value of the set: other_cause written for the fever would
+    also hide the hypotension from grading. Asked first (No keeps the form, saves nothing)."""
+    pid = store.patient("MRN-1").id
+    before = counts(store)
+    form = window.new_observations()
+    type_into(qtbot, form, {"temperature": "39.0", "systolic_bp": "84"})
+    qtbot.keyClicks(form.note, "other_cause: blood transfusion reaction")
+    _answer_next_message_box(QMessageBox.StandardButton.No)
+    form.save()
+    assert form.isVisible() and counts(store) == before
+    _answer_next_message_box(QMessageBox.StandardButton.Yes)
+    form.save()
+    assert not form.isVisible()
+    rows = store.rows(pid, items=["temperature", "systolic_bp"])[-2:]
+    assert all("other_cause" in r.note for r in rows)
+    assert crs_badge(window) == "grade 0 (none)"  # both left out, as confirmed
+
+
+def test_other_cause_on_a_value_charted_alone_is_not_asked(qtbot, window, store):
+    form = window.new_observations()
+    type_into(qtbot, form, {"temperature": "39.0"})
+    qtbot.keyClicks(form.note, "other_cause: transfusion reaction")
+    asked = _answer_next_message_box(QMessageBox.StandardButton.No, tries=50)
+    form.save()
+    assert not form.isVisible() and asked == []

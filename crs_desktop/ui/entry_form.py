@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.grading import ice_score
 from crs_desktop.domain.grading.wording import UNIT_SHOWN
+from crs_desktop.domain.observation import OTHER_CAUSE
 from crs_desktop.domain.validation import ChartValueError, ValidValue
 from crs_desktop.domain.vocabulary import ITEMS, RATE_ITEMS, Category
 from crs_desktop.store.chart_store import EntriesRefused
@@ -55,6 +56,12 @@ ICE_PARTS = (("orientation", 4), ("naming", 3), ("commands", 1), ("writing", 1),
 
 def _unit_label(unit: str) -> str:
     return UNIT_SHOWN.get(unit, unit)
+
+
+def _as_written(value: ValidValue) -> str:
+    """'Temperature 101.3 °F': the value as the nurse typed it, with the unit it was in."""
+    unit = _unit_label(value.written_unit or value.unit)
+    return f"{ITEMS[value.item].label} {value.written_value} {unit}".strip()
 
 
 @dataclass
@@ -359,10 +366,14 @@ class EntryForm(QDialog):
             return
         extreme = [v for v in valid if v.extreme]
         if extreme and not self.confirm_extreme(
-            "\n".join(
-                f"{ITEMS[v.item].label} {v.written_value} {v.written_unit}: {v.flag}"
-                for v in extreme
-            )
+            "\n".join(f"{_as_written(v)}: {v.flag}" for v in extreme)
+        ):
+            return
+        note = self.note.text()
+        if (
+            OTHER_CAUSE in note.lower()
+            and len(valid) > 1
+            and not self.confirm_other_cause("\n".join(_as_written(v) for v in valid))
         ):
             return
         with_reason = self._with_tocilizumab_reason(entries, valid, at)
@@ -445,6 +456,25 @@ class EntryForm(QDialog):
         box.setWindowTitle("Confirm extreme value")
         box.setText("These values are possible but extreme. Chart them as entered?")
         box.setInformativeText(details)
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        return box.exec() == QMessageBox.StandardButton.Yes
+
+    def confirm_other_cause(self, details: str) -> bool:
+        """The note applies to every value of the set: "other_cause" in it leaves them all
+        out of grading. Asked, so that one finding's cause does not hide the others (No is
+        the default: chart the finding with another cause on its own)."""
+        box = QMessageBox(self)
+        box.setObjectName("confirm_other_cause")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("other_cause applies to every value")
+        box.setText(
+            "The note says other_cause, and a note applies to every value charted with it: "
+            "all of these will be left out of grading. Chart them all like that?"
+        )
+        box.setInformativeText(
+            f"{details}\n\nTo leave out one finding only, chart it on its own with the note."
+        )
         box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
         box.setDefaultButton(QMessageBox.StandardButton.No)
         return box.exec() == QMessageBox.StandardButton.Yes
