@@ -56,15 +56,23 @@ class ChecklistItem:
 
 
 class EventLike(Shape):
-    """What the checklist reads of a charted event (the store's Event)."""
+    """What the checklist reads of a charted event (the store's Event, frozen: so read-only
+    here, or a frozen Event would not fit the shape)."""
 
-    kind: str
-    key: str
-    status: str
-    at: float
-    recorded_at: float
-    charted_by: str
-    detail: dict[str, Any]
+    @property
+    def kind(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def at(self) -> float: ...
+    @property
+    def recorded_at(self) -> float: ...
+    @property
+    def charted_by(self) -> str: ...
+    @property
+    def detail(self) -> dict[str, Any]: ...
 
 
 def marks_from_events(events: Iterable[EventLike]) -> list[Mark]:

@@ -675,14 +675,14 @@ def _oxygen_plot(devices: list[Observation], start: float, end: float, upto: flo
     flow written at each change."""
     states: list[tuple[float, int, str]] = []  # (time, band, words) at each charted time
     charted = (OxygenCharted(o.time, o.item, o.value, o.text) for o in devices if o.time <= end)
-    for state in oxygen_course(charted):
-        device = state.device
+    for on in oxygen_course(charted):
+        device = on.device
         if device is None:
             continue  # a flow without a device: nothing to draw yet
         words = DEVICE_SHORT.get(device, device.replace("_", " "))
-        if state.flow is not None and device != "room_air":
-            words += f" {state.flow:g} L/min"
-        states.append((state.time, state.band, words))
+        if on.flow is not None and device != "room_air":
+            words += f" {on.flow:g} L/min"
+        states.append((on.time, on.band, words))
     before = [s for s in states if s[0] < start]
     shown = [(start, *before[-1][1:])] if before else []
     for state in states:

@@ -149,8 +149,16 @@ class ChecklistPanel(QWidget):
         """Show the items; rebuilt only when something shown has changed (the hours an item
         has waited count, the seconds do not)."""
         waited = tuple(int((now - i.due_since) // 3600) for i in items)
-        shown = (tuple(items), tuple(grades.items()), tocilizumab, dose_text, tuple(steroids))
-        shown += (waited, int(now // 86400))
+        day = int(now // 86400)
+        shown = (
+            tuple(items),
+            tuple(grades.items()),
+            tocilizumab,
+            dose_text,
+            tuple(steroids),
+            waited,
+            day,
+        )
         if shown == self._shown:
             return
         self._shown = shown
@@ -167,7 +175,7 @@ class ChecklistPanel(QWidget):
     def _rebuild(self, items: Sequence[ChecklistItem], now: float) -> None:
         while self.rows_layout.count():
             child = self.rows_layout.takeAt(0)
-            widget = child.widget()
+            widget = child.widget() if child is not None else None
             if widget is not None:  # hidden now, so it never shows under its replacement
                 widget.hide()
                 widget.deleteLater()

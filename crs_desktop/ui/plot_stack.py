@@ -108,7 +108,7 @@ HISTORY_AFTER_PAINT_MS = 0
 SAME_ROUND_S = 15 * 60
 
 
-class ShrinkableTitle(pg.LabelItem):
+class ShrinkableTitle(pg.LabelItem):  # type: ignore[misc]  # pyqtgraph is untyped
     """A plot title that never makes the plot wider than the window gives it.
 
     pyqtgraph's title asks for its text's full width; a long title (the blood pressure

@@ -126,27 +126,27 @@ def pressure_level(
             f"{name} {shown_value(obs)} running since {clock(state.pressor_since[name], tz, at)}"
             for name, obs in sorted(running.items(), key=lambda kv: VASOPRESSORS.index(kv[0]))
         ]
-        words = "; ".join(parts)
+        running_words = "; ".join(parts)
         if len(non_vasopressin) >= 2:
             # §1.2: grade 4 is multiple vasopressors, vasopressin not counted.
-            return 4, f"{words} (more than one vasopressor)", flags
+            return 4, f"{running_words} (more than one vasopressor)", flags
         if non_vasopressin:
             # §1.2: one vasopressor, with or without vasopressin, is grade 3.
-            return 3, f"{words} (one vasopressor)", flags
+            return 3, f"{running_words} (one vasopressor)", flags
         # §1.3 item 3: vasopressin alone is not addressed; grade 3 with review.
         flags.append("vasopressin alone: graded 3 (sources silent); clinician review")
-        return 3, f"{words} (vasopressin alone)", flags
+        return 3, f"{running_words} (vasopressin alone)", flags
     low = hypotension(state, settings)
     if low is not None and not words:
         return 2, "", flags
     if low is not None:
         item = "systolic" if low.item == "systolic_bp" else "mean arterial pressure"
-        words = (
+        low_words = (
             f"{finding(low, tz, at)}, below {settings.systolic_threshold:g} mmHg systolic"
             if low.item == "systolic_bp"
             else f"{item} below {settings.map_threshold:g} mmHg at {clock(low.time, tz, at)}"
         )
-        return 2, f"hypotension without vasopressors: {words}", flags
+        return 2, f"hypotension without vasopressors: {low_words}", flags
     return 0, "", flags
 
 
