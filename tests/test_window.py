@@ -445,7 +445,9 @@ def test_a_correction_offers_the_unit_the_value_was_charted_in(qtbot, window):
     assert abs(latest.value - 37.94) < 0.01  # (100.3 - 32) × 5/9 °C
 
 
-def test_a_long_chart_shows_its_grades_then_the_plots_older_history(qtbot, tmp_path):
+def _long_chart_store(tmp_path) -> tuple[ChartStore, int]:
+    """A store whose patient MRN-L has a chart long enough to be graded in the background
+    (and a short second patient, MRN-S); returns it and MRN-L's minutes of vitals."""
     from datetime import UTC, datetime
 
     from crs_desktop.cli import main
@@ -463,7 +465,13 @@ def test_a_long_chart_shows_its_grades_then_the_plots_older_history(qtbot, tmp_p
     chart.write_text("\n".join(lines) + "\n", encoding="utf-8")
     db = tmp_path / "long.sqlite3"
     assert main(["import", str(chart), "--patient", "MRN-L", "--db", str(db)]) == 0
-    long_store = ChartStore(db)
+    store = ChartStore(db)
+    store.create_patient("MRN-S", "Short, Sam", actor="setup", weight_kg=70.0)
+    return store, minutes
+
+
+def test_a_long_chart_shows_its_grades_then_the_plots_older_history(qtbot, tmp_path):
+    long_store, minutes = _long_chart_store(tmp_path)
     w = MainWindow(long_store, NURSE)
     qtbot.addWidget(w)
     try:
@@ -504,3 +512,23 @@ def test_other_cause_on_a_value_charted_alone_is_not_asked(qtbot, window, store)
     asked = _answer_next_message_box(QMessageBox.StandardButton.No, tries=50)
     form.save()
     assert not form.isVisible() and asked == []
+
+
+def test_switching_away_while_a_long_chart_is_graded_is_clean(qtbot, tmp_path):
+    """The nurse opens the wrong patient and switches at once: the first chart's grading
+    ends in the background without touching the window now showing the second."""
+    long_store, _minutes = _long_chart_store(tmp_path)
+    w = MainWindow(long_store, NURSE)
+    qtbot.addWidget(w)
+    try:
+        w.open_patient_by_mrn("MRN-L")
+        assert not w.session.grades_ready
+        w.show()
+        w.open_patient_by_mrn("MRN-S")
+        qtbot.wait(1500)  # the first chart's grading finishes meanwhile
+        assert w.session.patient.mrn == "MRN-S"
+        assert w.header.name.text() == "Short, Sam"
+        assert w.grading.as_of.text() == "No values charted yet"
+    finally:
+        dispose(w)
+        long_store.close()

@@ -186,7 +186,9 @@ class MainWindow(QMainWindow):
             # A long chart: its grades first, then the plots' older history (out of the
             # 24 h view); the two at once slowed the grading by half (Python's one lock).
             self.plots.hold_history()
-            session.grades_changed.connect(self._history_after_grades)
+            session.grades_changed.connect(
+                self._history_after_grades, Qt.ConnectionType.SingleShotConnection
+            )
         self._refresh_banner()
         QTimer.singleShot(0, session.start)
         # Timers go overdue with the clock, not only when values arrive.
@@ -322,9 +324,8 @@ class MainWindow(QMainWindow):
             self.correct_row(rows[-1].id)
 
     def _history_after_grades(self, _grades: object) -> None:
-        """The plots' older history, once the long chart's grades are on screen (once)."""
-        if self.session is not None:
-            self.session.grades_changed.disconnect(self._history_after_grades)
+        """The plots' older history, once the long chart's grades are on screen (connected
+        for one call: a session switched away from may still send its first grades)."""
         QTimer.singleShot(0, self.plots.load_history)
 
     def _grades_changed(self, grades: object) -> None:
