@@ -197,27 +197,35 @@ class Grader:
     def _add(self, observations: Iterable[Observation]) -> float | None:
         earliest: float | None = None
         at_time, times, time_of_id = self._at_time, self._times, self._time_of_id
+        # A chart read from the store comes in time order, several values to a time:
+        # the bucket of the time before is looked up once, not once a value.
+        moment_before: float | None = None
+        bucket: list[Observation] = []
         for obs in observations:
             moment = obs.time
-            bucket = at_time.get(moment)
-            if bucket is None:
-                at_time[moment] = [obs]
-                if not times or moment > times[-1]:
-                    times.append(moment)
-                else:
-                    bisect.insort(times, moment)
-            else:
-                bucket.append(obs)
-                previous = bucket[-2].id
-                if obs.id is not None and (previous is None or previous > obs.id):
-                    # Rows of one time are one assessment (chart-csv.md); they fold
-                    # in the order they were charted (row id), however they arrive,
-                    # so a later correction of the same item wins every time.
-                    bucket.sort(key=_charting_order)
-            if obs.id is not None:
-                time_of_id[obs.id] = moment
-            if earliest is None or moment < earliest:
-                earliest = moment
+            if moment != moment_before:
+                moment_before = moment
+                found = at_time.get(moment)
+                if found is None:
+                    found = at_time[moment] = []
+                    if not times or moment > times[-1]:
+                        times.append(moment)
+                    else:
+                        bisect.insort(times, moment)
+                bucket = found
+                if earliest is None or moment < earliest:
+                    earliest = moment
+            bucket.append(obs)
+            row_id = obs.id
+            if row_id is not None:
+                time_of_id[row_id] = moment
+                if len(bucket) > 1:
+                    previous = bucket[-2].id
+                    if previous is None or previous > row_id:
+                        # Rows of one time are one assessment (chart-csv.md); they fold
+                        # in the order they were charted (row id), however they arrive,
+                        # so a later correction of the same item wins every time.
+                        bucket.sort(key=_charting_order)
         if earliest is not None:
             self._regrade_from(earliest)
         return earliest
