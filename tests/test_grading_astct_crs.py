@@ -363,3 +363,30 @@ def test_oxygen_device_noted_other_cause_is_left_out_with_a_flag():
 
 def test_other_cause_is_case_insensitive_in_the_note():
     assert crs([(0, "temperature", 39.0, "Other_Cause")]).grade == 0
+
+
+@pytest.mark.parametrize(
+    ("rows", "said"),
+    [
+        ([(0, "temperature", 39.0, "other_cause: line infection")], "temperature 39.0 °C"),
+        ([FEVER, (1, "systolic_bp", 80, "other_cause: bleeding")], "systolic BP 80 mmHg"),
+        ([FEVER, (1, "systolic_bp", 95, "other_cause"), (1, "diastolic_bp", 40)], "systolic BP 95"),
+        ([FEVER, (1, "norepinephrine", 8, "other_cause: sepsis")], "norepinephrine 8"),
+    ],
+)
+def test_a_finding_left_out_as_another_cause_is_said_in_the_flags(rows, said):
+    """The grade leaves it out (REFERENCE.md §1.3 item 6: the nurse attributes, the app
+    cannot), and says so: whoever reads the grade sees what it does not count."""
+    g = crs(rows)
+    left_out = [f for f in g.flags if "noted as due to another cause" in f]
+    assert len(left_out) == 1 and left_out[0].startswith(said), g.flags
+
+
+def test_nothing_is_said_when_the_finding_left_out_would_not_count_anyway():
+    assert not any("another cause" in f for f in crs([(0, "temperature", 37.2, "other_cause")]).flags)
+    # A low systolic counted as it is: a diastolic noted other_cause changes nothing.
+    g = crs([FEVER, (1, "systolic_bp", 80), (1, "diastolic_bp", 40, "other_cause")])
+    assert g.grade == 2 and not any("another cause" in f for f in g.flags)
+    # A fever older than the window is no longer a finding.
+    g = crs([(0, "temperature", 39.0, "other_cause"), (30, "heart_rate", 80)])
+    assert not any("another cause" in f for f in g.flags)

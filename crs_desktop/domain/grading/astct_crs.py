@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
-from crs_desktop.domain.grading.chart_state import VASOPRESSORS, ChartState
+from crs_desktop.domain.grading.chart_state import FEVER_C, VASOPRESSORS, ChartState
 from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.grading.verdict import Verdict
 from crs_desktop.domain.grading.wording import clock, finding, shown_value
@@ -150,6 +150,42 @@ def pressure_level(
     return 0, "", flags
 
 
+def left_out(
+    state: ChartState, settings: GradingSettings, tz: tzinfo | None, at: float
+) -> list[str]:
+    """The latest fever, low blood pressure or vasopressor the nurse attributed to another
+    cause (chart-csv.md `other_cause`): left out of the grade, and said, so that whoever
+    reads the grade sees what it leaves out (REFERENCE.md §1.3 item 6: the app cannot
+    decide attribution; the oxygen device is said in oxygen_level)."""
+    said: list[str] = []
+    latest = state.latest
+    temperature = latest.get("temperature")
+    if (
+        temperature is not None
+        and temperature.other_cause
+        and temperature.value is not None
+        and temperature.value >= FEVER_C
+        and at - temperature.time <= settings.fever_window_h * 3600
+    ):
+        said.append(finding(temperature, tz, at))
+    sbp, dbp = latest.get("systolic_bp"), latest.get("diastolic_bp")
+    if sbp is not None and sbp.value is not None:
+        paired = dbp if dbp is not None and dbp.time == sbp.time else None
+        low = sbp.value < settings.systolic_threshold or (
+            paired is not None
+            and paired.value is not None
+            and mean_arterial_pressure(sbp.value, paired.value) < settings.map_threshold
+        )
+        noted = [o for o in (sbp, paired) if o is not None and o.other_cause]
+        if low and noted and hypotension(state, settings) is None:  # not counted anyway
+            said.extend(finding(o, tz, at) for o in noted)
+    for name in VASOPRESSORS:
+        drug = latest.get(name)
+        if drug is not None and drug.other_cause and drug.value:
+            said.append(finding(drug, tz, at))
+    return [f"{words} noted as due to another cause: left out of CRS grading" for words in said]
+
+
 def grade(
     state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None, words: bool = True
 ) -> Verdict:
@@ -178,7 +214,7 @@ def grade(
     grade_now = max(worst, 1) if crs_now else 0
     if not words:
         return Verdict(grade_now) if grade_now else GRADE_0
-    flags += bp_flags + o2_flags
+    flags += bp_flags + o2_flags + left_out(state, settings, tz, at)
 
     if not fever_now and waiver is None:
         if worst:
