@@ -342,20 +342,23 @@ def themed(qapp):
     qapp.setStyleSheet(sheet)
 
 
+@pytest.mark.parametrize("badge", ["grade 0 (none)", "GRADE 4"])
 @pytest.mark.parametrize("size", [None, (1600, 1000), (1920, 1080)])
-def test_the_grade_and_the_latest_values_are_never_cut_off(qtbot, themed, store, size):
+def test_the_grade_and_the_latest_values_are_never_cut_off(qtbot, themed, store, size, badge):
     """At the window's smallest size and at common screens, with the grades and the
-    checklist at their narrowest: every grade badge whole (no sideways scrolling), every
-    plot's right edge (now) inside the window."""
+    checklist at their narrowest: every grade badge whole (no sideways scrolling), the
+    widest ("grade 0 (none)" at the large size) too; every plot's right edge (now) inside
+    the window."""
     window = MainWindow(store, NURSE)
     qtbot.addWidget(window)
     window.open_patient_by_mrn("MRN-1")
     window.show()
-    window.session.chart(
-        [Entry("temperature", "39.0"), Entry("o2_device", "mechanical_ventilation")],
-        time.time() - 60,
-    )
-    qtbot.waitUntil(lambda: crs_badge(window) == "GRADE 4")
+    if badge == "GRADE 4":
+        window.session.chart(
+            [Entry("temperature", "39.0"), Entry("o2_device", "mechanical_ventilation")],
+            time.time() - 60,
+        )
+    qtbot.waitUntil(lambda: crs_badge(window) == badge)
     window.grading.more.setChecked(True)  # Lee and CTCAE too
     window.resize(window.minimumSizeHint() if size is None else QSize(*size))
     QApplication.processEvents()

@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QScrollArea,
     QVBoxLayout,
@@ -48,7 +47,6 @@ class GradeCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.setSpacing(3)
-        top = QHBoxLayout()
         self.title = QLabel(SYSTEM_TITLES[system])
         self.title.setProperty("role", "section")
         self.badge = QLabel()
@@ -56,12 +54,11 @@ class GradeCard(QFrame):
         self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
         size = 30 if large else 18
         self.badge.setStyleSheet(f"font-size: {size}pt; font-weight: bold; padding: 2px 12px;")
-        # The title and the line below it wrap; the badge keeps its whole width, so the
-        # grade is never cut in a narrow column.
+        # The badge under its title, with the card's whole width: "grade 0 (none)" at the
+        # large size beside the title did not fit a narrow column, and was cut.
         self.title.setWordWrap(True)
-        top.addWidget(self.title, 1)
-        top.addWidget(self.badge)
-        layout.addLayout(top)
+        layout.addWidget(self.title)
+        layout.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignLeft)
         self.since = QLabel()
         self.since.setWordWrap(True)
         self.reasons = QLabel()
