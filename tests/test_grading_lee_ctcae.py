@@ -343,3 +343,13 @@ def test_ctcae_other_cause_is_left_out():
     assert ctcae([(1, "temperature", 39.0, "other_cause")]).grade == 0
     assert ctcae([(1, "systolic_bp", 80, "other_cause")]).grade == 0
     assert ctcae([(1, "norepinephrine", 5, "other_cause")]).grade == 0
+
+
+@pytest.mark.parametrize("system", ["lee2014_crs", "ctcae_crs"])
+def test_a_fever_left_out_as_another_cause_is_said_in_the_flags(system):
+    """As in ASTCT: left out of the grade, and said."""
+    g = Grader(GradingSettings(), local_tz=UTC)
+    g.add([Observation(T0, "temperature", 39.0, note="other_cause: line infection", id=1)])
+    grade = g.latest().systems[system]
+    assert grade.grade == 0
+    assert any(f.startswith("temperature 39.0 °C") and "another cause" in f for f in grade.flags)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
-from crs_desktop.domain.grading.astct_crs import hypotension
+from crs_desktop.domain.grading.astct_crs import hypotension, left_out
 from crs_desktop.domain.grading.chart_state import ChartState
 from crs_desktop.domain.grading.oxygen_fraction import FIO2_CUTOFF, oxygen_need
 from crs_desktop.domain.grading.settings import GradingSettings
@@ -66,4 +66,5 @@ def grade(
                 flags.append("FiO2 estimated from nasal-cannula flow: grade provisional")
     if not words:
         return Verdict(worst)  # the few words left above are not kept
+    flags += left_out(state, settings, tz, at)  # what the nurse attributed elsewhere
     return Verdict(worst, tuple(reasons), tuple(flags))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
-from crs_desktop.domain.grading.astct_crs import hypotension
+from crs_desktop.domain.grading.astct_crs import hypotension, left_out
 from crs_desktop.domain.grading.chart_state import ChartState
 from crs_desktop.domain.grading.oxygen_fraction import FIO2_CUTOFF, oxygen_need
 from crs_desktop.domain.grading.settings import GradingSettings
@@ -138,6 +138,7 @@ def grade(
         reasons.append(organ_words)
     if not words:
         return Verdict(worst)  # the few words left above are not kept
+    flags += left_out(state, settings, tz, at)  # what the nurse attributed elsewhere
     return Verdict(worst, tuple(reasons), tuple(flags))
 
 
