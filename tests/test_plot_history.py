@@ -4,6 +4,7 @@ paint and joins it without a gap or a duplicate."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from crs_desktop.cli import main
 from crs_desktop.demo_course import DEMO_MRN
@@ -13,13 +14,22 @@ from crs_desktop.ui.plot_stack import FIRST_READ_H, PlotStack
 HOUR = 3600.0
 
 
-def test_history_is_read_after_the_first_day_and_joins_it(tmp_path, qtbot):
+@pytest.fixture
+def demo(tmp_path, qtbot):
+    """The demo patient charted to 62 h (some of it older than the first read), its store
+    and a PlotStack on it."""
     db = tmp_path / "chart.sqlite3"
     assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
     store = ChartStore(db)
     patient = store.patient(DEMO_MRN)
     plots = PlotStack(store, patient)
     qtbot.addWidget(plots)
+    yield store, patient, plots
+    store.close()
+
+
+def test_history_is_read_after_the_first_day_and_joins_it(demo, qtbot):
+    store, patient, plots = demo
     everything, values = store.series(patient.id, "temperature")
     cut = plots.clock() - FIRST_READ_H * HOUR
     first = plots.buffers["temperature"]
@@ -33,17 +43,12 @@ def test_history_is_read_after_the_first_day_and_joins_it(tmp_path, qtbot):
     assert len(plots._map.t) == len(systolic)
     plots.load_history()  # a second call reads nothing more
     assert len(plots.buffers["temperature"]) == len(everything)
-    store.close()
 
 
-def test_a_narrow_plot_column_keeps_now_in_sight(tmp_path, qtbot):
+def test_a_narrow_plot_column_keeps_now_in_sight(demo, qtbot):
     """However narrow the column, the plots fit it: a title wider than the column is cut,
     it does not widen the plots past the window (which hid the latest values)."""
-    db = tmp_path / "chart.sqlite3"
-    assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
-    store = ChartStore(db)
-    plots = PlotStack(store, store.patient(DEMO_MRN))
-    qtbot.addWidget(plots)
+    store, patient, plots = demo
     plots.resize(420, 700)
     plots.show()
     qtbot.waitExposed(plots)
@@ -51,16 +56,10 @@ def test_a_narrow_plot_column_keeps_now_in_sight(tmp_path, qtbot):
     for key, plot in plots.plots.items():
         if plot.isVisible():
             assert plot.vb.sceneBoundingRect().right() <= width, key
-    store.close()
 
 
-def test_half_a_blood_pressure_charted_before_the_history_joins_still_gets_its_map(tmp_path, qtbot):
-    db = tmp_path / "chart.sqlite3"
-    assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
-    store = ChartStore(db)
-    patient = store.patient(DEMO_MRN)
-    plots = PlotStack(store, patient)
-    qtbot.addWidget(plots)
+def test_half_a_blood_pressure_charted_before_the_history_joins_still_gets_its_map(demo, qtbot):
+    store, patient, plots = demo
     at = plots.clock() - 60
     last_id = store.high_water()[0]
 
@@ -74,19 +73,13 @@ def test_half_a_blood_pressure_charted_before_the_history_joins_still_gets_its_m
     charted_live("diastolic_bp", "60")  # ...and the other half comes
     assert at in plots._map.t.tolist()
     assert plots._map.v[plots._map.t.tolist().index(at)] == 70  # (90 + 2 × 60) / 3
-    store.close()
 
 
-def test_held_history_waits_for_its_call_or_a_span_that_needs_it(tmp_path, qtbot):
+def test_held_history_waits_for_its_call_or_a_span_that_needs_it(demo, qtbot):
     """A long chart's window holds the older history until its grades are done (see
     MainWindow); asking for a longer span reads it at once."""
-    db = tmp_path / "chart.sqlite3"
-    assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
-    store = ChartStore(db)
-    patient = store.patient(DEMO_MRN)
+    store, patient, plots = demo
     everything, _values = store.series(patient.id, "temperature")
-    plots = PlotStack(store, patient)
-    qtbot.addWidget(plots)
     plots.hold_history()
     plots.show()
     qtbot.waitExposed(plots)
@@ -96,21 +89,16 @@ def test_held_history_waits_for_its_call_or_a_span_that_needs_it(tmp_path, qtbot
     assert len(plots.buffers["temperature"]) < len(everything)
     plots.set_span(72.0)
     assert len(plots.buffers["temperature"]) == len(everything)
-    store.close()
 
 
-def test_every_oxygen_band_is_named_on_its_axis(tmp_path, qtbot):
+def test_every_oxygen_band_is_named_on_its_axis(demo, qtbot):
     """The oxygen step needs its band names beside it: pyqtgraph left out those wider than
     the axis or crowded (only "low flow" was drawn in the window)."""
     from PySide6.QtGui import QImage, QPainter
 
     from crs_desktop.domain.oxygen_course import BAND_NAMES
 
-    db = tmp_path / "chart.sqlite3"
-    assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
-    store = ChartStore(db)
-    plots = PlotStack(store, store.patient(DEMO_MRN))
-    qtbot.addWidget(plots)
+    store, patient, plots = demo
     plots.resize(756, 745)  # as in a 1600 x 1000 window
     plots.show()
     qtbot.waitExposed(plots)
@@ -122,4 +110,3 @@ def test_every_oxygen_band_is_named_on_its_axis(tmp_path, qtbot):
     finally:
         painter.end()
     assert sorted(text for _rect, _flags, text in texts) == sorted(n for _b, n in BAND_NAMES)
-    store.close()

@@ -62,6 +62,25 @@ def local_offset_min(epoch: float) -> int:
     return int(offset.total_seconds() // 60) if offset else 0
 
 
+def _within(
+    sql: str,
+    params: list[Any],
+    since: float | None,
+    until: float | None,
+    column: str = "observed_at",
+    until_op: str = "<=",
+) -> str:
+    """`sql` narrowed to the period on `column` (an end left open when None); the bounds
+    go into `params`."""
+    if since is not None:
+        sql += f" AND {column} >= ?"
+        params.append(since)
+    if until is not None:
+        sql += f" AND {column} {until_op} ?"
+        params.append(until)
+    return sql
+
+
 def _patient(t: tuple[Any, ...]) -> Patient:
     return Patient(
         id=t[0],
@@ -592,12 +611,7 @@ class ChartStore:
         params: list[Any] = [patient_id, after_id]
         if not include_errors:
             sql += " AND status = 'final'"
-        if since is not None:
-            sql += " AND observed_at >= ?"
-            params.append(since)
-        if until is not None:
-            sql += " AND observed_at <= ?"
-            params.append(until)
+        sql = _within(sql, params, since, until)
         if items is not None:
             names = list(items)
             sql += f" AND item IN ({', '.join('?' for _ in names)})"
@@ -633,12 +647,7 @@ class ChartStore:
             "WHERE (extreme = 1 OR status != 'final') AND patient_id = ?"
         )
         params: list[Any] = [patient_id]
-        if since is not None:
-            sql += " AND observed_at >= ?"
-            params.append(since)
-        if until is not None:
-            sql += " AND observed_at < ?"
-            params.append(until)
+        sql = _within(sql, params, since, until, until_op="<")
         sql += " ORDER BY observed_at, id"
         return [row_from_tuple(t) for t in self.conn.execute(sql, params)]
 
@@ -662,13 +671,7 @@ class ChartStore:
             + " FROM observations WHERE patient_id = ? AND status = 'final'"
         )
         params: list[Any] = [patient_id]
-        if since is not None:
-            sql += " AND observed_at >= ?"
-            params.append(since)
-        if until is not None:
-            sql += " AND observed_at <= ?"
-            params.append(until)
-        sql += " ORDER BY observed_at, id"
+        sql = _within(sql, params, since, until) + " ORDER BY observed_at, id"
         rows = self.conn.execute(sql, params)
         return list(itertools.starmap(Observation, rows) if lean else map(Observation._make, rows))
 
@@ -688,10 +691,7 @@ class ChartStore:
             "WHERE patient_id = ? AND status = 'final'"
         )
         params: list[Any] = [patient_id]
-        if until is not None:
-            sql += " AND observed_at <= ?"
-            params.append(until)
-        sql += " ORDER BY observed_at, id"
+        sql = _within(sql, params, None, until) + " ORDER BY observed_at, id"
         return list(itertools.starmap(Observation, self.conn.execute(sql, params)))
 
     def latest_times(
@@ -732,12 +732,7 @@ class ChartStore:
             "WHERE patient_id = ? AND item = ? AND status = 'final' AND value IS NOT NULL"
         )
         params: list[Any] = [patient_id, item]
-        if since is not None:
-            sql += " AND observed_at >= ?"
-            params.append(since)
-        if until is not None:
-            sql += " AND observed_at <= ?"
-            params.append(until)
+        sql = _within(sql, params, since, until)
         # Ordered by time alone, so the covering index serves it without a sort.
         sql += " ORDER BY observed_at"
         both = np.fromiter(self.conn.execute(sql, params), dtype=_TIME_VALUE)
@@ -757,13 +752,7 @@ class ChartStore:
         if kind is not None:
             sql += " AND kind = ?"
             params.append(kind)
-        if since is not None:
-            sql += " AND at >= ?"
-            params.append(since)
-        if until is not None:
-            sql += " AND at <= ?"
-            params.append(until)
-        sql += " ORDER BY at, id"
+        sql = _within(sql, params, since, until, column="at") + " ORDER BY at, id"
         return [event_from_tuple(t) for t in self.conn.execute(sql, params)]
 
     def audit_rows(self, patient_id: int | None = None) -> list[dict[str, Any]]:
