@@ -9,7 +9,6 @@ from typing import NamedTuple
 
 from crs_desktop.domain.grading.astct_crs import LOW_FLOW_LIMIT_L_MIN, O2_LEVEL_BY_DEVICE
 
-OXYGEN_ITEMS = frozenset({"o2_device", "o2_flow", "fio2"})
 # The bands by name, as the window and the handover label them: the ASTCT hypoxia
 # levels of REFERENCE.md §1.4 (low flow = grade 2; high flow or any mask = grade 3;
 # positive pressure = grade 4), drawn 0-3.
