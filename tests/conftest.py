@@ -1,8 +1,16 @@
-"""Shared test set-up: Qt offscreen unless --onscreen is given."""
+"""Shared test set-up: Qt offscreen unless --onscreen is given; the demo at a fixed time."""
 
 from __future__ import annotations
 
 import os
+
+import pytest
+
+# Every test that charts the demo places its last value here, not at the wall clock: the
+# handover's "Day +N", the current shift and "today" then read the same at any time of day.
+# A local wall time (no offset), so the demo's day numbers are the same in every time zone;
+# in the past of any clock the suite runs at (the store refuses future observations).
+DEMO_NOW = "2025-11-23T08:00"
 
 
 def pytest_addoption(parser):
@@ -12,3 +20,25 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     if not config.getoption("--onscreen"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+@pytest.fixture
+def demo_now() -> float:
+    """DEMO_NOW as epoch seconds in this run's time zone: the demo's "now"."""
+    from crs_desktop.interop.chart_csv import parse_time
+
+    return parse_time(DEMO_NOW)[0]
+
+
+@pytest.fixture
+def chart_demo():
+    """chart_demo(db, hour=62): `crs-desktop demo` up to `hour`, its last value at DEMO_NOW."""
+    from crs_desktop.cli import main
+
+    def chart(db, hour: float | None = None) -> None:
+        argv = ["demo", "--db", str(db), "--now", DEMO_NOW]
+        if hour is not None:
+            argv += ["--until-hour", f"{hour:g}"]
+        assert main(argv) == 0
+
+    return chart

@@ -39,6 +39,24 @@ def test_demo_charts_the_course_up_to_now_and_resets(tmp_path):
         assert len(store.rows(patient.id)) == len(rows)
 
 
+def test_demo_now_places_the_last_value_at_a_given_time(tmp_path, chart_demo, demo_now):
+    # The same chart on every run, whatever the time of day (the tests' own demo).
+    db = tmp_path / "demo.sqlite3"
+    chart_demo(db, 62)
+    with ChartStore(db) as store:
+        patient = store.patient(DEMO_MRN)
+        assert max(r.observed_at for r in store.rows(patient.id)) == demo_now
+        assert patient.infusion_time == demo_now - 62 * 3600
+
+
+def test_demo_now_in_the_future_is_refused_and_nothing_is_charted(tmp_path, capsys):
+    db = tmp_path / "demo.sqlite3"
+    assert main(["demo", "--db", str(db), "--now", "2999-01-01T08:00"]) == 2
+    err = capsys.readouterr().err
+    assert "--now '2999-01-01T08:00': is in the future" in err and len(err.splitlines()) == 1
+    assert not db.exists()
+
+
 def test_demo_live_streams_from_its_own_process(tmp_path):
     db = tmp_path / "live.sqlite3"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -80,9 +98,9 @@ def test_demo_live_streams_from_its_own_process(tmp_path):
         (["import", "missing.csv", "--patient", "P"], "cannot read the file"),
     ],
 )
-def test_mistakes_are_one_line_and_exit_2(tmp_path, capsys, argv, fragment):
+def test_mistakes_are_one_line_and_exit_2(tmp_path, capsys, argv, fragment, chart_demo):
     db = tmp_path / "s.sqlite3"
-    main(["demo", "--db", str(db), "--until-hour", "5"])
+    chart_demo(db, 5)
     capsys.readouterr()
     status = main([*argv, "--db", str(db)])
     err = capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -31,10 +32,11 @@ def _qt(qapp):
 
 
 @pytest.fixture
-def demo(tmp_path):
-    """A store with the demo patient charted to 62 h after the infusion (CRS grade 2)."""
+def demo(tmp_path, chart_demo):
+    """A store with the demo patient charted to 62 h after the infusion (CRS grade 2), its
+    last value at the fixed DEMO_NOW (conftest.py), so "Day +3" holds at any time of day."""
     db = tmp_path / "chart.sqlite3"
-    assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
+    chart_demo(db, 62)
     with ChartStore(db) as store:
         patient = store.patient(DEMO_MRN)
     return db, patient
@@ -215,7 +217,9 @@ def test_a_typical_shift_fits_one_a4_page_with_checklist_alerts_corrections_and_
     assert "typed into the wrong patient's line" in text and "replaced by 97 mmHg" in text
     assert "Handover note (RN Night," in text and "bolus at 02:00 worked." in text
     # The command line works out the timers as the window does.
-    assert re.search(r"Observations due: Vital signs due \d\d:\d\d \(every 1 h: CRS grade ≥ 2\)", text)
+    assert re.search(
+        r"Observations due: Vital signs due \d\d:\d\d \(every 1 h: CRS grade ≥ 2\)", text
+    )
     assert "Page 1 of 1" in text
 
 
@@ -362,6 +366,7 @@ def test_mistakes_exit_2_with_one_line_naming_the_value(demo, tmp_path, capsys, 
 def test_the_command_runs_offscreen_as_its_own_process_for_the_current_shift(demo, tmp_path):
     db, _patient = demo
     out = tmp_path / "handover.pdf"
+    shift_before = current_shift(time.time())
     result = subprocess.run(
         [
             sys.executable,
@@ -379,16 +384,29 @@ def test_the_command_runs_offscreen_as_its_own_process_for_the_current_shift(dem
         capture_output=True,
         text=True,
         timeout=120,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},  # no display
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **same_zone_and_clock()},  # no display
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # no Qt warnings either
-    start, end = current_shift(time.time())
+    # The command's own "now": the shift under way when it ran (one of these two, should a
+    # shift change fall while it runs).
+    shifts = {shift_before, current_shift(time.time())}
     (text,) = pages_text(out)
+    assert any(period_line(start, end) in text for start, end in shifts), text
+
+
+def same_zone_and_clock() -> dict[str, str]:
+    """The variables that make a child process keep this one's time zone (TZ) and, when the
+    suite runs under faketime (libfaketime), its clock."""
+    keep = ("TZ", "LD_PRELOAD", "FAKETIME", "FAKETIME_SHARED", "FAKETIME_NO_CACHE")
+    return {name: os.environ[name] for name in keep if name in os.environ}
+
+
+def period_line(start: float, end: float) -> str:
     a, b = datetime.fromtimestamp(start), datetime.fromtimestamp(end)
     second = f"{b:%H:%M}" if a.date() == b.date() else f"{b:%a %d %b %H:%M}"  # a night shift
     hours = round((end - start) / HOUR, 1)
-    assert f"Period: {a:%a %d %b %Y %H:%M} – {second} ({hours:g} h)" in text
+    return f"Period: {a:%a %d %b %Y %H:%M} – {second} ({hours:g} h)"
 
 
 # -- the data, without Qt -------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crs_desktop.cli import main
 from crs_desktop.demo_course import DEMO_MRN
 from crs_desktop.store import ChartStore, Entry
 from crs_desktop.ui.plot_stack import FIRST_READ_H, PlotStack
@@ -15,14 +14,14 @@ HOUR = 3600.0
 
 
 @pytest.fixture
-def demo(tmp_path, qtbot):
+def demo(tmp_path, qtbot, chart_demo, demo_now):
     """The demo patient charted to 62 h (some of it older than the first read), its store
     and a PlotStack on it."""
     db = tmp_path / "chart.sqlite3"
-    assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
-    store = ChartStore(db)
+    chart_demo(db, 62)  # its last value at DEMO_NOW (conftest.py)
+    store = ChartStore(db, clock=lambda: demo_now)
     patient = store.patient(DEMO_MRN)
-    plots = PlotStack(store, patient)
+    plots = PlotStack(store, patient, clock=lambda: demo_now)
     qtbot.addWidget(plots)
     yield store, patient, plots
     store.close()

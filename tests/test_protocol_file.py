@@ -66,11 +66,11 @@ def test_with_no_last_good_copy_the_shipped_protocol_is_used(tmp_path):
 
 
 def test_handover_with_a_refused_protocol_still_prints_and_says_why(
-    tmp_path, ward_file, capsys, monkeypatch, qapp
+    tmp_path, ward_file, capsys, monkeypatch, qapp, chart_demo
 ):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the last good copy lives here
     db = tmp_path / "chart.sqlite3"
-    assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
+    chart_demo(db, 62)
     ward_file.write_text(ward_file.read_text().replace("grades = [1]", "grades = [0]", 1))
     out = tmp_path / "handover.pdf"
     code = main(
@@ -84,13 +84,13 @@ def test_handover_with_a_refused_protocol_still_prints_and_says_why(
 
 
 def test_the_window_shows_a_refused_protocol_above_the_checklist(
-    tmp_path, ward_file, qtbot, monkeypatch
+    tmp_path, ward_file, qtbot, monkeypatch, chart_demo
 ):
     from crs_desktop.store import ChartStore
     from crs_desktop.ui.main_window import MainWindow
 
     db = tmp_path / "chart.sqlite3"
-    assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
+    chart_demo(db, 62)
     ward_file.write_text(ward_file.read_text().replace('system = "crs"', 'system = "cytokine"', 1))
     protocol, warning = load_protocol(ward_file, keep_at=tmp_path / "kept.toml")
     store = ChartStore(db)

@@ -382,15 +382,13 @@ def test_the_grade_and_the_latest_values_are_never_cut_off(qtbot, themed, store,
         dispose(window)
 
 
-def test_the_window_fits_a_1280_pixel_ward_screen(qtbot, themed, tmp_path):
+def test_the_window_fits_a_1280_pixel_ward_screen(qtbot, themed, tmp_path, chart_demo, demo_now):
     """The demo at grade 2 (banner up, long product name, checklist full): the window's
     narrowest is within 1280 px, so nothing of it is off a small ward screen."""
-    from crs_desktop.cli import main
-
     db = tmp_path / "demo.sqlite3"
-    assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
-    demo = ChartStore(db)
-    window = MainWindow(demo, NURSE)
+    chart_demo(db, 62)  # its last value at DEMO_NOW (conftest.py)
+    demo = ChartStore(db, clock=lambda: demo_now)
+    window = MainWindow(demo, NURSE, clock=lambda: demo_now)
     qtbot.addWidget(window)
     try:
         window.open_patient_by_mrn("DEMO-001")

@@ -11,7 +11,6 @@ import pytest
 from PySide6.QtCore import QDateTime, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QInputDialog
 
-from crs_desktop.cli import main
 from crs_desktop.demo_course import DEMO_MRN, DEMO_NURSE
 from crs_desktop.domain.checklist import DONE, NOT_APPLICABLE, NOT_DONE
 from crs_desktop.store import ChartStore
@@ -52,15 +51,15 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def open_demo(qtbot, tmp_path: Path, clock: Clock):
+def open_demo(qtbot, tmp_path: Path, clock: Clock, chart_demo, demo_now):
     """The demo patient charted to `hour` h after the infusion (its last value now), in a
     window and a store that share the test's clock."""
     opened: list[tuple[MainWindow, ChartStore]] = []
 
     def open_at(hour: float) -> tuple[MainWindow, ChartStore]:
         db = tmp_path / f"chart-{hour:g}.sqlite3"
-        assert main(["demo", "--db", str(db), "--until-hour", f"{hour:g}"]) == 0
-        clock.now = time.time()  # the demo's last value is at the minute just gone
+        chart_demo(db, hour)
+        clock.now = demo_now  # the demo's last value (DEMO_NOW in conftest.py)
         store = ChartStore(db, clock=clock)
         window = MainWindow(store, NURSE, clock=clock)
         qtbot.addWidget(window)

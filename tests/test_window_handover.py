@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,6 @@ from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from crs_desktop.cli import main
 from crs_desktop.demo_course import DEMO_MRN
 from crs_desktop.report.handover_data import build_handover
 from crs_desktop.report.shifts import current_shift, previous_shift
@@ -25,18 +23,18 @@ HOUR = 3600.0
 
 
 @pytest.fixture
-def store(tmp_path: Path):
+def store(tmp_path: Path, chart_demo, demo_now):
     """The demo patient charted to 62 h after the infusion, its last value now (CRS grade 2)."""
     db = tmp_path / "chart.sqlite3"
-    assert main(["demo", "--db", str(db), "--until-hour", "62"]) == 0
-    s = ChartStore(db)
+    chart_demo(db, 62)  # its last value at DEMO_NOW (conftest.py), whatever the time of day
+    s = ChartStore(db, clock=lambda: demo_now)  # the window's clock too (the `now` fixture)
     yield s
     s.close()
 
 
 @pytest.fixture
-def now() -> float:
-    return time.time()
+def now(demo_now) -> float:
+    return demo_now
 
 
 @pytest.fixture

@@ -53,7 +53,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="H",
         help="with --live: chart everything before H at once, then stream from H (default 0)",
     )
+    parser.add_argument(
+        "--now",
+        metavar="TIME",
+        help="place the course so that its last value is at TIME (ISO 8601; without an offset, "
+        "local time) instead of now, e.g. for a chart that is the same on every run. "
+        "Not in the future",
+    )
     add_db_argument(parser)
+
+
+def _now(args: argparse.Namespace) -> float:
+    """The moment the course's last value lands on: --now, else the clock (whole minutes)."""
+    from crs_desktop.cli import UsageError
+    from crs_desktop.interop.chart_csv import parse_time
+
+    clock = time.time()
+    if args.now is None:
+        return clock // 60 * 60  # whole minutes read better on the chart
+    try:
+        chosen = parse_time(args.now)[0]
+    except ValueError as exc:
+        raise UsageError(f"--now {args.now!r}: {exc}") from None
+    if chosen > clock:  # the store refuses observed times in the future
+        raise UsageError(f"--now {args.now!r}: is in the future; give a time up to now")
+    return chosen
 
 
 def reset_demo_patient(store: ChartStore, infusion_time: float) -> Patient:
@@ -94,8 +118,7 @@ def run(args: argparse.Namespace) -> int:
     if args.live and not args.from_hour < args.until_hour:
         raise UsageError(f"--from-hour {args.from_hour:g}: must be before --until-hour")
 
-    now_minute = time.time() // 60 * 60  # whole minutes read better on the chart
-    infusion = now_minute - args.until_hour * 3600  # the last value lands at "now"
+    infusion = _now(args) - args.until_hour * 3600  # the last value lands at "now"
     groups = [(h, g) for h, g in _by_hour(course()) if h <= args.until_hour]
     with open_store(args) as store:
         patient = reset_demo_patient(store, infusion)
