@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -20,6 +21,15 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     if not config.getoption("--onscreen"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+@pytest.fixture(autouse=True)
+def _zone_follows_the_environment():
+    """After each test, the C library's zone is TZ again. A test that sets TZ and calls
+    time.tzset() has its TZ restored by monkeypatch, but not re-applied: without this,
+    every later test (and the DEMO_NOW of the next) would run in that test's zone."""
+    yield
+    time.tzset()
 
 
 @pytest.fixture
