@@ -16,11 +16,20 @@ import numpy as np
 
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.observation import Observation
-from crs_desktop.domain.validation import ChartValueError, ValidValue, canonical_item_name, validate
+from crs_desktop.domain.validation import (
+    ChartValueError,
+    ObservedTimeError,
+    ValidValue,
+    canonical_item_name,
+    check_observed_time,
+    validate,
+)
 from crs_desktop.interop.chart_csv import ChartRow
+from crs_desktop.store import chart_import
 from crs_desktop.store.database import StoreError, open_connection
 from crs_desktop.store.records import (
     EVENT_COLUMNS,
+    INSERT_ROW,
     ROW_COLUMNS,
     STATUS_ENTERED_IN_ERROR,
     STATUS_FINAL,
@@ -33,15 +42,6 @@ from crs_desktop.store.records import (
     row_from_tuple,
 )
 
-# A nurse's clock and the workstation's may differ a little; beyond this an
-# observed time in the future is a typo.
-FUTURE_TOLERANCE_S = 120.0
-
-_INSERT_ROW = (
-    "INSERT INTO observations (patient_id, item, observed_at, utc_offset_min, recorded_at, "
-    "value, text, unit, written_value, written_unit, note, extreme, charted_by, source, status) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'final')"
-)
 _TIME_VALUE = np.dtype([("t", np.float64), ("v", np.float64)])
 _PATIENT_COLUMNS = (
     "id, mrn, name, birth_date, weight_kg, car_t_product, infusion_time, news2_scale, is_demo"
@@ -60,6 +60,22 @@ def local_offset_min(epoch: float) -> int:
     """This machine's UTC offset in minutes at a moment (daylight saving included)."""
     offset = datetime.fromtimestamp(epoch).astimezone().utcoffset()
     return int(offset.total_seconds() // 60) if offset else 0
+
+
+def shown_time(epoch: float) -> str:
+    """A time for a message, in this machine's zone; any float, even year 0 or 10000."""
+    try:
+        return datetime.fromtimestamp(epoch).astimezone().strftime("%Y-%m-%d %H:%M")
+    except (ValueError, OverflowError, OSError):
+        return "outside the calendar (year before 1 or after 9999)"
+
+
+def _check_time(what: str, epoch: float, now: float) -> None:
+    """The domain's rule for every way in (before 1900, in the future), worded for the store."""
+    try:
+        check_observed_time(epoch, now)
+    except ObservedTimeError as exc:
+        raise UserError(f"{what} {shown_time(epoch)}: {exc}") from None
 
 
 def _within(
@@ -206,30 +222,60 @@ class ChartStore:
             raise UserError(f"MRN {mrn!r}: a patient with this MRN already exists")
 
         def work(conn: sqlite3.Connection) -> int:
-            cursor = conn.execute(
-                "INSERT INTO patients (mrn, name, birth_date, weight_kg, car_t_product, "
-                "infusion_time, news2_scale, is_demo, archived, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
-                (
-                    mrn,
-                    name.strip(),
-                    birth_date,
-                    weight_kg,
-                    car_t_product,
-                    infusion_time,
-                    news2_scale,
-                    int(is_demo),
-                    self.clock(),
-                ),
+            return self._insert_patient(
+                conn,
+                mrn,
+                name.strip(),
+                actor,
+                source,
+                birth_date=birth_date,
+                weight_kg=weight_kg,
+                car_t_product=car_t_product,
+                infusion_time=infusion_time,
+                news2_scale=news2_scale,
+                is_demo=is_demo,
             )
-            patient_id = int(cursor.lastrowid or 0)
-            self._audit(conn, "create_patient", actor, source, patient_id, {})
-            return patient_id
 
         patient_id = self._write(work)
         found = self.patient_by_id(patient_id)
         assert found is not None
         return found
+
+    def _insert_patient(
+        self,
+        conn: sqlite3.Connection,
+        mrn: str,
+        name: str,
+        actor: str,
+        source: str,
+        *,
+        birth_date: str | None = None,
+        weight_kg: float | None = None,
+        car_t_product: str | None = None,
+        infusion_time: float | None = None,
+        news2_scale: int = 1,
+        is_demo: bool = False,
+    ) -> int:
+        """Add a patient and its audit row inside the caller's transaction; returns its id."""
+        cursor = conn.execute(
+            "INSERT INTO patients (mrn, name, birth_date, weight_kg, car_t_product, "
+            "infusion_time, news2_scale, is_demo, archived, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+            (
+                mrn,
+                name,
+                birth_date,
+                weight_kg,
+                car_t_product,
+                infusion_time,
+                news2_scale,
+                int(is_demo),
+                self.clock(),
+            ),
+        )
+        patient_id = int(cursor.lastrowid or 0)
+        self._audit(conn, "create_patient", actor, source, patient_id, {})
+        return patient_id
 
     def update_patient(self, patient_id: int, *, actor: str, **fields: Any) -> Patient:
         """Change header facts (weight, product, infusion time, NEWS2 scale); audited."""
@@ -356,9 +402,7 @@ class ChartStore:
         if not entries:
             raise UserError("nothing to chart: no values were entered")
         now = self.clock()
-        if observed_at > now + FUTURE_TOLERANCE_S:
-            shown = datetime.fromtimestamp(observed_at).astimezone().strftime("%Y-%m-%d %H:%M")
-            raise UserError(f"observed time {shown}: is in the future; allowed up to now")
+        _check_time("observed time", observed_at, now)
         valid = self.validate_entries(patient_id, entries, observed_at)
         offset = local_offset_min(observed_at) if utc_offset_min is None else utc_offset_min
 
@@ -366,7 +410,7 @@ class ChartStore:
             ids = []
             for entry, v in zip(entries, valid, strict=True):
                 cursor = conn.execute(
-                    _INSERT_ROW,
+                    INSERT_ROW,
                     (
                         patient_id,
                         v.item,
@@ -398,46 +442,7 @@ class ChartStore:
         self, patient_id: int, rows: Sequence[ChartRow], *, actor: str, source: str = "import"
     ) -> int:
         """Add already-validated chart-file rows in one transaction with one audit row."""
-        actor = self._require_actor(actor)
-        now = self.clock()
-
-        def work(conn: sqlite3.Connection) -> int:
-            first = conn.execute("SELECT coalesce(max(id), 0) FROM observations").fetchone()[0]
-            conn.executemany(
-                _INSERT_ROW,
-                (
-                    (
-                        patient_id,
-                        r.item,
-                        r.time,
-                        r.utc_offset_min,
-                        now,
-                        r.valid.value,
-                        r.valid.text,
-                        r.valid.unit,
-                        r.valid.written_value,
-                        r.valid.written_unit,
-                        r.note,
-                        int(r.valid.extreme),
-                        actor,
-                        source,
-                    )
-                    for r in rows
-                ),
-            )
-            last = conn.execute("SELECT coalesce(max(id), 0) FROM observations").fetchone()[0]
-            self._audit(
-                conn,
-                "import",
-                actor,
-                source,
-                patient_id,
-                {"first_row": first + 1, "last_row": last, "count": len(rows)},
-            )
-            return len(rows)
-
-        count: int = self._write(work)
-        return count
+        return chart_import.import_rows(self, patient_id, rows, actor=actor, source=source)
 
     def mark_entered_in_error(
         self,
@@ -473,7 +478,7 @@ class ChartStore:
             new_id = None
             if replacement is not None and valid is not None:
                 cursor = conn.execute(
-                    _INSERT_ROW,
+                    INSERT_ROW,
                     (
                         old.patient_id,
                         old.item,
@@ -537,9 +542,7 @@ class ChartStore:
         actor = self._require_actor(actor)
         now = self.clock()
         at = now if at is None else at
-        if at > now + FUTURE_TOLERANCE_S:
-            shown = datetime.fromtimestamp(at).astimezone().strftime("%Y-%m-%d %H:%M")
-            raise UserError(f"time {shown}: is in the future; allowed up to now")
+        _check_time("time", at, now)
         valid = self.validate_entries(patient_id, entries, at) if entries else []
         offset = local_offset_min(at)
 
@@ -547,7 +550,7 @@ class ChartStore:
             row_ids = []
             for entry, v in zip(entries, valid, strict=True):
                 cursor = conn.execute(
-                    _INSERT_ROW,
+                    INSERT_ROW,
                     (
                         patient_id,
                         v.item,
