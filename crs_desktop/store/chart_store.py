@@ -17,6 +17,8 @@ import numpy as np
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.observation import Observation
 from crs_desktop.domain.validation import (
+    EARLIEST_OBSERVED,
+    LATEST_READABLE,
     ChartValueError,
     ObservedTimeError,
     ValidValue,
@@ -85,9 +87,17 @@ def _within(
     until: float | None,
     column: str = "observed_at",
     until_op: str = "<=",
+    readable_only: bool = True,
 ) -> str:
     """`sql` narrowed to the period on `column` (an end left open when None); the bounds
-    go into `params`."""
+    go into `params`.
+
+    Rows observed at a time no reader can show (year 1 or 9999, let in by an older
+    import) are left out of every read but export's: one such row must never stop
+    a chart from opening. unreadable_rows() lists them, to be flagged and corrected.
+    """
+    if column == "observed_at" and readable_only:
+        sql += _READABLE
     if since is not None:
         sql += f" AND {column} >= ?"
         params.append(since)
@@ -95,6 +105,10 @@ def _within(
         sql += f" AND {column} {until_op} ?"
         params.append(until)
     return sql
+
+
+# A filter only ("+": no index is chosen for it), so every read keeps its query plan.
+_READABLE = f" AND +observed_at >= {EARLIEST_OBSERVED!r} AND +observed_at < {LATEST_READABLE!r}"
 
 
 def _patient(t: tuple[Any, ...]) -> Patient:
@@ -345,13 +359,14 @@ class ChartStore:
         charted after it, else the weight on the patient record."""
         row = self.conn.execute(
             "SELECT value FROM observations WHERE patient_id = ? AND item = 'weight' "
-            "AND status = 'final' AND observed_at <= ? ORDER BY observed_at DESC LIMIT 1",
+            f"AND status = 'final' AND observed_at <= ?{_READABLE} "
+            "ORDER BY observed_at DESC LIMIT 1",
             (patient_id, at),
         ).fetchone()
         if row is None:
             row = self.conn.execute(
                 "SELECT value FROM observations WHERE patient_id = ? AND item = 'weight' "
-                "AND status = 'final' ORDER BY observed_at LIMIT 1",
+                f"AND status = 'final'{_READABLE} ORDER BY observed_at LIMIT 1",
                 (patient_id,),
             ).fetchone()
         if row is not None:
@@ -603,8 +618,12 @@ class ChartStore:
         until: float | None = None,
         items: Iterable[str] | None = None,
         after_id: int = 0,
+        readable_only: bool = True,
     ) -> list[ChartedRow]:
-        """Chart rows in observed-time order (then id), corrections included unless asked not."""
+        """Chart rows in observed-time order (then id), corrections included unless asked not.
+
+        `readable_only=False`: rows at unreadable times too (see _within), for export,
+        which writes each back exactly as it was read."""
         if after_id:
             # Only the newest rows: walk the id range, not the patient's whole index
             # ("+" keeps the planner off the patient index). The change feed's path.
@@ -614,7 +633,7 @@ class ChartStore:
         params: list[Any] = [patient_id, after_id]
         if not include_errors:
             sql += " AND status = 'final'"
-        sql = _within(sql, params, since, until)
+        sql = _within(sql, params, since, until, readable_only=readable_only)
         if items is not None:
             names = list(items)
             sql += f" AND item IN ({', '.join('?' for _ in names)})"
@@ -626,6 +645,16 @@ class ChartStore:
         else:
             sql += " ORDER BY observed_at, id"
         return [row_from_tuple(t) for t in self.conn.execute(sql, params)]
+
+    def unreadable_rows(self, patient_id: int) -> list[ChartedRow]:
+        """Current rows observed at a time no reader can show (see _within): left out of
+        the window, grading and the handover, to be flagged and corrected."""
+        sql = (
+            f"SELECT {ROW_COLUMNS} FROM observations WHERE patient_id = ? AND status = 'final' "
+            f"AND NOT (+observed_at >= {EARLIEST_OBSERVED!r} "
+            f"AND +observed_at < {LATEST_READABLE!r}) ORDER BY id"
+        )
+        return [row_from_tuple(t) for t in self.conn.execute(sql, (patient_id,))]
 
     def count_observations(self, patient_id: int, up_to: int | None = None) -> int:
         """How many current values the patient's chart holds (from the index, no table read);
@@ -705,9 +734,11 @@ class ChartStore:
         One index lookup per item, never a walk over the chart: what the
         reassessment timers need.
         """
+        # Bounded on the index, unreadable times left out (see _within).
         sql = (
             "SELECT max(observed_at) FROM observations "
-            "WHERE patient_id = ? AND item = ? AND status = 'final'"
+            "WHERE patient_id = ? AND item = ? AND status = 'final' "
+            f"AND observed_at >= {EARLIEST_OBSERVED!r} AND observed_at < {LATEST_READABLE!r}"
         )
         if until is not None:
             sql += " AND observed_at <= ?"
