@@ -368,12 +368,16 @@ SUBPROCESS_CASES = [
         b'2026-11-20T08:00:00Z,heart_rate,80,,"' + b"x" * 10_000_000 + b'"\n',
         {2, 3},
     ),
-    (b"time,item,value,unit,note,note\n2026-11-20T08:00:00Z,heart_rate,80,,,\n", {1}),
+    (
+        b"time,item,value,unit,note\r\n8999-01-01T00:00:00Z,heart_rate,80,,=HYPERLINK(1)\r\n"
+        b"2026-11-20T08:00:00+15:00,heart_rate,80,,\r\n",
+        {2, 3},
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("data", "bad"), SUBPROCESS_CASES, ids=["year1", "digits", "bytes", "header"]
+    ("data", "bad"), SUBPROCESS_CASES, ids=["year1", "digits", "bytes", "future-offset"]
 )
 def test_as_real_processes(tmp_path, data, bad):
     chart = tmp_path / "chart.csv"
