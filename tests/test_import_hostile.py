@@ -122,6 +122,15 @@ def test_a_header_only_file_creates_nothing(tmp_path, db, capsys):
     assert db.read_bytes() == before and patients(db) == ["P-OLD"]
 
 
+def test_a_refused_file_does_not_create_a_chart_file(tmp_path, capsys):
+    db = tmp_path / "new.sqlite3"
+    for text in (HEADER, GOOD + "0001-01-01T00:00:00Z,heart_rate,80,,\n"):
+        path = write(tmp_path, text)
+        assert main(["import", str(path), "--patient", "NEW", "--db", str(db)]) == 2
+        assert "nothing was written" in capsys.readouterr().err
+        assert list(tmp_path.glob("new.sqlite3*")) == []
+
+
 def hostile_value_cases():
     many_digits = "1" * 5000
     return [

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 
 from crs_desktop.commands.common import add_db_argument, default_actor, open_store
+from crs_desktop.domain.errors import UserError
 from crs_desktop.interop.chart_csv import read_chart_csv
-from crs_desktop.store.chart_import import import_chart
+from crs_desktop.store import resolve_store_path
+from crs_desktop.store.chart_import import NO_VALUES, import_chart
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not resolve_store_path(args.db).exists():
+        # No chart file yet: a file that will be refused does not create one either.
+        if not read_chart_csv(args.file):
+            raise UserError(NO_VALUES)
     with open_store(args) as store:
         patient = store.patient(args.patient)
         # Read and validate the whole file before touching the store: a bad file is

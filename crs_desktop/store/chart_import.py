@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from crs_desktop.store.chart_store import ChartStore
 
 _PROBLEMS_SHOWN = 10
+NO_VALUES = "the file has no values (only its header); nothing was written"
 
 
 def _check_times(rows: Sequence[ChartRow], now: float) -> None:
@@ -113,7 +114,7 @@ def import_chart(
     if not mrn:
         raise UserError("MRN: required")
     if not rows:
-        raise UserError("the file has no values (only its header); nothing was written")
+        raise UserError(NO_VALUES)
     now = store.clock()
     _check_times(rows, now)
 

@@ -235,20 +235,17 @@ class ChartStore:
         if self.patient(mrn) is not None:
             raise UserError(f"MRN {mrn!r}: a patient with this MRN already exists")
 
+        facts = {
+            "birth_date": birth_date,
+            "weight_kg": weight_kg,
+            "car_t_product": car_t_product,
+            "infusion_time": infusion_time,
+            "news2_scale": news2_scale,
+            "is_demo": int(is_demo),
+        }
+
         def work(conn: sqlite3.Connection) -> int:
-            return self._insert_patient(
-                conn,
-                mrn,
-                name.strip(),
-                actor,
-                source,
-                birth_date=birth_date,
-                weight_kg=weight_kg,
-                car_t_product=car_t_product,
-                infusion_time=infusion_time,
-                news2_scale=news2_scale,
-                is_demo=is_demo,
-            )
+            return self._insert_patient(conn, mrn, name.strip(), actor, source, **facts)
 
         patient_id = self._write(work)
         found = self.patient_by_id(patient_id)
@@ -256,36 +253,14 @@ class ChartStore:
         return found
 
     def _insert_patient(
-        self,
-        conn: sqlite3.Connection,
-        mrn: str,
-        name: str,
-        actor: str,
-        source: str,
-        *,
-        birth_date: str | None = None,
-        weight_kg: float | None = None,
-        car_t_product: str | None = None,
-        infusion_time: float | None = None,
-        news2_scale: int = 1,
-        is_demo: bool = False,
+        self, conn: sqlite3.Connection, mrn: str, name: str, actor: str, source: str, **facts: Any
     ) -> int:
-        """Add a patient and its audit row inside the caller's transaction; returns its id."""
+        """Add a patient (`facts`: its other columns) and its audit row inside the caller's
+        transaction; returns its id."""
+        row = {"mrn": mrn, "name": name, **facts, "archived": 0, "created_at": self.clock()}
+        columns, marks = ", ".join(row), ", ".join("?" for _ in row)
         cursor = conn.execute(
-            "INSERT INTO patients (mrn, name, birth_date, weight_kg, car_t_product, "
-            "infusion_time, news2_scale, is_demo, archived, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
-            (
-                mrn,
-                name,
-                birth_date,
-                weight_kg,
-                car_t_product,
-                infusion_time,
-                news2_scale,
-                int(is_demo),
-                self.clock(),
-            ),
+            f"INSERT INTO patients ({columns}) VALUES ({marks})", tuple(row.values())
         )
         patient_id = int(cursor.lastrowid or 0)
         self._audit(conn, "create_patient", actor, source, patient_id, {})
