@@ -97,7 +97,7 @@ def test_json_reasons_name_item_value_unit_and_time(tmp_path):
     lines = json_lines(run_grade(write_chart(tmp_path, STORY), "--json"))
     at_nine = lines[3]["astct_crs"]
     # 101.3 °F is 38.5 °C.
-    assert "fever: temperature 38.5 °C at 07:00" in at_nine["reasons"]
+    assert "fever: temperature 38.5 °C at 07:00+00:00" in at_nine["reasons"]
     assert any("norepinephrine 5 µg/min running since 09:00" in r for r in at_nine["reasons"])
 
 
@@ -119,7 +119,7 @@ def test_json_time_keeps_the_offset_it_was_charted_with(tmp_path):
         "2026-11-20T09:30:00+01:00",
     ]
     assert [line["astct_crs"]["grade"] for line in lines] == [1, 2]
-    assert "fever: temperature 38.4 °C at 08:00" in lines[1]["astct_crs"]["reasons"]
+    assert "fever: temperature 38.4 °C at 08:00+01:00" in lines[1]["astct_crs"]["reasons"]
 
 
 def test_other_cause_note_is_left_out(tmp_path):

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
             ExportRow(
                 r.observed_at, r.utc_offset_min, r.item, r.written_value, r.written_unit, r.note
             )
-            for r in store.rows(patient.id, include_errors=False)
+            for r in store.rows(patient.id, include_errors=False, readable_only=False)
         ]
     if args.output == "-":
         write_chart_csv(rows, sys.stdout)

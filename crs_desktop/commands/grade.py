@@ -9,9 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 from crs_desktop.domain.grading import SYSTEM_TITLES, SYSTEMS, Grader, GradeSet
+from crs_desktop.domain.grading.wording import ShownZone
+from crs_desktop.domain.observation import Observation
 from crs_desktop.interop.chart_csv import read_chart_csv, rows_to_observations
+
+# What "in the future" is judged against; tests fix it.
+clock = time.time
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,17 +34,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # A bad file raises ChartFileError (a UserError): exit 2, nothing on stdout.
-    observations = rows_to_observations(read_chart_csv(args.chart))
+    observations = rows_to_observations(read_chart_csv(args.chart, now=clock()))
     systems = args.system or list(SYSTEMS)
-    grader = Grader(systems=systems, word_every_time=True)  # every time is printed, worded
-    grader.add(observations)
     out = sys.stdout
-    for grade_set in grader.timeline():
+    for grade_set in _timeline(observations, systems):
         if args.json:
             out.write(json.dumps(grade_set.to_json_dict(systems), ensure_ascii=False) + "\n")
         else:
             out.write(_table_block(grade_set, systems))
     return 0
+
+
+def _timeline(observations: list[Observation], systems: list[str]) -> list[GradeSet]:
+    """Every charted time graded, its reasons' times worded in the zone of its own `time`
+    and marked with it ("at 08:00+05:30"): the output is read away from this machine's
+    clock. A chart in two offsets (a daylight-saving change) is graded once in each."""
+    timelines: dict[int, list[GradeSet]] = {}
+
+    def in_zone(offset_min: int) -> list[GradeSet]:
+        if offset_min not in timelines:
+            grader = Grader(local_tz=ShownZone(offset_min), systems=systems, word_every_time=True)
+            grader.add(observations)
+            timelines[offset_min] = grader.timeline()
+        return timelines[offset_min]
+
+    if not observations:
+        return []
+    first = in_zone(observations[-1].utc_offset_min)
+    return [in_zone(g.utc_offset_min)[i] for i, g in enumerate(first)]
 
 
 def _table_block(grade_set: GradeSet, systems: list[str]) -> str:

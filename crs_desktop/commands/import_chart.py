@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 
 from crs_desktop.commands.common import add_db_argument, default_actor, open_store
+from crs_desktop.domain.errors import UserError
 from crs_desktop.interop.chart_csv import read_chart_csv
+from crs_desktop.store import resolve_store_path
+from crs_desktop.store.chart_import import NO_VALUES, import_chart
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,17 +20,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not resolve_store_path(args.db).exists():
+        # No chart file yet: a file that will be refused does not create one either.
+        if not read_chart_csv(args.file):
+            raise UserError(NO_VALUES)
     with open_store(args) as store:
         patient = store.patient(args.patient)
-        # Read and validate the whole file before touching the store: a bad
-        # file is refused whole, and then no patient is created either.
-        rows = read_chart_csv(args.file, weight_kg=patient.weight_kg if patient else None)
-        actor = args.by or default_actor()
-        created = patient is None
-        if patient is None:
-            name = args.name or f"(name not given) {args.patient}"
-            patient = store.create_patient(args.patient, name, actor=actor, source="import")
-        count = store.import_rows(patient.id, rows, actor=actor, source="import")
+        # Read and validate the whole file before touching the store: a bad file is
+        # refused whole. Times are judged by the store's clock ("in the future").
+        rows = read_chart_csv(
+            args.file, weight_kg=patient.weight_kg if patient else None, now=store.clock()
+        )
+        # The patient (when new) and the rows: one transaction, all or nothing.
+        patient, created = import_chart(
+            store, args.patient, rows, name=args.name, actor=args.by or default_actor()
+        )
     what = "new patient" if created else "patient"
-    print(f"imported {count} values from {args.file} into {what} {patient.mrn}")
+    print(f"imported {len(rows)} values from {args.file} into {what} {patient.mrn}")
     return 0

@@ -9,13 +9,33 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from fractions import Fraction
 
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.vocabulary import ITEMS, SYNONYMS, Item, Kind, lookup_item
 
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-_INTEGER = re.compile(r"^\d+$")
+# ASCII digits only: a Unicode \d would read Arabic-Indic '٣٨.٥' as 38.5, a value
+# the nurse never wrote in the form every other tool reads.
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$", re.ASCII)
+_INTEGER = re.compile(r"^\d+$", re.ASCII)
+# No measurement needs more digits; a longer string is a paste gone wrong (and a
+# 5,000-digit one would be slow and unconvertible).
+MAX_DIGITS = 20
+# A value echoed in a message is cut to this many characters.
+_SHOWN_CHARS = 40
+
+# Every way in (form, import, grade, store) judges an observed time here.
+# A nurse's clock and the workstation's may differ a little; beyond this an
+# observed time in the future is a typo.
+FUTURE_TOLERANCE_S = 120.0
+# Nothing charted for a living patient predates this: an earlier year is a typo
+# (0001 and 9999 are what spreadsheets write for "no date").
+EARLIEST_OBSERVED = datetime(1900, 1, 1, tzinfo=UTC).timestamp()
+# A stored time outside [EARLIEST_OBSERVED, LATEST_READABLE) is never shown or graded
+# (the store leaves it out and lists it): no calendar arithmetic near the calendar's
+# end, where a local date no longer exists (year 0 or 10000 in some zone).
+LATEST_READABLE = datetime(9000, 1, 1, tzinfo=UTC).timestamp()
 
 
 class ChartValueError(UserError, ValueError):
@@ -25,7 +45,7 @@ class ChartValueError(UserError, ValueError):
         self.item = item
         self.value = value
         self.problem = problem
-        shown = f"{item} {value!r}" if value != "" else f"{item} (empty)"
+        shown = f"{item} {shorten(value)!r}" if value != "" else f"{item} (empty)"
         super().__init__(f"{shown}: {problem}")
 
 
@@ -41,6 +61,30 @@ class ValidValue:
     written_unit: str
     extreme: bool = False
     flag: str = ""  # why it is extreme, for the nurse to confirm
+
+
+def shorten(text: str) -> str:
+    """Text to echo in a message: a pasted megabyte is cut, with its length said."""
+    if len(text) <= _SHOWN_CHARS:
+        return text
+    return f"{text[: _SHOWN_CHARS - 1]}… ({len(text):,} characters)"
+
+
+class ObservedTimeError(UserError, ValueError):
+    """An observed time that cannot be charted: before 1900 or in the future."""
+
+
+def check_observed_time(epoch: float, now: float) -> None:
+    """Refuse a time no value can have been observed at; the one rule for every way in."""
+    if not math.isfinite(epoch) or epoch < EARLIEST_OBSERVED:
+        raise ObservedTimeError("is before 1900; allowed from 1900 up to now")
+    if epoch > now + FUTURE_TOLERANCE_S:
+        raise ObservedTimeError("is in the future; allowed up to now")
+
+
+def is_readable_time(epoch: float) -> bool:
+    """Whether a stored time can be shown and graded (see LATEST_READABLE)."""
+    return EARLIEST_OBSERVED <= epoch < LATEST_READABLE
 
 
 def canonical_item_name(name: str) -> str:
@@ -95,7 +139,7 @@ def validate(
 
     if item.kind is Kind.WORD:
         if unit:
-            raise ChartValueError(name, written, f"takes no unit, got {unit!r}")
+            raise ChartValueError(name, written, f"takes no unit, got {shorten(unit)!r}")
         for word in item.words:
             if written.lower() == word.lower():
                 return ValidValue(name, None, word, "", written, unit)
@@ -103,20 +147,27 @@ def validate(
 
     if item.kind is Kind.TEXT:
         if unit:
-            raise ChartValueError(name, written, f"takes no unit, got {unit!r}")
+            raise ChartValueError(name, written, f"takes no unit, got {shorten(unit)!r}")
         if not written:
             raise ChartValueError(name, written, "needs a value (e.g. the product name)")
         return ValidValue(name, None, written, "", written, unit)
 
     if unit and unit not in item.units:
         allowed = ", ".join(item.units) if item.units else "no unit"
-        raise ChartValueError(name, written, f"unit {unit!r} is not allowed; allowed: {allowed}")
+        raise ChartValueError(
+            name, written, f"unit {shorten(unit)!r} is not allowed; allowed: {allowed}"
+        )
     if item.kind is Kind.INTEGER:
         if not _INTEGER.match(written):
             lo, hi = item.possible or (0, 0)
             raise ChartValueError(name, written, f"must be a whole number {_fmt(lo)}–{_fmt(hi)}")
     elif not _NUMBER.match(written):
-        raise ChartValueError(name, written, "must be a number written with a '.' decimal point")
+        raise ChartValueError(
+            name, written, "must be a number written with the digits 0-9 and a '.' decimal point"
+        )
+    digits = sum(c.isdigit() for c in written)
+    if digits > MAX_DIGITS:
+        raise ChartValueError(name, written, f"has {digits} digits; at most {MAX_DIGITS}")
 
     unit_used = unit or item.canonical_unit
     if unit_used == item.canonical_unit and name != "fio2":

@@ -10,7 +10,11 @@ import bisect
 import csv
 import io
 import os
+import re
+import sys
+import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -18,11 +22,34 @@ from typing import IO
 
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.observation import Observation
-from crs_desktop.domain.validation import ChartValueError, ValidValue, canonical_item_name, validate
-from crs_desktop.domain.vocabulary import ITEMS
+from crs_desktop.domain.validation import (
+    ChartValueError,
+    ValidValue,
+    canonical_item_name,
+    check_observed_time,
+    shorten,
+    validate,
+)
+from crs_desktop.domain.vocabulary import ITEMS, Kind
 
 HEADER = ("time", "item", "value", "unit", "note")
 MAX_PROBLEMS_SHOWN = 50
+_EPOCH_WALL = datetime(1970, 1, 1)
+# Real time zones run from UTC-12:00 to UTC+14:00.
+MIN_OFFSET, MAX_OFFSET = timedelta(hours=-12), timedelta(hours=14)
+# The csv module's default field limit, kept as the limit of a note: reached only
+# by a paste gone wrong, and then the line is named.
+MAX_NOTE_CHARS = 128 * 1024
+# Undecodable bytes are kept as lone surrogates (errors="surrogateescape"), so the
+# lines holding them can be named.
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+# A spreadsheet runs a cell that starts with one of these as a formula
+# (=HYPERLINK(...) when a ward clerk opens an export). Such a text cell is written
+# with a leading apostrophe, which spreadsheets show as text and import removes;
+# a text starting with an apostrophe gets one more, so the round trip is exact.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_ESCAPED_STARTS = (*FORMULA_STARTS, "'")
 
 
 class ChartFileError(UserError, ValueError):
@@ -56,20 +83,27 @@ def parse_time(text: str) -> tuple[float, int]:
     """ISO 8601 date-time to (epoch seconds, UTC offset in minutes).
 
     Without an offset the time is read in this machine's local time zone
-    (chart-csv.md), and the offset in force then is recorded.
+    (chart-csv.md), and the offset in force then is recorded. Whether the time
+    can be charted (not before 1900, not in the future) is check_observed_time's.
     """
     stripped = text.strip()
-    if not stripped or "T" not in stripped and " " not in stripped:
-        raise ValueError("expected an ISO 8601 date-time such as 2026-11-20T08:00:00+01:00")
+    example = "expected an ISO 8601 date-time such as 2026-11-20T08:00:00+01:00"
+    if not stripped or "T" not in stripped and " " not in stripped or not stripped.isascii():
+        raise ValueError(example)
     try:
         moment = datetime.fromisoformat(stripped)
     except ValueError:
-        raise ValueError(
-            "expected an ISO 8601 date-time such as 2026-11-20T08:00:00+01:00"
-        ) from None
+        raise ValueError(example) from None
     if moment.tzinfo is None:
-        moment = _local(moment)
+        if not 1900 <= moment.year < 9000:
+            # Refused anyway (before 1900 or in the future); the local zone of year 1
+            # is not even computable, so judge it as UTC.
+            moment = moment.replace(tzinfo=UTC)
+        else:
+            moment = _local(moment)
     offset = moment.utcoffset() or timedelta(0)
+    if not MIN_OFFSET <= offset <= MAX_OFFSET:
+        raise ValueError("UTC offset out of range; time zones run from -12:00 to +14:00")
     return moment.timestamp(), int(offset.total_seconds() // 60)
 
 
@@ -89,9 +123,32 @@ def _local(naive: datetime) -> datetime:
 
 
 def format_time(epoch: float, utc_offset_min: int) -> str:
-    """Epoch seconds to ISO 8601 with the given offset (as it was charted)."""
+    """Epoch seconds to ISO 8601 with the given offset (as it was charted).
+
+    Computed on the wall clock of that offset, so any time that was once read
+    from a file is written back, even year 0001 at +14:00 (year 0 in UTC).
+    """
     tz = UTC if utc_offset_min == 0 else timezone(timedelta(minutes=utc_offset_min))
-    text = datetime.fromtimestamp(epoch, tz).isoformat()
+    try:
+        wall = _EPOCH_WALL + (timedelta(seconds=epoch) + timedelta(minutes=utc_offset_min))
+    except OverflowError:  # never read from a file; no calendar can write it
+        raise UserError(
+            f"a charted time ({epoch:.0f} s from 1970) is outside the calendar "
+            "(before year 1 or after 9999); it cannot be written"
+        ) from None
+    return wall.replace(tzinfo=tz).isoformat()
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell as written to a chart file: neutralised if a spreadsheet would run it."""
+    return "'" + text if text.startswith(_ESCAPED_STARTS) else text
+
+
+def from_spreadsheet_safe(text: str) -> str:
+    """The text a cell stands for: spreadsheet_safe undone. An apostrophe before
+    ordinary text (a hand-written file) is the text's own and kept."""
+    if text.startswith("'") and text[1:].startswith(_ESCAPED_STARTS):
+        return text[1:]
     return text
 
 
@@ -107,6 +164,7 @@ class _RawRow:
 
 
 def _open_text(source: str | os.PathLike[str] | IO[str]) -> tuple[str, IO[str], bool]:
+    """(name, text stream, whether it may hold undecodable bytes)."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         try:
@@ -114,37 +172,62 @@ def _open_text(source: str | os.PathLike[str] | IO[str]) -> tuple[str, IO[str], 
         except OSError as exc:
             raise ChartFileError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
         try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ChartFileError(
-                str(path), [f"not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV"]
-            ) from None
-        return str(path), io.StringIO(text, newline=""), True
+            text, undecoded = raw.decode("utf-8-sig"), False
+        except UnicodeDecodeError:
+            text, undecoded = raw.decode("utf-8-sig", errors="surrogateescape"), True
+        return str(path), io.StringIO(text, newline=""), undecoded
     return getattr(source, "name", "chart"), source, False
 
 
+class _Unreadable(Exception):
+    """The csv module cannot go on past this line."""
+
+    def __init__(self, line: int, problem: str) -> None:
+        super().__init__(problem)
+        self.line = line
+
+
 def _records(stream: IO[str]) -> Iterator[tuple[int, list[str]]]:
+    """(the line a record starts on, its fields)."""
     reader = csv.reader(stream)
     start = 1
-    for record in reader:
-        yield start, record
-        start = reader.line_num + 1
+    try:
+        for record in reader:
+            yield start, record
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise _Unreadable(start, str(exc)) from None
+
+
+@contextmanager
+def _fields_of_any_size() -> Iterator[None]:
+    """Let the csv module read a field of any length, so an overlong note is refused
+    naming its line (the module's own limit stops the whole read, line unknown)."""
+    before = csv.field_size_limit()
+    csv.field_size_limit(sys.maxsize)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
 
 
 def read_chart_csv(
-    source: str | os.PathLike[str] | IO[str], weight_kg: float | None = None
+    source: str | os.PathLike[str] | IO[str],
+    weight_kg: float | None = None,
+    now: float | None = None,
 ) -> list[ChartRow]:
     """Read and validate a whole chart file; raise ChartFileError naming every bad line.
 
     `weight_kg` is the patient's weight on record, used for µg/kg/min rates
-    when the file charts no weight of its own.
+    when the file charts no weight of its own. `now` (default: this machine's
+    clock) is what "in the future" is judged against.
     """
-    name, stream, _ = _open_text(source)
+    now = time.time() if now is None else now
+    name, stream, undecoded = _open_text(source)
     problems: list[str] = []
     raw_rows: list[_RawRow] = []
-    records = _records(stream)
-    times: dict[str, tuple[float, int]] = {}
-    try:
+    with _fields_of_any_size():
+        records = _records(stream)
         first = next(records, None)
         if first is None:
             raise ChartFileError(
@@ -154,34 +237,11 @@ def read_chart_csv(
         if header and header[0].startswith("\ufeff"):
             header[0] = header[0][1:]
         if tuple(h.strip().lower() for h in header) != HEADER:
+            got = shorten(",".join(header))
             raise ChartFileError(
-                name,
-                [f"line {line}: header must be exactly {','.join(HEADER)}, got {','.join(header)}"],
+                name, [f"line {line}: header must be exactly {','.join(HEADER)}, got {got}"]
             )
-        for line, record in records:
-            if not record or all(not field.strip() for field in record):
-                continue  # blank line
-            if len(record) != len(HEADER):
-                problems.append(
-                    f"line {line}: expected 5 fields (time,item,value,unit,note), got {len(record)}"
-                )
-                continue
-            time_text, item_text, value, unit, note = record
-            try:
-                item = canonical_item_name(item_text)
-            except ChartValueError as exc:
-                problems.append(f"line {line}: {exc}")
-                continue
-            try:
-                # Rows of one assessment share a time: parse each distinct one once.
-                epoch, offset = times[time_text] if time_text in times else parse_time(time_text)
-                times[time_text] = (epoch, offset)
-            except ValueError as exc:
-                problems.append(f"line {line}: {item} time {time_text!r}: {exc}")
-                continue
-            raw_rows.append(_RawRow(line, epoch, offset, item, value, unit, note))
-    except csv.Error as exc:
-        problems.append(f"line {getattr(exc, 'line', '?')}: unreadable CSV: {exc}")
+        _read_rows(records, undecoded, now, raw_rows, problems)
 
     weights = _weights(raw_rows, weight_kg)
     rows: list[ChartRow] = []
@@ -205,6 +265,66 @@ def read_chart_csv(
         problems.sort(key=_line_number)
         raise ChartFileError(name, problems)
     return rows
+
+
+def _read_rows(
+    records: Iterator[tuple[int, list[str]]],
+    undecoded: bool,
+    now: float,
+    raw_rows: list[_RawRow],
+    problems: list[str],
+) -> None:
+    """The data lines as raw rows; each line that cannot be one is named in `problems`."""
+    # Rows of one assessment share a time: parse and judge each distinct one once
+    # (its (epoch, offset), or what is wrong with it).
+    times: dict[str, tuple[float, int] | str] = {}
+    try:
+        for line, record in records:
+            if not record or all(not field.strip() for field in record):
+                continue  # blank line
+            if len(record) != len(HEADER):
+                problems.append(
+                    f"line {line}: expected 5 fields (time,item,value,unit,note), got {len(record)}"
+                )
+                continue
+            if undecoded and any(_UNDECODED.search(field) for field in record):
+                problems.append(f"line {line}: not UTF-8 text; save the file as UTF-8 CSV")
+                continue
+            time_text, item_text, value, unit, note = record
+            if len(note) > MAX_NOTE_CHARS:
+                problems.append(
+                    f"line {line}: note of {len(note):,} characters; "
+                    f"at most {MAX_NOTE_CHARS:,} (128 KiB)"
+                )
+                continue
+            try:
+                item = canonical_item_name(item_text)
+            except ChartValueError as exc:
+                problems.append(f"line {line}: {exc}")
+                continue
+            when = times.get(time_text)
+            if when is None:
+                when = times[time_text] = _judge_time(time_text, now)
+            if isinstance(when, str):
+                problems.append(f"line {line}: {item} time {shorten(time_text)!r}: {when}")
+                continue
+            epoch, offset = when
+            if ITEMS[item].kind is Kind.TEXT:
+                value = from_spreadsheet_safe(value)
+            note = from_spreadsheet_safe(note)
+            raw_rows.append(_RawRow(line, epoch, offset, item, value, unit, note))
+    except _Unreadable as exc:  # the reader cannot go on past it: name where it stopped
+        problems.append(f"line {exc.line}: unreadable CSV: {exc}")
+
+
+def _judge_time(text: str, now: float) -> tuple[float, int] | str:
+    """(epoch, offset) of a time that can be charted, else what is wrong with it."""
+    try:
+        epoch, offset = parse_time(text)
+        check_observed_time(epoch, now)
+    except ValueError as exc:  # ObservedTimeError is one
+        return str(exc)
+    return epoch, offset
 
 
 def _line_number(problem: str) -> int:
@@ -274,14 +394,17 @@ def write_chart_csv(rows: Iterable[ExportRow], stream: IO[str]) -> int:
     writer.writerow(HEADER)
     count = 0
     for row in rows:
-        assert row.item in ITEMS, row.item
+        item = ITEMS[row.item]
+        value = row.written_value
+        if item.kind is Kind.TEXT:  # a product name is text a spreadsheet could run too
+            value = spreadsheet_safe(value)
         writer.writerow(
             [
                 format_time(row.time, row.utc_offset_min),
                 row.item,
-                row.written_value,
+                value,
                 row.written_unit,
-                row.note,
+                spreadsheet_safe(row.note),
             ]
         )
         count += 1

@@ -16,11 +16,22 @@ import numpy as np
 
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.observation import Observation
-from crs_desktop.domain.validation import ChartValueError, ValidValue, canonical_item_name, validate
+from crs_desktop.domain.validation import (
+    EARLIEST_OBSERVED,
+    LATEST_READABLE,
+    ChartValueError,
+    ObservedTimeError,
+    ValidValue,
+    canonical_item_name,
+    check_observed_time,
+    validate,
+)
 from crs_desktop.interop.chart_csv import ChartRow
+from crs_desktop.store import chart_import
 from crs_desktop.store.database import StoreError, open_connection
 from crs_desktop.store.records import (
     EVENT_COLUMNS,
+    INSERT_ROW,
     ROW_COLUMNS,
     STATUS_ENTERED_IN_ERROR,
     STATUS_FINAL,
@@ -33,15 +44,6 @@ from crs_desktop.store.records import (
     row_from_tuple,
 )
 
-# A nurse's clock and the workstation's may differ a little; beyond this an
-# observed time in the future is a typo.
-FUTURE_TOLERANCE_S = 120.0
-
-_INSERT_ROW = (
-    "INSERT INTO observations (patient_id, item, observed_at, utc_offset_min, recorded_at, "
-    "value, text, unit, written_value, written_unit, note, extreme, charted_by, source, status) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'final')"
-)
 _TIME_VALUE = np.dtype([("t", np.float64), ("v", np.float64)])
 _PATIENT_COLUMNS = (
     "id, mrn, name, birth_date, weight_kg, car_t_product, infusion_time, news2_scale, is_demo"
@@ -62,6 +64,22 @@ def local_offset_min(epoch: float) -> int:
     return int(offset.total_seconds() // 60) if offset else 0
 
 
+def shown_time(epoch: float) -> str:
+    """A time for a message, in this machine's zone; any float, even year 0 or 10000."""
+    try:
+        return datetime.fromtimestamp(epoch).astimezone().strftime("%Y-%m-%d %H:%M")
+    except (ValueError, OverflowError, OSError):
+        return "outside the calendar (year before 1 or after 9999)"
+
+
+def _check_time(what: str, epoch: float, now: float) -> None:
+    """The domain's rule for every way in (before 1900, in the future), worded for the store."""
+    try:
+        check_observed_time(epoch, now)
+    except ObservedTimeError as exc:
+        raise UserError(f"{what} {shown_time(epoch)}: {exc}") from None
+
+
 def _within(
     sql: str,
     params: list[Any],
@@ -69,9 +87,17 @@ def _within(
     until: float | None,
     column: str = "observed_at",
     until_op: str = "<=",
+    readable_only: bool = True,
 ) -> str:
     """`sql` narrowed to the period on `column` (an end left open when None); the bounds
-    go into `params`."""
+    go into `params`.
+
+    Rows observed at a time no reader can show (year 1 or 9999, let in by an older
+    import) are left out of every read but export's: one such row must never stop
+    a chart from opening. unreadable_rows() lists them, to be flagged and corrected.
+    """
+    if column == "observed_at" and readable_only:
+        sql += _READABLE
     if since is not None:
         sql += f" AND {column} >= ?"
         params.append(since)
@@ -79,6 +105,10 @@ def _within(
         sql += f" AND {column} {until_op} ?"
         params.append(until)
     return sql
+
+
+# A filter only ("+": no index is chosen for it), so every read keeps its query plan.
+_READABLE = f" AND +observed_at >= {EARLIEST_OBSERVED!r} AND +observed_at < {LATEST_READABLE!r}"
 
 
 def _patient(t: tuple[Any, ...]) -> Patient:
@@ -205,31 +235,36 @@ class ChartStore:
         if self.patient(mrn) is not None:
             raise UserError(f"MRN {mrn!r}: a patient with this MRN already exists")
 
+        facts = {
+            "birth_date": birth_date,
+            "weight_kg": weight_kg,
+            "car_t_product": car_t_product,
+            "infusion_time": infusion_time,
+            "news2_scale": news2_scale,
+            "is_demo": int(is_demo),
+        }
+
         def work(conn: sqlite3.Connection) -> int:
-            cursor = conn.execute(
-                "INSERT INTO patients (mrn, name, birth_date, weight_kg, car_t_product, "
-                "infusion_time, news2_scale, is_demo, archived, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
-                (
-                    mrn,
-                    name.strip(),
-                    birth_date,
-                    weight_kg,
-                    car_t_product,
-                    infusion_time,
-                    news2_scale,
-                    int(is_demo),
-                    self.clock(),
-                ),
-            )
-            patient_id = int(cursor.lastrowid or 0)
-            self._audit(conn, "create_patient", actor, source, patient_id, {})
-            return patient_id
+            return self._insert_patient(conn, mrn, name.strip(), actor, source, **facts)
 
         patient_id = self._write(work)
         found = self.patient_by_id(patient_id)
         assert found is not None
         return found
+
+    def _insert_patient(
+        self, conn: sqlite3.Connection, mrn: str, name: str, actor: str, source: str, **facts: Any
+    ) -> int:
+        """Add a patient (`facts`: its other columns) and its audit row inside the caller's
+        transaction; returns its id."""
+        row = {"mrn": mrn, "name": name, **facts, "archived": 0, "created_at": self.clock()}
+        columns, marks = ", ".join(row), ", ".join("?" for _ in row)
+        cursor = conn.execute(
+            f"INSERT INTO patients ({columns}) VALUES ({marks})", tuple(row.values())
+        )
+        patient_id = int(cursor.lastrowid or 0)
+        self._audit(conn, "create_patient", actor, source, patient_id, {})
+        return patient_id
 
     def update_patient(self, patient_id: int, *, actor: str, **fields: Any) -> Patient:
         """Change header facts (weight, product, infusion time, NEWS2 scale); audited."""
@@ -299,13 +334,14 @@ class ChartStore:
         charted after it, else the weight on the patient record."""
         row = self.conn.execute(
             "SELECT value FROM observations WHERE patient_id = ? AND item = 'weight' "
-            "AND status = 'final' AND observed_at <= ? ORDER BY observed_at DESC LIMIT 1",
+            f"AND status = 'final' AND observed_at <= ?{_READABLE} "
+            "ORDER BY observed_at DESC LIMIT 1",
             (patient_id, at),
         ).fetchone()
         if row is None:
             row = self.conn.execute(
                 "SELECT value FROM observations WHERE patient_id = ? AND item = 'weight' "
-                "AND status = 'final' ORDER BY observed_at LIMIT 1",
+                f"AND status = 'final'{_READABLE} ORDER BY observed_at LIMIT 1",
                 (patient_id,),
             ).fetchone()
         if row is not None:
@@ -356,9 +392,7 @@ class ChartStore:
         if not entries:
             raise UserError("nothing to chart: no values were entered")
         now = self.clock()
-        if observed_at > now + FUTURE_TOLERANCE_S:
-            shown = datetime.fromtimestamp(observed_at).astimezone().strftime("%Y-%m-%d %H:%M")
-            raise UserError(f"observed time {shown}: is in the future; allowed up to now")
+        _check_time("observed time", observed_at, now)
         valid = self.validate_entries(patient_id, entries, observed_at)
         offset = local_offset_min(observed_at) if utc_offset_min is None else utc_offset_min
 
@@ -366,7 +400,7 @@ class ChartStore:
             ids = []
             for entry, v in zip(entries, valid, strict=True):
                 cursor = conn.execute(
-                    _INSERT_ROW,
+                    INSERT_ROW,
                     (
                         patient_id,
                         v.item,
@@ -398,46 +432,7 @@ class ChartStore:
         self, patient_id: int, rows: Sequence[ChartRow], *, actor: str, source: str = "import"
     ) -> int:
         """Add already-validated chart-file rows in one transaction with one audit row."""
-        actor = self._require_actor(actor)
-        now = self.clock()
-
-        def work(conn: sqlite3.Connection) -> int:
-            first = conn.execute("SELECT coalesce(max(id), 0) FROM observations").fetchone()[0]
-            conn.executemany(
-                _INSERT_ROW,
-                (
-                    (
-                        patient_id,
-                        r.item,
-                        r.time,
-                        r.utc_offset_min,
-                        now,
-                        r.valid.value,
-                        r.valid.text,
-                        r.valid.unit,
-                        r.valid.written_value,
-                        r.valid.written_unit,
-                        r.note,
-                        int(r.valid.extreme),
-                        actor,
-                        source,
-                    )
-                    for r in rows
-                ),
-            )
-            last = conn.execute("SELECT coalesce(max(id), 0) FROM observations").fetchone()[0]
-            self._audit(
-                conn,
-                "import",
-                actor,
-                source,
-                patient_id,
-                {"first_row": first + 1, "last_row": last, "count": len(rows)},
-            )
-            return len(rows)
-
-        count: int = self._write(work)
-        return count
+        return chart_import.import_rows(self, patient_id, rows, actor=actor, source=source)
 
     def mark_entered_in_error(
         self,
@@ -473,7 +468,7 @@ class ChartStore:
             new_id = None
             if replacement is not None and valid is not None:
                 cursor = conn.execute(
-                    _INSERT_ROW,
+                    INSERT_ROW,
                     (
                         old.patient_id,
                         old.item,
@@ -537,9 +532,7 @@ class ChartStore:
         actor = self._require_actor(actor)
         now = self.clock()
         at = now if at is None else at
-        if at > now + FUTURE_TOLERANCE_S:
-            shown = datetime.fromtimestamp(at).astimezone().strftime("%Y-%m-%d %H:%M")
-            raise UserError(f"time {shown}: is in the future; allowed up to now")
+        _check_time("time", at, now)
         valid = self.validate_entries(patient_id, entries, at) if entries else []
         offset = local_offset_min(at)
 
@@ -547,7 +540,7 @@ class ChartStore:
             row_ids = []
             for entry, v in zip(entries, valid, strict=True):
                 cursor = conn.execute(
-                    _INSERT_ROW,
+                    INSERT_ROW,
                     (
                         patient_id,
                         v.item,
@@ -600,8 +593,12 @@ class ChartStore:
         until: float | None = None,
         items: Iterable[str] | None = None,
         after_id: int = 0,
+        readable_only: bool = True,
     ) -> list[ChartedRow]:
-        """Chart rows in observed-time order (then id), corrections included unless asked not."""
+        """Chart rows in observed-time order (then id), corrections included unless asked not.
+
+        `readable_only=False`: rows at unreadable times too (see _within), for export,
+        which writes each back exactly as it was read."""
         if after_id:
             # Only the newest rows: walk the id range, not the patient's whole index
             # ("+" keeps the planner off the patient index). The change feed's path.
@@ -611,7 +608,7 @@ class ChartStore:
         params: list[Any] = [patient_id, after_id]
         if not include_errors:
             sql += " AND status = 'final'"
-        sql = _within(sql, params, since, until)
+        sql = _within(sql, params, since, until, readable_only=readable_only)
         if items is not None:
             names = list(items)
             sql += f" AND item IN ({', '.join('?' for _ in names)})"
@@ -623,6 +620,16 @@ class ChartStore:
         else:
             sql += " ORDER BY observed_at, id"
         return [row_from_tuple(t) for t in self.conn.execute(sql, params)]
+
+    def unreadable_rows(self, patient_id: int) -> list[ChartedRow]:
+        """Current rows observed at a time no reader can show (see _within): left out of
+        the window, grading and the handover, to be flagged and corrected."""
+        sql = (
+            f"SELECT {ROW_COLUMNS} FROM observations WHERE patient_id = ? AND status = 'final' "
+            f"AND NOT (+observed_at >= {EARLIEST_OBSERVED!r} "
+            f"AND +observed_at < {LATEST_READABLE!r}) ORDER BY id"
+        )
+        return [row_from_tuple(t) for t in self.conn.execute(sql, (patient_id,))]
 
     def count_observations(self, patient_id: int, up_to: int | None = None) -> int:
         """How many current values the patient's chart holds (from the index, no table read);
@@ -702,9 +709,11 @@ class ChartStore:
         One index lookup per item, never a walk over the chart: what the
         reassessment timers need.
         """
+        # Bounded on the index, unreadable times left out (see _within).
         sql = (
             "SELECT max(observed_at) FROM observations "
-            "WHERE patient_id = ? AND item = ? AND status = 'final'"
+            "WHERE patient_id = ? AND item = ? AND status = 'final' "
+            f"AND observed_at >= {EARLIEST_OBSERVED!r} AND observed_at < {LATEST_READABLE!r}"
         )
         if until is not None:
             sql += " AND observed_at <= ?"

@@ -85,6 +85,12 @@ ROW_COLUMNS = (
     "written_value, written_unit, note, extreme, charted_by, source, status, error_reason, "
     "error_by, error_at, replaced_by"
 )
+# Adding a current (final) row: charting, corrections, events and imports alike.
+INSERT_ROW = (
+    "INSERT INTO observations (patient_id, item, observed_at, utc_offset_min, recorded_at, "
+    "value, text, unit, written_value, written_unit, note, extreme, charted_by, source, status) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'final')"
+)
 
 
 def row_from_tuple(t: tuple[Any, ...]) -> ChartedRow:

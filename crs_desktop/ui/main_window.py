@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QHBoxLayout,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QPushButton,
@@ -48,6 +47,7 @@ from crs_desktop.ui.patient_header import PatientHeader
 from crs_desktop.ui.patient_picker import choose_patient
 from crs_desktop.ui.plot_stack import PlotStack
 from crs_desktop.ui.session import PatientSession
+from crs_desktop.ui.theme import warning_label
 
 GRADES_MIN_WIDTH = 430  # px: "GRADE 4" at 30 pt beside its title, never clipped
 CHECKLIST_MIN_WIDTH = 370
@@ -134,6 +134,15 @@ class MainWindow(QMainWindow):
         self.chart_button.setStyleSheet("font-size: 14pt; font-weight: bold; padding: 10px;")
         self.chart_button.clicked.connect(self.new_observations)
         right_layout.addWidget(self.chart_button)
+        unreadable = self.store.unreadable_rows(patient.id)
+        if unreadable:  # let in by an older import: kept, but left out of every view
+            right_layout.addWidget(
+                warning_label(
+                    "unreadable_times",
+                    f"{len(unreadable)} value(s) charted at an impossible time (before 1900 or "
+                    "far in the future) are not plotted or graded; export the chart to see them",
+                )
+            )
         self.checklist = ChecklistPanel()
         self.checklist.mark_requested.connect(self.mark_action)
         self.checklist.tocilizumab_requested.connect(self.give_tocilizumab)
@@ -141,11 +150,7 @@ class MainWindow(QMainWindow):
         checklist_layout = QVBoxLayout(checklist_box)
         checklist_layout.setContentsMargins(0, 0, 0, 0)
         if self.protocol_warning:
-            refused = QLabel("⚠ " + self.protocol_warning)
-            refused.setObjectName("protocol_warning")
-            refused.setWordWrap(True)
-            refused.setProperty("role", "error")
-            checklist_layout.addWidget(refused)
+            checklist_layout.addWidget(warning_label("protocol_warning", self.protocol_warning))
         checklist_layout.addWidget(self.checklist, 1)
         right_layout.addWidget(self.grading, 1)
         self.right_panel = right_layout

@@ -7,7 +7,7 @@ every line has its own dash or symbol, every flag has words.
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 BASE_POINT_SIZE = 12
 
@@ -47,6 +47,16 @@ EXTREME_COLOUR = "#000000"
 
 def grade_colours(grade: int | None) -> tuple[str, str]:
     return GRADE_COLOURS.get(grade if grade is None else min(grade, 5), GRADE_COLOURS[None])
+
+
+def warning_label(name: str, text: str) -> QLabel:
+    """A warning that stays in view (a refused protocol file, values left out), in the
+    error colour."""
+    label = QLabel("⚠ " + text)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setProperty("role", "error")
+    return label
 
 
 def apply_theme(app: QApplication) -> None:

@@ -19,6 +19,36 @@ UNIT_SHOWN = {
 }
 
 
+class ShownZone(tzinfo):
+    """A fixed UTC offset written after every time worded in it ("08:00+05:30"): for
+    words read away from the chart's clock (`crs-desktop grade`), where a bare "08:00"
+    would not say which zone it is in."""
+
+    def __init__(self, offset_min: int) -> None:
+        self.offset = timedelta(minutes=offset_min)
+        sign, minutes = ("-", -offset_min) if offset_min < 0 else ("+", offset_min)
+        self.suffix = f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"  # as ISO 8601 writes it
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        return self.offset
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+    def tzname(self, dt: datetime | None) -> str:
+        return self.suffix
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ShownZone) and other.offset == self.offset
+
+    def __hash__(self) -> int:
+        return hash(self.offset)
+
+
+def _zone_shown(tz: tzinfo | None) -> str:
+    return tz.suffix if isinstance(tz, ShownZone) else ""
+
+
 def _local(epoch: float, tz: tzinfo | None) -> datetime:
     # A naive fromtimestamp() is the machine's local wall time: the same date,
     # hour and minute as .astimezone() gives, without building the zone.
@@ -28,7 +58,8 @@ def _local(epoch: float, tz: tzinfo | None) -> datetime:
 @lru_cache(maxsize=8192)
 def _hour_minute(epoch: float, tz: tzinfo | None) -> str:
     moment = _local(epoch, tz)
-    return f"{moment.hour:02d}:{moment.minute:02d}"  # by hand: digits in every locale, and fast
+    # By hand: digits in every locale, and fast.
+    return f"{moment.hour:02d}:{moment.minute:02d}{_zone_shown(tz)}"
 
 
 @lru_cache(maxsize=8192)
@@ -52,7 +83,7 @@ def _same_day(epoch: float, other: float, tz: tzinfo | None) -> bool:
 @lru_cache(maxsize=1024)
 def _long_form(epoch: float, tz: tzinfo | None) -> str:
     moment = datetime.fromtimestamp(epoch, tz) if tz else datetime.fromtimestamp(epoch).astimezone()
-    return moment.strftime("%d %b %H:%M")  # the month name as the locale writes it
+    return moment.strftime("%d %b %H:%M") + _zone_shown(tz)  # the locale's month name
 
 
 def clock(epoch: float, tz: tzinfo | None, reference: float | None = None) -> str:
