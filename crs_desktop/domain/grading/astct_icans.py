@@ -194,8 +194,8 @@ def _old_events(
         if level == worst and age_s > limit_h * 3600:
             name = item_name(obs.item)
             said.append(
-                f"{finding(obs, tz, at)} still sets ICANS grade {worst}, {age_words(age_s)} "
-                f"later (reviewed after {limit_h:g} h, ward protocol): if it has resolved, "
+                f"{finding(obs, tz, at)}, {age_words(age_s)} ago, still sets ICANS grade "
+                f"{worst} (review after {limit_h:g} h, ward protocol): if it has resolved, "
                 f"chart {name} 'none'"
             )
     return said

@@ -78,18 +78,18 @@ def _high_rate(state: ChartState, words: bool) -> tuple[bool, str]:
         return high, f"{_ne_eq_words(ne_eq, rates)}; {limit}"
     if len(rates) == 1:
         ((name, rate),) = rates.items()
-        limit = HIGH_DOSE_MONOTHERAPY[name]
+        threshold = HIGH_DOSE_MONOTHERAPY[name]
         if name == "dopamine":
             if not weight:
                 return False, "no weight charted to judge the dopamine dose in µg/kg/min"
             per_kg = rate / weight
             said = (
-                f"{per_kg:.1f} µg/kg/min at {weight:g} kg; high dose is ≥ {limit:g} µg/kg/min"
+                f"{per_kg:.1f} µg/kg/min at {weight:g} kg; high dose is ≥ {threshold:g} µg/kg/min"
                 if words
                 else ""
             )
-            return per_kg >= limit, said
-        return rate >= limit, f"high dose is ≥ {limit:g} µg/min" if words else ""
+            return per_kg >= threshold, said
+        return rate >= threshold, f"high dose is ≥ {threshold:g} µg/min" if words else ""
     ne_eq = norepinephrine_equivalent(rates, weight)
     high = ne_eq is not None and ne_eq >= HIGH_DOSE_COMBINATION_NE_EQ
     if not words:

@@ -27,6 +27,7 @@ WORD_SHOWN = {
     ("o2_device", "bipap"): "BiPAP",
     ("o2_device", "blow_by"): "blow-by",
     ("o2_device", "non_rebreather"): "non-rebreather mask",
+    ("o2_device", "venturi_mask"): "Venturi mask",
     ("o2_device", "high_flow_nasal_cannula"): "high-flow nasal cannula",
     ("acvpu", "A"): "alert (A)",
     ("acvpu", "C"): "new confusion (C)",
