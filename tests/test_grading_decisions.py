@@ -91,13 +91,17 @@ def test_a_waiver_older_than_14_days_keeps_the_grade_and_asks_for_review():
     assert review, crs.flags
     assert "20 days ago" in review[0] and "more than 14 days" in review[0], review
     assert "still CRS" in review[0]
+    # With a fever of its own the waiver is not relied on: no review.
+    febrile = latest([*WAIVED, (20 * DAY, "temperature", 38.4), (20 * DAY, "systolic_bp", 85)])
+    assert febrile["astct_crs"].grade == 2
+    assert not any("fever waived by" in f for f in febrile["astct_crs"].flags)
 
 
-@pytest.mark.parametrize(("hours_after", "flagged"), [(14 * DAY, False), (14 * DAY + 1, True)])
-def test_the_waiver_review_starts_after_14_days(hours_after, flagged):
-    crs = latest([*WAIVED, (1 + hours_after, "systolic_bp", 85)])["astct_crs"]
-    assert crs.grade == 2
-    assert any("fever waived by" in f for f in crs.flags) == flagged, crs.flags
+def test_the_waiver_review_starts_after_14_days():
+    for hours_after, flagged in ((14 * DAY, False), (14 * DAY + 1, True)):
+        crs = latest([*WAIVED, (1 + hours_after, "systolic_bp", 85)])["astct_crs"]
+        assert crs.grade == 2
+        assert any("fever waived by" in f for f in crs.flags) == flagged, (hours_after, crs.flags)
 
 
 def test_a_later_waiving_drug_counts_from_its_own_time():
@@ -112,12 +116,6 @@ def test_the_waiver_review_age_is_a_ward_setting():
     rows = [*WAIVED, (20 * DAY, "systolic_bp", 85)]
     crs = latest(rows, GradingSettings(fever_waiver_review_days=30))["astct_crs"]
     assert crs.grade == 2 and not any("fever waived by" in f for f in crs.flags)
-
-
-def test_no_waiver_flag_while_the_fever_itself_is_there():
-    crs = latest([*WAIVED, (20 * DAY, "temperature", 38.4), (20 * DAY, "systolic_bp", 85)])
-    assert crs["astct_crs"].grade == 2
-    assert not any("fever waived by" in f for f in crs["astct_crs"].flags)
 
 
 # -- item 3: an old seizure, motor weakness or cerebral edema finding -------------------------
@@ -135,16 +133,25 @@ def test_an_old_seizure_keeps_icans_3_and_asks_to_chart_none_if_resolved():
     assert flag, icans.flags
     assert ", 5 days ago, still sets ICANS grade 3" in flag[0], flag
     assert "chart seizure 'none'" in flag[0], flag
+    # Charted "none", the finding ends, and its flag with it.
+    ended = latest([*rows, (5 * DAY + 1, "seizure", "none")])["astct_icans"]
+    assert (ended.grade, ended.flags) == (0, ())
+    # An old finding that does not set the grade is not flagged: diffuse edema (4) now
+    # sets it, not the seizure (3) days ago.
+    edema = latest([*rows, (5 * DAY + 1, "cerebral_edema", "diffuse")])["astct_icans"]
+    assert edema.grade == 4
+    assert not any("seizure" in f for f in edema.flags), edema.flags
 
 
-@pytest.mark.parametrize(("hours", "flagged"), [(24, False), (25, True)])
-def test_the_neuro_review_starts_after_24_hours(hours, flagged):
-    icans = latest([(0, "motor_weakness", "hemiparesis"), (hours, "ice_score", 10)])["astct_icans"]
-    assert icans.grade == 4
-    said = [f for f in icans.flags if "chart motor weakness 'none'" in f]
-    assert bool(said) == flagged, icans.flags
-    if flagged:
-        assert f"{hours} h ago" in said[0]
+def test_the_neuro_review_starts_after_24_hours():
+    for hours, flagged in ((24, False), (25, True)):
+        rows = [(0, "motor_weakness", "hemiparesis"), (hours, "ice_score", 10)]
+        icans = latest(rows)["astct_icans"]
+        assert icans.grade == 4
+        said = [f for f in icans.flags if "chart motor weakness 'none'" in f]
+        assert bool(said) == flagged, icans.flags
+        if flagged:
+            assert f"{hours} h ago" in said[0]
 
 
 def test_the_neuro_review_age_is_a_ward_setting():
@@ -152,20 +159,6 @@ def test_the_neuro_review_age_is_a_ward_setting():
     assert any("cerebral edema 'none'" in f for f in latest(rows)["astct_icans"].flags)
     icans = latest(rows, GradingSettings(neuro_finding_review_h=48))["astct_icans"]
     assert icans.grade == 3 and icans.flags == ()
-
-
-def test_an_old_finding_that_does_not_set_the_grade_is_not_flagged():
-    # A focal seizure (3) days ago, diffuse edema (4) now: the edema sets the grade.
-    rows = [(0, "seizure", "focal_resolved"), (3 * DAY, "cerebral_edema", "diffuse")]
-    icans = latest(rows)["astct_icans"]
-    assert icans.grade == 4
-    assert not any("seizure" in f for f in icans.flags), icans.flags
-
-
-def test_charting_none_ends_the_finding_and_its_flag():
-    rows = [(0, "seizure", "generalized_resolved"), (3 * DAY, "seizure", "none")]
-    icans = latest(rows)["astct_icans"]
-    assert (icans.grade, icans.flags) == (0, ())
 
 
 # -- item 4: Lee 2014 with vasopressin and one other vasopressor ----------------------------
@@ -273,16 +266,17 @@ def test_positive_pressure_reasons_use_ward_words_and_a_time():
 # -- item 5: a high-flow nasal cannula graded by its flow -----------------------------------
 
 
-@pytest.mark.parametrize(("flow", "expected"), [(2, 2), (6, 2), (6.5, 3), (40, 3)])
-def test_high_flow_cannula_is_graded_by_its_flow(flow, expected):
-    crs = latest([FEVER, (1, "o2_device", "high_flow_nasal_cannula"), (1, "o2_flow", flow)])[
-        "astct_crs"
-    ]
-    assert crs.grade == expected
-    low_flow_flag = [f for f in crs.flags if "graded by its flow as low flow" in f]
-    assert bool(low_flow_flag) == (expected == 2), crs.flags
-    if low_flow_flag:
-        assert low_flow_flag[0].startswith(f"high-flow nasal cannula at {flow:g} L/min (01:00)")
+@pytest.mark.parametrize("low_flow", [2, 6])
+def test_high_flow_cannula_is_graded_by_its_flow(low_flow):
+    for flow, expected in ((low_flow, 2), (6.5, 3), (40, 3)):
+        rows = [FEVER, (1, "o2_device", "high_flow_nasal_cannula"), (1, "o2_flow", flow)]
+        crs = latest(rows)["astct_crs"]
+        assert crs.grade == expected, flow
+        low_flow_flag = [f for f in crs.flags if "graded by its flow as low flow" in f]
+        assert bool(low_flow_flag) == (expected == 2), crs.flags
+        if low_flow_flag:
+            start = f"high-flow nasal cannula at {flow:g} L/min (01:00)"
+            assert low_flow_flag[0].startswith(start), low_flow_flag
 
 
 def test_high_flow_cannula_without_a_flow_is_grade_3_and_asks_for_the_flow():
