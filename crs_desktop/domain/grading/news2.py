@@ -172,12 +172,13 @@ def grade(
         counted = latest
     else:
         # Only what counts now: charted, and not older than the window.
+        old = {id(obs) for obs in stale}
         counted = {
             item: latest[item]
             for item in PARAMETERS
-            if item not in missing and all(latest[item] is not old for old in stale)
+            if item not in missing and id(latest[item]) not in old
         }
-        if source is not None and any(source is old for old in stale):
+        if id(source) in old:
             level = None
     points = _points(counted, on_oxygen, device is not None, level, settings)
     total = sum(points.values())
