@@ -279,6 +279,17 @@ def test_high_flow_cannula_is_graded_by_its_flow(low_flow):
             assert low_flow_flag[0].startswith(start), low_flow_flag
 
 
+def test_the_plots_oxygen_band_follows_the_grade_for_a_high_flow_cannula():
+    from crs_desktop.domain.oxygen_course import o2_band
+
+    # Bands: 0 room air, 1 low flow (grade 2), 2 high flow (grade 3), 3 positive pressure.
+    assert o2_band("high_flow_nasal_cannula", 5) == 1
+    assert o2_band("high_flow_nasal_cannula", 6) == 1
+    assert o2_band("high_flow_nasal_cannula", 7) == 2
+    assert o2_band("high_flow_nasal_cannula", None) == 2
+    assert o2_band("nasal_cannula", None) == 1
+
+
 def test_high_flow_cannula_without_a_flow_is_grade_3_and_asks_for_the_flow():
     crs = latest([FEVER, (1, "o2_device", "high_flow_nasal_cannula")])["astct_crs"]
     assert crs.grade == 3

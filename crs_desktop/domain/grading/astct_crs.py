@@ -41,6 +41,19 @@ GRADE_0 = Verdict(0)
 GRADE_5 = Verdict(5)
 
 
+def device_level(device: str, flow: float | None) -> int:
+    """The ASTCT hypoxia level (0/2/3/4) of a device at a flow (None: no flow charted with
+    it): a cannula, high-flow or not, by its flow (§1.2 ‡, §1.3a item 5); any other device
+    by what it is. The grade and the plots' oxygen bands both read it."""
+    if device in CANNULAS:
+        if flow is None:
+            # No flow: a nasal cannula is taken as low flow, a high-flow cannula as high
+            # flow (§1.3a item 5); either way a flag asks for the flow.
+            return 2 if device == "nasal_cannula" else 3
+        return 2 if flow <= LOW_FLOW_LIMIT_L_MIN else 3
+    return O2_LEVEL_BY_DEVICE.get(device, 0)
+
+
 def oxygen_level(
     state: ChartState, tz: tzinfo | None, at: float, words: bool = True
 ) -> tuple[int, str, list[str]]:
@@ -103,7 +116,7 @@ def _cannula_level(
             "high flow (grade 3); chart the flow (≤ 6 L/min is low flow, grade 2)"
         )
         return 3, f"high-flow nasal cannula (flow not charted) since {started}", flags
-    level = 2 if flow.value <= LOW_FLOW_LIMIT_L_MIN else 3
+    level = device_level(name, flow.value)
     if not words:
         return level, "", flags
     kind = "low flow, ≤ 6 L/min" if level == 2 else "high flow, > 6 L/min"
