@@ -87,7 +87,8 @@ def test_air_or_oxygen(device, points):
     g = vitals(o2_device=device)
     assert g.grade == points
     if points:
-        assert "on oxygen scores 2" in g.reasons
+        # The device and its time named (grade-json.md: item, value, time).
+        assert any(r.startswith("on oxygen (") and r.endswith(" since 01:00) scores 2") for r in g.reasons), g.reasons
 
 
 @pytest.mark.parametrize(
@@ -151,7 +152,9 @@ def test_acvpu(letter, points):
     g = vitals(acvpu=letter)
     assert g.grade == points
     if points:
-        assert f"consciousness {letter} scores 3" in g.reasons
+        # The letter read as words, with its time (REFERENCE.md §7.1: C is new confusion).
+        shown = {"C": "new confusion (C)", "V": "responds to voice (V)", "P": "responds to pain (P)", "U": "unresponsive (U)"}
+        assert f"consciousness {shown[letter]} at 01:00 scores 3" in g.reasons
 
 
 @pytest.mark.parametrize(
@@ -240,10 +243,10 @@ def test_trigger_wording():
 @pytest.mark.parametrize(
     ("dropped", "named"),
     [
-        ("resp_rate", "resp rate"),
-        ("spo2", "spo2"),
-        ("o2_device", "o2 device"),
-        ("systolic_bp", "systolic bp"),
+        ("resp_rate", "respiratory rate"),
+        ("spo2", "SpO2"),
+        ("o2_device", "air or oxygen"),
+        ("systolic_bp", "systolic BP"),
         ("heart_rate", "heart rate"),
         ("temperature", "temperature"),
         ("acvpu", "consciousness"),
@@ -253,7 +256,9 @@ def test_news2_is_none_while_a_parameter_is_missing(dropped, named):
     g = vitals(**{dropped: None})
     assert g.grade is None
     assert g.max is None
-    assert len(g.flags) == 1 and "not charted" in g.flags[0] and named in g.flags[0], g.flags
+    # REFERENCE.md §1.3a item 6: "incomplete: at least N", naming what is missing.
+    assert len(g.flags) == 1 and "incomplete: at least" in g.flags[0], g.flags
+    assert "not charted" in g.flags[0] and named in g.flags[0], g.flags
 
 
 @pytest.mark.parametrize(

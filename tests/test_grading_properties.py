@@ -178,7 +178,8 @@ def test_max_never_decreases_and_is_the_running_maximum(observations):
 # at least as much support as the ones before it.
 SUPPORT_LADDER: list[list[tuple[str, float]]] = [
     [("room_air", 0)],
-    [("blow_by", 0), ("nasal_cannula", 1), ("nasal_cannula", 6)],
+    # A high-flow cannula at <= 6 L/min is low flow (REFERENCE.md §1.3a item 5).
+    [("blow_by", 0), ("nasal_cannula", 1), ("nasal_cannula", 6), ("high_flow_nasal_cannula", 5)],
     [
         ("nasal_cannula", 7),
         ("nasal_cannula", 15),

@@ -115,7 +115,7 @@ def test_grade_out_of_range_names_the_action_and_line(text):
 
 def test_missing_source_is_refused(text):
     broken = re.sub(
-        r'source = "REFERENCE.md §6.1 Labs: chest radiograph[^\n]*\n', "", text, count=1
+        r'source = "[^"\n]*REFERENCE.md §6.1 Labs: chest radiograph[^\n]*\n', "", text, count=1
     )
     assert broken != text
     message = refused(broken)
@@ -145,6 +145,95 @@ def test_tocilizumab_limits_must_be_whole_numbers_and_keys_unique(text):
 def test_wrong_format_version_and_empty_file_are_refused(text):
     assert "'format' = 2" in refused(text.replace("format = 1", "format = 2", 1))
     assert "format" in refused("")
+
+
+# -- grading settings (REFERENCE.md §1.3a) ------------------------------------------------
+
+
+def test_default_protocol_holds_the_grading_numbers_with_their_sources(protocol, text):
+    """§1.3a items 1-3: the thresholds a ward may change live in the file, each table with
+    its source, and equal the built-in defaults (what `crs-desktop grade` uses)."""
+    from crs_desktop.domain.grading import GradingSettings
+
+    grading = protocol.grading
+    assert (grading.systolic_threshold, grading.map_threshold) == (90, 65)
+    assert grading.fever_waiver_review_days == 14
+    assert grading.neuro_finding_review_h == 24
+    assert grading == GradingSettings()
+    for table, cited in (
+        ("grading.hypotension", "§1.3a item 1"),
+        ("grading.fever_waiver", "§1.3a item 2"),
+        ("grading.neuro_findings", "§1.3a item 3"),
+    ):
+        start = line_of(text, f"[{table}]")
+        source = next(line for line in text.splitlines()[start:] if line.startswith("source = "))
+        assert cited in source, table
+
+
+def test_a_ward_changes_a_grading_number_and_the_grade_follows(text):
+    from datetime import UTC
+
+    from crs_desktop.domain.grading import Grader
+    from crs_desktop.domain.observation import Observation
+
+    ward = parse_protocol(
+        text.replace("map_below_mmhg = 65", "map_below_mmhg = 70", 1), "ward.toml"
+    )
+    assert ward.grading.map_threshold == 70
+    g = Grader(ward.grading, local_tz=UTC)
+    g.add(
+        [
+            Observation(T0, "temperature", 38.5, id=1),
+            Observation(T0 + HOUR, "systolic_bp", 100.0, id=2),
+            Observation(T0 + HOUR, "diastolic_bp", 52.0, id=3),  # MAP 68
+        ]
+    )
+    latest = g.latest()
+    assert latest is not None
+    crs = latest.systems["astct_crs"]
+    assert crs.grade == 2
+    assert any("MAP 68 mmHg (100/52)" in r and "MAP < 70 mmHg" in r for r in crs.reasons)
+
+
+def test_grading_tables_are_optional_and_lab_limits_can_be_set(text):
+    from crs_desktop.domain.grading import GradingSettings
+
+    without = re.sub(r"\[grading\.[a-z_]+\]\n(?:[^\[\n][^\n]*\n|\n)*", "", text)
+    assert "[grading." not in without
+    assert parse_protocol(without, "ward.toml").grading == GradingSettings()
+    labs = text + (
+        "\n[grading.lab_limits]\nalt_uln_u_per_l = 45\ncreatinine_uln_umol_per_l = 110\n"
+        'source = "our laboratory"\n'
+    )
+    grading = parse_protocol(labs, "ward.toml").grading
+    assert (grading.alt_uln, grading.creatinine_uln) == (45, 110)
+
+
+def test_a_bad_grading_setting_is_refused_with_its_line(text):
+    message = refused(text.replace("map_below_mmhg = 65", "map_below_mmhg = 650", 1))
+    assert message.startswith(f"ward.toml line {line_of(text, 'map_below_mmhg = 65')}: ")
+    assert (
+        "[grading.hypotension]" in message
+        and "'map_below_mmhg' = 650: allowed 40 to 110" in message
+    )
+    message = refused(text.replace("review_after_days = 14", "review_after_weeks = 2", 1))
+    assert "[grading.fever_waiver]" in message and "unknown field 'review_after_weeks'" in message
+    no_source = re.sub(
+        r'(\[grading\.neuro_findings\]\n(?:[^\n]*\n)*?)source = "[^\n]*\n', r"\1", text, count=1
+    )
+    assert "'source' must be non-empty text" in refused(no_source)
+    message = refused(text.replace("[grading.fever_waiver]", "[grading.fever]", 1))
+    assert "unknown field 'fever'" in message and "fever_waiver" in message
+
+
+def test_the_checklist_source_is_in_ward_words(protocol):
+    """What a nurse reads of a source names the guideline, never REFERENCE.md (a developer
+    document); the full citation stays in the file."""
+    for action in protocol.actions:
+        shown = action.source_shown
+        assert shown and "REFERENCE" not in shown and "§" not in shown, action.key
+        assert not re.search(r"\[[CSUD][:\]]", shown), action.key
+    assert protocol.action("crs_icu").source_shown == "ASCO 2021, CRS grade 3: ICU admission"
 
 
 # -- tocilizumab (REFERENCE.md §5.1) -----------------------------------------------------

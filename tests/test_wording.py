@@ -1,6 +1,7 @@
 """Times in the grading reasons: the clock time alone on the same local day, with the
 date otherwise, also on the days the clocks change."""
 
+import re
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -84,3 +85,69 @@ def test_the_machine_zone_across_the_spring_change(machine_in_berlin):
 def test_items_are_named_mid_sentence_as_a_nurse_writes_them(item, name):
     """Lower case mid-sentence, but a symbol or acronym keeps its capitals."""
     assert wording.item_name(item) == name
+
+
+# -- no developer document, no codes, in a nurse's words (issue 15 item 3) ------------------
+
+
+def _message_strings(path):
+    """Every string literal of a module that is not a docstring or a regular expression
+    (f-string parts included): what the program can show or write."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                skipped.add(id(body[0].value))
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "re.compile":
+            skipped.update(id(inner) for inner in ast.walk(node))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if id(node) not in skipped:
+                yield node.lineno, node.value
+
+
+def test_no_message_anywhere_cites_the_developer_reference():
+    """Reasons, flags, dialogs and protocol-file messages name the guideline ("ASTCT
+    2019", "Lee 2014", "ward protocol"), never "REFERENCE.md §…" (cited in comments only)."""
+    from pathlib import Path
+
+    import crs_desktop
+
+    root = Path(crs_desktop.__file__).parent
+    found = [
+        f"{path.relative_to(root)}:{line}: {text!r}"
+        for path in sorted(root.rglob("*.py"))
+        for line, text in _message_strings(path)
+        if "REFERENCE" in text or re.search(r"§\s*\d", text)
+    ]
+    assert found == []
+
+
+def test_protocol_titles_and_details_shown_to_nurses_cite_no_section():
+    from crs_desktop.protocol_file import default_protocol
+
+    for action in default_protocol().actions:
+        for text in (action.title, action.detail, action.source_shown):
+            assert "REFERENCE" not in text and "§" not in text, (action.key, text)
+
+
+@pytest.mark.parametrize(
+    ("item", "word", "shown"),
+    [
+        ("o2_device", "cpap", "CPAP"),
+        ("o2_device", "bipap", "BiPAP"),
+        ("o2_device", "high_flow_nasal_cannula", "high-flow nasal cannula"),
+        ("o2_device", "nasal_cannula", "nasal cannula"),
+        ("acvpu", "C", "new confusion (C)"),
+        ("acvpu", "U", "unresponsive (U)"),
+        ("cerebral_edema", "cn_vi_palsy", "cranial nerve VI palsy"),
+    ],
+)
+def test_charted_codes_and_letters_read_as_words(item, word, shown):
+    assert finding(Observation(at("2026-06-10 14:05"), item, None, word), LONDON) == (
+        f"{wording.item_name(item)} {shown} at 14:05"
+    )

@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from crs_desktop.domain.grading.astct_crs import LOW_FLOW_LIMIT_L_MIN, O2_LEVEL_BY_DEVICE
+from crs_desktop.domain.grading.astct_crs import device_level
 
 # The bands by name, as the window and the handover label them: the ASTCT hypoxia
 # levels of REFERENCE.md §1.4 (low flow = grade 2; high flow or any mask = grade 3;
@@ -39,11 +39,9 @@ class OxygenState(NamedTuple):
 
 
 def o2_band(device: str, flow: float | None) -> int:
-    """The band (0-3) for a device and, for a nasal cannula, its flow: the ASTCT hypoxia
-    levels of REFERENCE.md §1.4 less one (§1.2 ‡: a cannula over 6 L/min is high flow)."""
-    if device == "nasal_cannula":
-        return 1 if flow is None or flow <= LOW_FLOW_LIMIT_L_MIN else 2
-    return max(0, O2_LEVEL_BY_DEVICE.get(device, 0) - 1)
+    """The band (0-3) for a device and, for a cannula, its flow: the ASTCT hypoxia levels of
+    REFERENCE.md §1.4 less one, as the grade reads them (astct_crs.device_level)."""
+    return max(0, device_level(device, flow) - 1)
 
 
 def oxygen_course(charted: Iterable[OxygenCharted]) -> list[OxygenState]:

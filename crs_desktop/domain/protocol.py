@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from crs_desktop.domain.errors import UserError
+from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS
 
 FORMAT = 1
@@ -23,6 +24,10 @@ SYSTEMS = {"crs": "astct_crs", "icans": "astct_icans"}
 EVIDENCE = {"C": "confirmed", "S": "secondary source", "U": "unverified"}
 # Conditions that make a reassessment due more often (see Condition).
 _CONDITION = re.compile(r"^\s*(febrile|news2_single_3|(crs|icans|news2)\s*>=\s*(\d+))\s*$")
+
+
+# Where an action's source cites REFERENCE.md: what a nurse reads ends there.
+_CITATION = re.compile(r"\s*\(?(Not in )?REFERENCE\.md")
 
 
 class ProtocolError(UserError):
@@ -48,6 +53,14 @@ class Action:
     @property
     def unverified(self) -> bool:
         return self.evidence == "U"
+
+    @property
+    def source_shown(self) -> str:
+        """The source as a nurse reads it: the guideline in ward words ("ASCO 2021, CRS
+        grade 3"), without the REFERENCE.md citation (a developer document) after it."""
+        cut = _CITATION.search(self.source)
+        shown = self.source[: cut.start()].strip(" ;:,") if cut else self.source
+        return shown or "ward protocol file"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +126,8 @@ class Protocol:
     actions: tuple[Action, ...]
     tocilizumab: TocilizumabRules
     timers: tuple[TimerRule, ...]
+    # The grading numbers a ward may change ([grading] tables; their defaults without).
+    grading: GradingSettings = field(default_factory=GradingSettings)
 
     def actions_for(self, system: str, grade: int | None) -> list[Action]:
         """The actions due at this grade of this system, in file order."""
@@ -244,7 +259,11 @@ def _action(origin: str, lines: _Lines, table: Any, index: int) -> Action:
         )
     evidence = r.text("evidence")
     if evidence not in EVIDENCE:
-        raise r.fail("evidence", f"'evidence' = {evidence!r}: allowed C, S or U (REFERENCE.md)")
+        raise r.fail(
+            "evidence",
+            f"'evidence' = {evidence!r}: allowed C (confirmed), S (secondary source) "
+            "or U (unverified)",
+        )
     drug = r.text("drug", required=False) or None
     if drug is not None and drug not in DOSE_ITEMS:
         raise r.fail("drug", f"'drug' = {drug!r}: allowed {', '.join(sorted(DOSE_ITEMS))}")
@@ -333,6 +352,57 @@ def _timer(origin: str, lines: _Lines, table: Any, index: int) -> TimerRule:
     )
 
 
+# [grading.*] tables: each sets some GradingSettings fields, and names its source.
+# (table, {key in the file: (settings field, lowest, highest)}, every key required).
+# The ranges only refuse a typo (a MAP of 650); the values are the ward's to choose.
+GRADING_TABLES: dict[str, tuple[dict[str, tuple[str, float, float]], bool]] = {
+    # REFERENCE.md §1.3a item 1: hypotension without a vasopressor.
+    "hypotension": (
+        {
+            "systolic_below_mmhg": ("systolic_threshold", 50, 150),
+            "map_below_mmhg": ("map_threshold", 40, 110),
+        },
+        True,
+    ),
+    # REFERENCE.md §1.3a item 2: review a fever waiver resting on an old drug.
+    "fever_waiver": ({"review_after_days": ("fever_waiver_review_days", 1, 90)}, True),
+    # REFERENCE.md §1.3a item 3: review an old seizure, motor weakness or edema finding.
+    "neuro_findings": ({"review_after_h": ("neuro_finding_review_h", 1, 720)}, True),
+    # REFERENCE.md §6.2: laboratory-specific upper limits (Lee 2014 organ toxicity).
+    "lab_limits": (
+        {
+            "alt_uln_u_per_l": ("alt_uln", 1, 1000),
+            "creatinine_uln_umol_per_l": ("creatinine_uln", 1, 2000),
+        },
+        False,
+    ),
+}
+
+
+def _grading(origin: str, lines: _Lines, table: Any) -> GradingSettings:
+    """The [grading.*] tables over the built-in defaults (GradingSettings)."""
+    if table is None:
+        return GradingSettings()
+    top = _Reader(origin, lines, table if isinstance(table, dict) else {}, "[grading]", 0)
+    if not isinstance(table, dict):
+        raise top.fail(None, "must be [grading.NAME] tables")
+    top.unknown_keys(set(GRADING_TABLES))
+    changes: dict[str, float] = {}
+    for name, sub in table.items():
+        keys, all_required = GRADING_TABLES[name]
+        header = f"grading.{name}"
+        r = _Reader(origin, lines, sub, f"[{header}]", lines.of_header(header))
+        if not isinstance(sub, dict):
+            raise r.fail(None, "must be a table")
+        r.unknown_keys({*keys, "source"})
+        r.text("source")  # a ward that changes a number says why
+        for key, (setting, low, high) in keys.items():
+            value = r.number(key, low, high, required=all_required)
+            if value is not None:
+                changes[setting] = value
+    return GradingSettings(**changes)  # type: ignore[arg-type]
+
+
 def parse_protocol(text: str, origin: str) -> Protocol:
     """A protocol from the text of a TOML file; ProtocolError naming the line if it is bad."""
     lines = _Lines(text)
@@ -346,7 +416,7 @@ def parse_protocol(text: str, origin: str) -> Protocol:
         problem = message[: found.start()].strip() if found else message
         raise ProtocolError(f"{where}: not valid TOML: {problem}") from None
     top = _Reader(origin, lines, data, "the file", 0)
-    top.unknown_keys({"format", "name", "tocilizumab", "timer", "action"})
+    top.unknown_keys({"format", "name", "tocilizumab", "timer", "action", "grading"})
     if data.get("format") != FORMAT:
         raise top.fail("format", f"'format' = {data.get('format')!r}: this version reads {FORMAT}")
     actions = [_action(origin, lines, t, n) for n, t in enumerate(data.get("action", []))]
@@ -368,4 +438,5 @@ def parse_protocol(text: str, origin: str) -> Protocol:
         actions=tuple(actions),
         tocilizumab=_tocilizumab(origin, lines, data.get("tocilizumab")),
         timers=timers,
+        grading=_grading(origin, lines, data.get("grading")),
     )

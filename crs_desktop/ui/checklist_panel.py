@@ -68,7 +68,7 @@ class ChecklistRow(QFrame):
         self.state.setWordWrap(True)
         below.addWidget(self.state, 1)
         tip = [action.detail] if action.detail else []
-        tip.append(f"Source: {action.source} ({EVIDENCE[action.evidence]})")
+        tip.append(f"Source: {action.source_shown} ({EVIDENCE[action.evidence]})")
         self.setToolTip("\n".join(tip))
         self.buttons: dict[str, QPushButton] = {}
         for status, label in ((DONE, "Done…"), (NOT_DONE, "Not done…"), (NOT_APPLICABLE, "N/A…")):
@@ -82,7 +82,7 @@ class ChecklistRow(QFrame):
 
     def _state_words(self) -> str:
         mark = self.item.mark
-        # Where REFERENCE.md has no source for a rule, the nurse is told so in words.
+        # Where the clinical reference has no source for a rule, the nurse is told so.
         unverified = " · rule not verified" if self.item.action.unverified else ""
         if mark is None:
             hours = int((self.now - self.item.due_since) // 3600)

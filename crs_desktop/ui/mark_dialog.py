@@ -51,7 +51,7 @@ def dose_explained(action: Action, treatment: TreatmentState, now: float) -> tup
         return (
             f"{dose:g}",
             f"{per_kg:g} mg/kg × {weight:g} kg, at most {rules.max_dose_mg:g} mg{capped} "
-            "(REFERENCE.md §5.1)",
+            "(ward protocol, from the tocilizumab label and guidelines)",
         )
     if action.dose_mg is not None:
         return f"{action.dose_mg:g}", "the protocol's dose; give what was prescribed"

@@ -7,16 +7,26 @@ from datetime import tzinfo
 from crs_desktop.domain.grading.chart_state import FEVER_C, VASOPRESSORS, ChartState
 from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.grading.verdict import Verdict
-from crs_desktop.domain.grading.wording import clock, finding, shown_value
+from crs_desktop.domain.grading.wording import (
+    age_words,
+    clock,
+    finding,
+    number_shown,
+    shown_value,
+    word_shown,
+)
 from crs_desktop.domain.observation import Observation
 from crs_desktop.domain.vitals import mean_arterial_pressure
 
 # REFERENCE.md §1.1 and §1.4 o2_level: the oxygen delivery the patient needs.
 LOW_FLOW_LIMIT_L_MIN = 6.0  # §1.2 ‡: "<= 6 L/min" is low flow; > 6 is high flow
+HIGH_FLOW_CANNULA = "high_flow_nasal_cannula"
+# Graded by the flow charted with them (§1.2 ‡, §1.3a item 5).
+CANNULAS = frozenset({"nasal_cannula", HIGH_FLOW_CANNULA})
 O2_LEVEL_BY_DEVICE = {
     "room_air": 0,
     "blow_by": 2,  # §1.2 ‡: low flow includes blow-by
-    "high_flow_nasal_cannula": 3,
+    "high_flow_nasal_cannula": 3,  # with no flow charted (§1.3a item 5); else by its flow
     "simple_mask": 3,  # §1.3 item 9: any facemask, at any flow, is grade 3
     "venturi_mask": 3,
     "non_rebreather": 3,
@@ -26,8 +36,22 @@ O2_LEVEL_BY_DEVICE = {
 }
 
 
+DAY_S = 24 * 3600.0
 GRADE_0 = Verdict(0)
 GRADE_5 = Verdict(5)
+
+
+def device_level(device: str, flow: float | None) -> int:
+    """The ASTCT hypoxia level (0/2/3/4) of a device at a flow (None: no flow charted with
+    it): a cannula, high-flow or not, by its flow (§1.2 ‡, §1.3a item 5); any other device
+    by what it is. The grade and the plots' oxygen bands both read it."""
+    if device in CANNULAS:
+        if flow is None:
+            # No flow: a nasal cannula is taken as low flow, a high-flow cannula as high
+            # flow (§1.3a item 5); either way a flag asks for the flow.
+            return 2 if device == "nasal_cannula" else 3
+        return 2 if flow <= LOW_FLOW_LIMIT_L_MIN else 3
+    return O2_LEVEL_BY_DEVICE.get(device, 0)
 
 
 def oxygen_level(
@@ -48,32 +72,63 @@ def oxygen_level(
     if device.other_cause:
         if words and device.text != "room_air":
             flags.append(
-                f"{finding(device, tz, at)} noted as due to another cause: "
-                "left out of CRS grading"
+                f"{finding(device, tz, at)} noted as due to another cause: left out of CRS grading"
             )
         return 0, "", flags
     name = device.text or ""
-    if name == "nasal_cannula":
-        # The flow decides it, not the cannula (§1.2 ‡). A flow charted before
-        # the device was last changed belongs to the earlier device.
-        if flow is None or flow.time < device.time or flow.value is None:
-            if not words:
-                return 2, "", flags
-            flags.append(
-                f"nasal cannula at {clock(device.time, tz, at)} with no flow charted since: "
-                "graded as low flow (grade 2); chart the flow (> 6 L/min is grade 3)"
-            )
-            return 2, f"nasal cannula (flow not charted) since {clock(device.time, tz, at)}", flags
-        level = 2 if flow.value <= LOW_FLOW_LIMIT_L_MIN else 3
-        if not words:
-            return level, "", flags
-        kind = "low flow, <= 6 L/min" if level == 2 else "high flow, > 6 L/min"
-        since = clock(flow.time, tz, at)
-        return level, f"nasal cannula at {shown_value(flow)} ({kind}) since {since}", flags
+    if name in CANNULAS:
+        return _cannula_level(name, device, flow, tz, at, words)
     level = O2_LEVEL_BY_DEVICE.get(name, 0)
     if not level or not words:
         return level, "", flags  # room air: the words are never shown
-    return level, f"{name.replace('_', ' ')} since {clock(device.time, tz, at)}", flags
+    return level, f"{word_shown('o2_device', name)} since {clock(device.time, tz, at)}", flags
+
+
+def _cannula_level(
+    name: str,
+    device: Observation,
+    flow: Observation | None,
+    tz: tzinfo | None,
+    at: float,
+    words: bool,
+) -> tuple[int, str, list[str]]:
+    """A nasal cannula, low- or high-flow: the flow decides the level, not the hardware
+    (REFERENCE.md §1.2 ‡; §1.3a item 5 for the high-flow cannula)."""
+    flags: list[str] = []
+    shown = word_shown("o2_device", name)
+    started = clock(device.time, tz, at)
+    # A flow charted before the device was last changed belongs to the earlier device.
+    if flow is None or flow.time < device.time or flow.value is None:
+        if name == "nasal_cannula":
+            if not words:
+                return 2, "", flags
+            flags.append(
+                f"nasal cannula at {started} with no flow charted since: "
+                "graded as low flow (grade 2); chart the flow (> 6 L/min is grade 3)"
+            )
+            return 2, f"nasal cannula (flow not charted) since {started}", flags
+        # §1.3a item 5: a high-flow cannula with no flow charted is graded 3, and the
+        # flow asked for.
+        if not words:
+            return 3, "", flags
+        flags.append(
+            f"high-flow nasal cannula at {started} with no flow charted since: graded as "
+            "high flow (grade 3); chart the flow (≤ 6 L/min is low flow, grade 2)"
+        )
+        return 3, f"high-flow nasal cannula (flow not charted) since {started}", flags
+    level = device_level(name, flow.value)
+    if not words:
+        return level, "", flags
+    kind = "low flow, ≤ 6 L/min" if level == 2 else "high flow, > 6 L/min"
+    if level == 2 and name == HIGH_FLOW_CANNULA:
+        # §1.3a item 5: graded by its flow, and said, so the device or flow is checked.
+        flags.append(
+            f"high-flow nasal cannula at {shown_value(flow)} "
+            f"({clock(flow.time, tz, at)}): graded by its flow as low flow (grade 2, "
+            "ASTCT 2019: ≤ 6 L/min); check the device and the flow"
+        )
+    since = clock(flow.time, tz, at)
+    return level, f"{shown} at {shown_value(flow)} ({kind}) since {since}", flags
 
 
 def hypotension(state: ChartState, settings: GradingSettings) -> Observation | None:
@@ -109,6 +164,42 @@ def _hypotension(
     return None
 
 
+def pressor_words(state: ChartState, tz: tzinfo | None, at: float) -> list[str]:
+    """Each vasopressor running, in words: 'norepinephrine 8 µg/min running since 07:40
+    (rate charted at 09:00)'. ASTCT, Lee 2014 and CTCAE name them alike."""
+    said = []
+    for name in VASOPRESSORS:
+        obs = state.pressors.get(name)
+        if obs is None:
+            continue
+        since = state.pressor_since[name]
+        words = f"{name} {shown_value(obs)} running since {clock(since, tz, at)}"
+        if obs.time != since:
+            words += f" (rate charted at {clock(obs.time, tz, at)})"
+        said.append(words)
+    return said
+
+
+def hypotension_words(
+    low: Observation, state: ChartState, settings: GradingSettings, tz: tzinfo | None, at: float
+) -> str:
+    """The reading that met the rule, and the rule (REFERENCE.md §1.3a item 1): 'systolic BP
+    84 mmHg at 03:10 (ward protocol: systolic < 90 mmHg)' or 'MAP 62 mmHg (96/45) at 03:10
+    (ward protocol: MAP < 65 mmHg)'."""
+    if low.item == "systolic_bp":
+        rule = f"systolic < {settings.systolic_threshold:g} mmHg"
+        return f"{finding(low, tz, at)} (ward protocol: {rule})"
+    # hypotension() answers the diastolic reading for a low MAP, paired by time with the
+    # systolic that is the latest.
+    sbp = state.latest["systolic_bp"]
+    systolic, diastolic = sbp.value or 0.0, low.value or 0.0
+    mean = mean_arterial_pressure(systolic, diastolic)
+    return (
+        f"MAP {number_shown(mean)} mmHg ({systolic:g}/{diastolic:g}) at "
+        f"{clock(low.time, tz, at)} (ward protocol: MAP < {settings.map_threshold:g} mmHg)"
+    )
+
+
 def pressure_level(
     state: ChartState, settings: GradingSettings, tz: tzinfo | None, at: float, words: bool = True
 ) -> tuple[int, str, list[str]]:
@@ -122,17 +213,16 @@ def pressure_level(
             # §1.2: more than one vasopressor (vasopressin not counted) is grade 4; one,
             # or vasopressin alone (§1.3 item 3), grade 3. Worded below, the same.
             return (4 if len(non_vasopressin) >= 2 else 3), "", flags
-        parts = [
-            f"{name} {shown_value(obs)} running since {clock(state.pressor_since[name], tz, at)}"
-            for name, obs in sorted(running.items(), key=lambda kv: VASOPRESSORS.index(kv[0]))
-        ]
-        running_words = "; ".join(parts)
+        running_words = "; ".join(pressor_words(state, tz, at))
         if len(non_vasopressin) >= 2:
             # §1.2: grade 4 is multiple vasopressors, vasopressin not counted.
-            return 4, f"{running_words} (more than one vasopressor)", flags
+            return 4, f"{running_words} (more than one vasopressor, vasopressin not counted)", flags
+        if non_vasopressin and "vasopressin" in running:
+            # §1.2: "a vasopressor with or without vasopressin" is grade 3. Two drugs run:
+            # never called "one vasopressor" (§1.3a item 4).
+            return 3, f"{running_words} (a vasopressor with vasopressin)", flags
         if non_vasopressin:
-            # §1.2: one vasopressor, with or without vasopressin, is grade 3.
-            return 3, f"{running_words} (one vasopressor)", flags
+            return 3, f"{running_words} (one vasopressor)", flags  # §1.2: grade 3
         # §1.3 item 3: vasopressin alone is not addressed; grade 3 with review.
         flags.append("vasopressin alone: graded 3 (sources silent); clinician review")
         return 3, f"{running_words} (vasopressin alone)", flags
@@ -140,13 +230,11 @@ def pressure_level(
     if low is not None and not words:
         return 2, "", flags
     if low is not None:
-        item = "systolic" if low.item == "systolic_bp" else "mean arterial pressure"
-        low_words = (
-            f"{finding(low, tz, at)}, below {settings.systolic_threshold:g} mmHg systolic"
-            if low.item == "systolic_bp"
-            else f"{item} below {settings.map_threshold:g} mmHg at {clock(low.time, tz, at)}"
+        return (
+            2,
+            f"hypotension without vasopressors: {hypotension_words(low, state, settings, tz, at)}",
+            flags,
         )
-        return 2, f"hypotension without vasopressors: {low_words}", flags
     return 0, "", flags
 
 
@@ -186,6 +274,21 @@ def left_out(
     return [f"{words} noted as due to another cause: left out of CRS grading" for words in said]
 
 
+def waiver_review(
+    last: Observation, settings: GradingSettings, tz: tzinfo | None, at: float
+) -> list[str]:
+    """REFERENCE.md §1.3a item 2: the grade stands, but a waiver resting on a drug older
+    than the ward's limit is put to a clinician."""
+    limit_days = settings.fever_waiver_review_days
+    age_s = at - last.time
+    if age_s <= limit_days * DAY_S:
+        return []
+    return [
+        f"fever waived by {finding(last, tz, at)}, {age_words(age_s)} ago (more than "
+        f"{limit_days:g} days, ward protocol): is this still CRS? Clinician review"
+    ]
+
+
 def grade(
     state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None, words: bool = True
 ) -> Verdict:
@@ -223,14 +326,12 @@ def grade(
                 f"{settings.fever_window_h:g} h: not CRS by ASTCT unless the fever is masked; "
                 "clinician review"
             )
-            masking = [
-                d for d in state.waiving_drugs if at - d.time <= window_s and d.time <= at
-            ]
+            masking = [d for d in state.waiving_drugs if at - d.time <= window_s and d.time <= at]
             if masking:
                 d = masking[-1]
                 flags.append(
                     f"fever may be masked by {finding(d, tz, at)} given before CRS began "
-                    "(premedication does not waive the fever criterion; REFERENCE.md §1.2)"
+                    "(premedication does not waive the fever criterion; ASTCT 2019)"
                 )
         if fever is not None and not fever_now:
             reasons.append(
@@ -252,10 +353,13 @@ def grade(
     if fever_now and fever is not None:
         reasons.append(f"fever: {finding(fever, tz, at)}")
     elif waiver is not None:
+        # §1.2 and §1.3a item 2: the waiver is said every time it is relied on.
+        last = state.last_waiver or waiver
         reasons.append(
-            f"fever no longer required after {finding(waiver, tz, at)} "
-            "(given after CRS began; REFERENCE.md §1.2)"
+            f"fever no longer required after {finding(last, tz, at)} "
+            "(given after CRS began; ASTCT 2019)"
         )
+        flags += waiver_review(last, settings, tz, at)
     if bp:
         reasons.append(bp_words)
     if o2:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from crs_desktop.domain.grading.chart_state import ChartState
+from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.grading.verdict import Verdict
-from crs_desktop.domain.grading.wording import clock, finding
+from crs_desktop.domain.grading.wording import age_words, clock, finding, item_name
 from crs_desktop.domain.observation import Observation
 
 # REFERENCE.md §4.1: the five parts of the ICE score and their maximum points.
@@ -39,6 +40,13 @@ EDEMA_GRADE = {
     "cushings_triad": 4,
 }
 
+
+EVENT_TABLES = (
+    ("seizure", SEIZURE_GRADE),
+    ("motor_weakness", MOTOR_GRADE),
+    ("cerebral_edema", EDEMA_GRADE),
+)
+DEFAULT_SETTINGS = GradingSettings()
 
 # Every item the ICANS grade reads (besides death).
 ICANS_ITEMS = (
@@ -80,7 +88,13 @@ def ice_band(score: int) -> int:
     return 3
 
 
-def grade(state: ChartState, at: float, tz: tzinfo | None, words: bool = True) -> Verdict:
+def grade(
+    state: ChartState,
+    at: float,
+    tz: tzinfo | None,
+    words: bool = True,
+    settings: GradingSettings = DEFAULT_SETTINGS,
+) -> Verdict:
     """ICANS grade now: the most severe of its domains (REFERENCE.md §4.2 rules).
 
     `words=False`: the same grade, without its reasons and flags (the grader words
@@ -93,7 +107,7 @@ def grade(state: ChartState, at: float, tz: tzinfo | None, words: bool = True) -
         return Verdict(
             5,
             (f"death attributed to ICANS at {clock(state.death.time, tz, at)}",),
-            ("grade 5 ICANS wording is unconfirmed in the sources (REFERENCE.md §4.2)",),
+            ("grade 5 ICANS: the ASTCT 2019 wording for it is unconfirmed; clinician review",),
         )
     latest = state.latest
     if latest.keys().isdisjoint(ICANS_ITEMS):
@@ -145,17 +159,43 @@ def grade(state: ChartState, at: float, tz: tzinfo | None, words: bool = True) -
                 and int(ice.value) == 10
             ):
                 flags.append(
-                    "ICE 10 but wakes only spontaneously: grade 1 by the ASTCT table, the ASCO "
-                    "wording differs; clinical sign-off (REFERENCE.md §4.2)"
+                    "ICE 10 but wakes only spontaneously: grade 1 by the ASTCT 2019 table, the "
+                    "ASCO 2021 wording differs; clinical sign-off"
                 )
-    for item, table in (
-        ("seizure", SEIZURE_GRADE),
-        ("motor_weakness", MOTOR_GRADE),
-        ("cerebral_edema", EDEMA_GRADE),
-    ):
+    events: list[tuple[int, Observation]] = []
+    for item, table in EVENT_TABLES:
         # A finding stands until a newer one of the same item is charted
-        # (e.g. seizure "none"): the safer reading.
+        # (e.g. seizure "none"): the safer reading (REFERENCE.md §1.3a item 3).
         obs = state.latest.get(item)
         if obs is not None and not obs.other_cause:
-            consider(table.get(obs.text or "", 0), obs)
+            level = table.get(obs.text or "", 0)
+            consider(level, obs)
+            if level:
+                events.append((level, obs))
+    if words:
+        flags += _old_events(events, worst, settings, tz, at)
     return Verdict(worst, tuple(reasons), tuple(flags))
+
+
+def _old_events(
+    events: list[tuple[int, Observation]],
+    worst: int,
+    settings: GradingSettings,
+    tz: tzinfo | None,
+    at: float,
+) -> list[str]:
+    """REFERENCE.md §1.3a item 3: a seizure, motor weakness or cerebral edema finding that
+    sets the grade and is older than the ward's limit keeps the grade, and a review flag
+    says how old it is and what to chart if it has resolved."""
+    limit_h = settings.neuro_finding_review_h
+    said = []
+    for level, obs in events:
+        age_s = at - obs.time
+        if level == worst and age_s > limit_h * 3600:
+            name = item_name(obs.item)
+            said.append(
+                f"{finding(obs, tz, at)}, {age_words(age_s)} ago, still sets ICANS grade "
+                f"{worst} (review after {limit_h:g} h, ward protocol): if it has resolved, "
+                f"chart {name} 'none'"
+            )
+    return said

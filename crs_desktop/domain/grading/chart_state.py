@@ -50,6 +50,9 @@ class ChartState:
     waiving_drugs: list[Observation] = field(default_factory=list)
     crs_onset: float | None = None  # first moment ASTCT CRS was graded >= 1
     waiver: Observation | None = None  # the drug given after onset that lifted the fever need
+    # The latest such drug given after onset: REFERENCE.md §1.3a item 2 asks for review
+    # when it is old.
+    last_waiver: Observation | None = None
     # Lee 2014 (REFERENCE.md §2.2): since when the vasopressors have run at a
     # high dose without a break; the dose must be needed for >= 3 hours.
     high_dose_since: float | None = None
@@ -91,8 +94,10 @@ class ChartState:
                 self.pressor_since.pop(item, None)
         elif item in FEVER_WAIVING_DRUGS:
             self.waiving_drugs.append(obs)
-            if self.crs_onset is not None and obs.time >= self.crs_onset and self.waiver is None:
-                self.waiver = obs
+            if self.crs_onset is not None and obs.time >= self.crs_onset:
+                self.last_waiver = obs
+                if self.waiver is None:
+                    self.waiver = obs
         elif item == "weight" and obs.value is not None:
             self.weight_kg = obs.value
         elif item == "death":
@@ -103,8 +108,10 @@ class ChartState:
         if self.crs_onset is None:
             self.crs_onset = at
             given_now = [d for d in self.waiving_drugs if d.time >= at]
-            if given_now and self.waiver is None:
-                self.waiver = given_now[0]
+            if given_now:
+                self.last_waiver = given_now[-1]
+                if self.waiver is None:
+                    self.waiver = given_now[0]
 
     def note_high_dose(self, at: float, high: bool) -> float | None:
         """Record whether the vasopressor dose is high at `at`; returns since when it has been."""

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
-from crs_desktop.domain.grading.astct_crs import hypotension, left_out
+from crs_desktop.domain.grading.astct_crs import (
+    hypotension,
+    hypotension_words,
+    left_out,
+    pressor_words,
+)
 from crs_desktop.domain.grading.chart_state import ChartState
-from crs_desktop.domain.grading.oxygen_fraction import FIO2_CUTOFF, oxygen_need
+from crs_desktop.domain.grading.oxygen_fraction import (
+    FIO2_CUTOFF,
+    device_words,
+    fio2_words,
+    oxygen_need,
+)
 from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.grading.verdict import Verdict
 from crs_desktop.domain.grading.wording import clock, finding
@@ -36,35 +46,60 @@ def grade(
         # Grade 4 "life-threatening consequences; urgent intervention": more
         # than one pressor is read as that. An interpretation: flagged.
         worst = max(worst, 4)
-        reasons.append("more than one vasopressor: " + ", ".join(sorted(pressors)))
-        flags.append("CTCAE grade 4 read from more than one vasopressor: clinician review")
+        if words:
+            running = "; ".join(pressor_words(state, tz, at))
+            reasons.append(f"more than one vasopressor: {running}")
+            flags.append("CTCAE grade 4 read from more than one vasopressor: clinician review")
     elif state.pressors:
         worst = max(worst, 3)  # "Hypotension managed with one pressor"
-        reasons.append("hypotension managed with a pressor: " + ", ".join(sorted(state.pressors)))
+        if words:
+            running = "; ".join(pressor_words(state, tz, at))
+            if pressors and "vasopressin" in state.pressors:
+                # Two drugs run: never called "one pressor" (REFERENCE.md §1.3a item 4).
+                # Vasopressin beside one pressor is not counted as a second, as ASTCT 2019
+                # (§1.2) reads it: an interpretation, flagged.
+                reasons.append(f"hypotension managed with a pressor and vasopressin: {running}")
+                flags.append(
+                    "CTCAE grade 3 with vasopressin beside one pressor (vasopressin not counted "
+                    "as a second, as in ASTCT 2019): clinician review"
+                )
+            else:
+                reasons.append(f"hypotension managed with one pressor: {running}")
     else:
         low = hypotension(state, settings)
         if low is not None:
             worst = max(worst, 2)  # "Hypotension responding to fluids"
             if words:
-                reasons.append(f"hypotension without pressors: {finding(low, tz, at)}")
+                said = hypotension_words(low, state, settings, tz, at)
+                reasons.append(f"hypotension without pressors: {said}")
     need = oxygen_need(state)
     if need.on_oxygen:
         if need.device == "mechanical_ventilation":
             worst = max(worst, 4)
-            reasons.append("mechanical ventilation")
+            if words:
+                reasons.append(f"mechanical ventilation since {_device_time(state, tz, at)}")
             flags.append("CTCAE grade 4 read from mechanical ventilation: clinician review")
         elif need.fio2 is None:
             worst = max(worst, 2)
-            reasons.append(f"oxygen by {(need.device or '').replace('_', ' ')}, FiO2 not charted")
-            flags.append("FiO2 not charted: CTCAE grade 2 vs 3 (< or >= 40 % O2) cannot be told")
+            if words:
+                reasons.append(f"oxygen by {device_words(state, tz, at)}, FiO2 not charted")
+            flags.append("FiO2 not charted: CTCAE grade 2 vs 3 (< or ≥ 40 % O2) cannot be told")
         else:
             level = 3 if need.fio2 >= FIO2_CUTOFF else 2
             worst = max(worst, level)
-            est = " (estimated from the flow)" if need.estimated else ""
-            reasons.append(f"hypoxia needing FiO2 {need.fio2:.0f} %{est}")
+            if words:
+                reasons.append(f"hypoxia needing {fio2_words(state, need, tz, at)}")
             if need.estimated:
-                flags.append("FiO2 estimated from nasal-cannula flow: grade provisional")
+                flags.append(
+                    "CTCAE grade rests on an estimated FiO2 (from the nasal-cannula flow): "
+                    "provisional; chart the FiO2 to be exact"
+                )
     if not words:
         return Verdict(worst)  # the few words left above are not kept
     flags += left_out(state, settings, tz, at)  # what the nurse attributed elsewhere
     return Verdict(worst, tuple(reasons), tuple(flags))
+
+
+def _device_time(state: ChartState, tz: tzinfo | None, at: float) -> str:
+    device = state.latest["o2_device"]
+    return clock(device.time, tz, at)

@@ -108,7 +108,7 @@ class GradeSet(NamedTuple):
 def _icans(
     state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None, words: bool
 ) -> Verdict:
-    return astct_icans.grade(state, at, tz, words)  # ICANS has no settings
+    return astct_icans.grade(state, at, tz, words, settings)
 
 
 # Each: (state, time, settings, zone, words) -> Verdict. With words=False the same grade,

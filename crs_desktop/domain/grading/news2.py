@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 
 from crs_desktop.domain.grading.chart_state import ChartState
 from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.grading.verdict import Verdict
-from crs_desktop.domain.grading.wording import clock, finding
+from crs_desktop.domain.grading.wording import clock, finding, item_name, word_shown
 from crs_desktop.domain.observation import Observation
 
 PARAMETERS = ("resp_rate", "spo2", "systolic_bp", "heart_rate", "temperature")
@@ -100,6 +100,16 @@ ACVPU_FROM_CONSCIOUSNESS = {
 }
 
 
+# What a missing parameter is called in the "incomplete" flag.
+MISSING_NAMES = {
+    "resp_rate": "respiratory rate",
+    "spo2": "SpO2",
+    "systolic_bp": "systolic BP",
+    "heart_rate": "heart rate",
+    "temperature": "temperature",
+    "o2_device": "air or oxygen (the oxygen device)",
+    "consciousness": "consciousness (ACVPU)",
+}
 SPONTANEOUS_FLAG = (
     "NEWS2 consciousness: 'awakens spontaneously' scored as not alert (3); chart ACVPU to be exact"
 )
@@ -116,6 +126,8 @@ def grade(
 ) -> Verdict:
     """The NEWS2 score now, or None (with a flag) while a parameter is missing or stale.
 
+    With a parameter missing the score is "incomplete: at least N", the sum of what was
+    charted, and a single parameter scoring 3 is still said (REFERENCE.md §1.3a item 6).
     `words=False`: the same score, without its reasons and flags (the grader words
     only the moments that are read; see grader.py).
     """
@@ -148,67 +160,120 @@ def grade(
             level = "V"
             spontaneous = True
     if level is None:
-        missing.append("consciousness (ACVPU)")
+        missing.append("consciousness")
     elif source is not None and at - source.time > window:
         stale.append(source)
-    flags = (SPONTANEOUS_FLAG,) if spontaneous and words else ()
-    if missing or stale:
-        if not words:
-            return UNSCORED
-        parts = []
-        if missing:
-            parts.append("not charted: " + ", ".join(m.replace("_", " ") for m in missing))
-        if stale:
-            parts.append(
-                f"older than {settings.vitals_window_h:g} h: "
-                + ", ".join(
-                    f"{_stale_name(obs)} (last at {clock(obs.time, tz, at)})" for obs in stale
-                )
-            )
-        return Verdict(None, (), (f"NEWS2 not scored: {'; '.join(parts)}", *flags))
-
-    assert device is not None  # not missing
-    on_oxygen = device.text != "room_air"
-    spo2 = latest["spo2"].value or 0.0
-    scale2 = settings.news2_scale == 2
-    resp_rate = resp_rate_points(latest["resp_rate"].value or 0.0)
-    saturation = spo2_scale2_points(spo2, on_oxygen) if scale2 else spo2_scale1_points(spo2)
-    air_or_oxygen = 2 if on_oxygen else 0
-    systolic = systolic_points(latest["systolic_bp"].value or 0.0)
-    pulse = pulse_points(latest["heart_rate"].value or 0.0)
-    consciousness_points = 0 if level == "A" else 3  # §7.1: any of C, V, P, U scores 3
-    temp = temperature_points(latest["temperature"].value or 0.0)
-    total = resp_rate + saturation + air_or_oxygen + systolic + pulse + consciousness_points + temp
+    complete = not missing and not stale
+    if not complete and not words:
+        return UNSCORED
+    flags = (SPONTANEOUS_FLAG,) if spontaneous else ()
+    on_oxygen = device is not None and device.text != "room_air"
+    if complete:
+        counted = latest
+    else:
+        # Only what counts now: charted, and not older than the window.
+        old = {id(obs) for obs in stale}
+        counted = {
+            item: latest[item]
+            for item in PARAMETERS
+            if item not in missing and id(latest[item]) not in old
+        }
+        if id(source) in old:
+            level = None
+    points = _points(counted, on_oxygen, device is not None, level, settings)
+    total = sum(points.values())
     if not words:
         return Verdict(total)
-    points = {
-        "resp_rate": resp_rate,
-        "spo2": saturation,
-        "air_or_oxygen": air_or_oxygen,
-        "systolic_bp": systolic,
-        "heart_rate": pulse,
-        "consciousness": consciousness_points,
-        "temperature": temp,
-    }
     reasons = []
     for item in PARAMETERS:
-        if points[item]:
-            reasons.append(f"{finding(latest[item], tz, at)} scores {points[item]}")
-    if on_oxygen:
-        reasons.append("on oxygen scores 2")
-    if points["consciousness"]:
-        reasons.append(f"consciousness {level} scores 3")
-    # §7.2 trigger thresholds, said plainly.
+        if points.get(item):
+            reasons.append(f"{finding(counted[item], tz, at)} scores {points[item]}")
+    if points.get("air_or_oxygen") and device is not None:
+        oxygen = word_shown("o2_device", device.text or "")
+        reasons.append(f"on oxygen ({oxygen} since {clock(device.time, tz, at)}) scores 2")
+    if points.get("consciousness") and source is not None:
+        reasons.append(f"{_consciousness_words(level or '', source, tz, at)} scores 3")
+    # §7.2 trigger thresholds, said plainly. With a parameter missing the total is a
+    # lower bound: a threshold it reaches is reached (the safer reading).
     if total >= 7:
         reasons.append("7 or more: emergency response threshold")
     elif total >= 5:
         reasons.append("5 or more: urgent response threshold")
     elif 3 in points.values():
         reasons.append("a single parameter scores 3: inform the medical team")
-    return Verdict(total, tuple(reasons), flags)
+    if complete:
+        return Verdict(total, tuple(reasons), flags)
+    incomplete = _incomplete(total, missing, stale, settings, tz, at)
+    return Verdict(None, tuple(reasons), (incomplete, *flags))
+
+
+def _points(
+    counted: Mapping[str, Observation],
+    on_oxygen: bool,
+    device_known: bool,
+    level: str | None,
+    settings: GradingSettings,
+) -> dict[str, int]:
+    """Chart 1 points of each parameter that counts (REFERENCE.md §7.1). Without a device,
+    scale 2 scores SpO2 as on air: never more than on oxygen, so the sum stays a lower
+    bound."""
+    points: dict[str, int] = {}
+    resp_rate = counted.get("resp_rate")
+    if resp_rate is not None:
+        points["resp_rate"] = resp_rate_points(resp_rate.value or 0.0)
+    spo2 = counted.get("spo2")
+    if spo2 is not None:
+        value = spo2.value or 0.0
+        points["spo2"] = (
+            spo2_scale2_points(value, on_oxygen)
+            if settings.news2_scale == 2
+            else spo2_scale1_points(value)
+        )
+    if device_known:
+        points["air_or_oxygen"] = 2 if on_oxygen else 0
+    systolic = counted.get("systolic_bp")
+    if systolic is not None:
+        points["systolic_bp"] = systolic_points(systolic.value or 0.0)
+    pulse = counted.get("heart_rate")
+    if pulse is not None:
+        points["heart_rate"] = pulse_points(pulse.value or 0.0)
+    if level is not None:
+        points["consciousness"] = 0 if level == "A" else 3  # §7.1: any of C, V, P, U scores 3
+    temperature = counted.get("temperature")
+    if temperature is not None:
+        points["temperature"] = temperature_points(temperature.value or 0.0)
+    return points
+
+
+def _incomplete(
+    total: int,
+    missing: list[str],
+    stale: list[Observation],
+    settings: GradingSettings,
+    tz: tzinfo | None,
+    at: float,
+) -> str:
+    """'NEWS2 incomplete: at least 4; not charted: consciousness (ACVPU)' (§1.3a item 6)."""
+    parts = []
+    if missing:
+        parts.append("not charted: " + ", ".join(MISSING_NAMES.get(m, m) for m in missing))
+    if stale:
+        parts.append(
+            f"older than {settings.vitals_window_h:g} h: "
+            + ", ".join(f"{_stale_name(obs)} (last at {clock(obs.time, tz, at)})" for obs in stale)
+        )
+    return f"NEWS2 incomplete: at least {total}; {'; '.join(parts)}"
+
+
+def _consciousness_words(level: str, source: Observation, tz: tzinfo | None, at: float) -> str:
+    """'consciousness new confusion (C) at 01:00', or from the level of consciousness
+    charted for ICANS: 'level of consciousness awakens to voice at 01:00 (V)'."""
+    if source.item == "acvpu":
+        return f"consciousness {word_shown('acvpu', level)} at {clock(source.time, tz, at)}"
+    return f"{finding(source, tz, at)} ({level})"
 
 
 def _stale_name(obs: Observation) -> str:
     if obs.item in ("acvpu", "consciousness"):
-        return "consciousness"
-    return obs.item.replace("_", " ")
+        return "consciousness (ACVPU)"
+    return item_name(obs.item)

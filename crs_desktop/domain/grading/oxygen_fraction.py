@@ -6,8 +6,10 @@ Lee 2014 and CTCAE v5.0 grade hypoxia by the FiO2 needed (< 40 % or >= 40 %).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 
 from crs_desktop.domain.grading.chart_state import ChartState
+from crs_desktop.domain.grading.wording import clock, shown_value, word_shown
 
 FIO2_CUTOFF = 40.0  # REFERENCE.md §2.1 and §3: "<40%" vs ">=40%"
 POSITIVE_PRESSURE = frozenset({"cpap", "bipap", "mechanical_ventilation"})
@@ -52,3 +54,27 @@ def _oxygen_need(state: ChartState) -> OxygenNeed:
         if flow.time >= device_obs.time:
             return OxygenNeed(True, estimate_nasal_cannula_fio2(flow.value), True, device)
     return OxygenNeed(True, None, False, device)
+
+
+def device_words(state: ChartState, tz: tzinfo | None, at: float) -> str:
+    """'simple mask since 01:00': the oxygen device now, as Lee 2014 and CTCAE name it."""
+    device = state.latest.get("o2_device")
+    if device is None:
+        return ""
+    return f"{word_shown('o2_device', device.text or '')} since {clock(device.time, tz, at)}"
+
+
+def fio2_words(state: ChartState, need: OxygenNeed, tz: tzinfo | None, at: float) -> str:
+    """'FiO2 45 % at 01:00 (simple mask since 00:30)', or for a cannula 'FiO2 about 36 %
+    (estimated from nasal cannula at 4 L/min at 01:00)'. Only for a need with an FiO2."""
+    if need.estimated:
+        flow = state.latest["o2_flow"]
+        device = word_shown("o2_device", need.device or "")
+        return (
+            f"FiO2 about {need.fio2 or 0:.0f} % (estimated from the {device} flow "
+            f"{shown_value(flow)} at {clock(flow.time, tz, at)})"
+        )
+    fio2 = state.latest["fio2"]
+    return (
+        f"FiO2 {need.fio2 or 0:.0f} % at {clock(fio2.time, tz, at)} ({device_words(state, tz, at)})"
+    )

@@ -7,17 +7,27 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class GradingSettings:
-    """Configurable numbers the grading uses; each default names its source."""
+    """Configurable numbers the grading uses; each default names its source.
+
+    The shipped protocol file (resources/protocols/default.toml, [grading]) sets the same
+    values with their sources; a ward's copy may change them (domain/protocol.py reads them).
+    """
 
     # A fever counts if charted within this many hours before the moment
     # graded. ASTCT defines no window (REFERENCE.md §1.3 item 8); 24 h is the
     # issue's default.
     fever_window_h: float = 24.0
-    # ASTCT grades hypotension by the treatment it needs; the numbers only
-    # decide that hypotension is present (REFERENCE.md §1.3 item 1: SBP <90
-    # is the adult flag some adaptations use; MAP <65 is the issue's default).
+    # ASTCT grades hypotension by the treatment it needs; without a vasopressor the
+    # numbers decide that hypotension is present (REFERENCE.md §1.3a item 1 [D]: adult
+    # SBP < 90 mmHg, §1.3 item 1; or MAP < 65 mmHg [U], a common institutional criterion).
     systolic_threshold: float = 90.0
     map_threshold: float = 65.0
+    # REFERENCE.md §1.3a item 2 [D]: a grade that relies on the fever waiver gets a
+    # review flag when the last waiving drug is older than this [U: no published limit].
+    fever_waiver_review_days: float = 14.0
+    # REFERENCE.md §1.3a item 3 [D]: a seizure, motor weakness or cerebral edema finding
+    # that sets the ICANS grade gets a review flag when older than this.
+    neuro_finding_review_h: float = 24.0
     # NEWS2 is left blank while a parameter is older than this. Vital signs
     # "at least every 4 h" after CAR-T (REFERENCE.md §6.1 [M1]).
     vitals_window_h: float = 4.0

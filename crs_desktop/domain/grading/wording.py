@@ -49,6 +49,50 @@ def _zone_shown(tz: tzinfo | None) -> str:
     return tz.suffix if isinstance(tz, ShownZone) else ""
 
 
+# Charted words that are codes or letters, as a nurse reads them (the rest only lose their
+# underscores: "nasal_cannula" -> "nasal cannula"). ACVPU letters: REFERENCE.md §7.1
+# ("C" is new confusion).
+WORD_SHOWN = {
+    ("o2_device", "cpap"): "CPAP",
+    ("o2_device", "bipap"): "BiPAP",
+    ("o2_device", "blow_by"): "blow-by",
+    ("o2_device", "non_rebreather"): "non-rebreather mask",
+    ("o2_device", "venturi_mask"): "Venturi mask",
+    ("o2_device", "high_flow_nasal_cannula"): "high-flow nasal cannula",
+    ("acvpu", "A"): "alert (A)",
+    ("acvpu", "C"): "new confusion (C)",
+    ("acvpu", "V"): "responds to voice (V)",
+    ("acvpu", "P"): "responds to pain (P)",
+    ("acvpu", "U"): "unresponsive (U)",
+    ("seizure", "focal_resolved"): "focal, resolved",
+    ("seizure", "generalized_resolved"): "generalized, resolved",
+    ("seizure", "nonconvulsive_resolved"): "nonconvulsive, resolved",
+    ("seizure", "prolonged"): "prolonged (> 5 min)",
+    ("cerebral_edema", "cn_vi_palsy"): "cranial nerve VI palsy",
+    ("cerebral_edema", "cushings_triad"): "Cushing's triad",
+    ("death", "crs"): "CRS",
+    ("death", "icans"): "ICANS",
+}
+
+
+def word_shown(item: str, word: str) -> str:
+    """A charted word as a nurse reads it: 'CPAP', 'new confusion (C)', 'nasal cannula'."""
+    return WORD_SHOWN.get((item, word), word.replace("_", " "))
+
+
+def number_shown(value: float) -> str:
+    """A derived number (a MAP, a dose per kg): whole when it is, else one decimal."""
+    return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
+
+
+def age_words(seconds: float) -> str:
+    """How long ago, as a nurse says it: '30 h' under two days, else '5 days'."""
+    hours = seconds / 3600
+    if hours < 48:
+        return f"{hours:.0f} h"
+    return f"{int(hours // 24)} days"
+
+
 def _local(epoch: float, tz: tzinfo | None) -> datetime:
     # A naive fromtimestamp() is the machine's local wall time: the same date,
     # hour and minute as .astimezone() gives, without building the zone.
@@ -99,7 +143,7 @@ def clock(epoch: float, tz: tzinfo | None, reference: float | None = None) -> st
 def shown_value(obs: Observation) -> str:
     item = ITEMS[obs.item]
     if obs.value is None:
-        return (obs.text or "").replace("_", " ")
+        return word_shown(obs.item, obs.text or "")
     unit = UNIT_SHOWN.get(item.canonical_unit, item.canonical_unit)
     number = f"{obs.value:.1f}" if obs.item == "temperature" else f"{obs.value:.4g}"
     return f"{number} {unit}".strip()
