@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crs_desktop.domain.errors import UserError
+from crs_desktop.domain.thresholds import fever_words
 from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS
 
 FORMAT = 1
@@ -76,7 +77,7 @@ class Condition:
     def words(self) -> str:
         """As a nurse reads it: 'CRS grade ≥ 2', 'febrile (≥ 38.0 °C)'."""
         if self.kind == "febrile":
-            return "febrile (≥ 38.0 °C)"  # REFERENCE.md §1.1
+            return f"febrile ({fever_words()})"  # REFERENCE.md §1.1
         if self.kind == "news2_single_3":
             return "a NEWS2 parameter scores 3"
         name = {"crs": "CRS grade", "icans": "ICANS grade", "news2": "NEWS2"}[self.kind]

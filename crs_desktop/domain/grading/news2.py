@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import tzinfo
 
+from crs_desktop.domain import thresholds
 from crs_desktop.domain.grading.chart_state import ChartState
 from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.grading.verdict import Verdict
@@ -106,11 +106,6 @@ SPONTANEOUS_FLAG = (
 UNSCORED = Verdict(None)
 
 
-def any_parameter_scores_3(reasons: Sequence[str]) -> bool:
-    """A single parameter scoring 3 (REFERENCE.md §7.2: the low-medium trigger)."""
-    return any(reason.endswith("scores 3") for reason in reasons)
-
-
 def grade(
     state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None, words: bool = True
 ) -> Verdict:
@@ -190,6 +185,8 @@ def grade(
         "consciousness": consciousness_points,
         "temperature": temp,
     }
+    # §7.2: a single parameter scoring 3 is a trigger of its own.
+    red = tuple(k for k, v in points.items() if v == thresholds.NEWS2_SINGLE_PARAMETER_RED)
     reasons = []
     for item in PARAMETERS:
         if points[item]:
@@ -199,13 +196,13 @@ def grade(
     if points["consciousness"]:
         reasons.append(f"consciousness {level} scores 3")
     # §7.2 trigger thresholds, said plainly.
-    if total >= 7:
-        reasons.append("7 or more: emergency response threshold")
-    elif total >= 5:
-        reasons.append("5 or more: urgent response threshold")
-    elif 3 in points.values():
+    if total >= thresholds.NEWS2_EMERGENCY:
+        reasons.append(f"{thresholds.NEWS2_EMERGENCY} or more: emergency response threshold")
+    elif total >= thresholds.NEWS2_URGENT:
+        reasons.append(f"{thresholds.NEWS2_URGENT} or more: urgent response threshold")
+    elif red:
         reasons.append("a single parameter scores 3: inform the medical team")
-    return Verdict(total, tuple(reasons), flags)
+    return Verdict(total, tuple(reasons), flags, red)
 
 
 def _stale_name(obs: Observation) -> str:
