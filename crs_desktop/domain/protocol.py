@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crs_desktop.domain.errors import UserError
+from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.thresholds import fever_words
 from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS
 
@@ -114,6 +115,9 @@ class Protocol:
     actions: tuple[Action, ...]
     tocilizumab: TocilizumabRules
     timers: tuple[TimerRule, ...]
+    # The grading numbers a ward may set in an optional [grading] table; the defaults
+    # (settings.py, each with its source) where the file has none.
+    grading: GradingSettings = GradingSettings()
 
     def actions_for(self, system: str, grade: int | None) -> list[Action]:
         """The actions due at this grade of this system, in file order."""
@@ -334,6 +338,32 @@ def _timer(origin: str, lines: _Lines, table: Any, index: int) -> TimerRule:
     )
 
 
+# [grading] keys: (lowest, highest) a file may set. Wide bounds that only catch a slip
+# (a MAP of 650); the numbers themselves are the ward's, with the source it names.
+_GRADING_BOUNDS = {
+    "fever_window_h": (1, 168),
+    "systolic_threshold": (50, 150),
+    "map_threshold": (30, 120),
+    "vitals_window_h": (0.5, 48),
+    "alt_uln": (1, 1000),
+    "creatinine_uln": (1, 2000),
+}
+
+
+def _grading(origin: str, lines: _Lines, table: Any) -> GradingSettings:
+    if table is None:
+        return GradingSettings()
+    line = lines.of_header("grading")
+    if not isinstance(table, dict):
+        raise ProtocolError(f"{origin} line {line}: [grading] must be a table")
+    r = _Reader(origin, lines, table, "[grading]", line)
+    r.unknown_keys({*_GRADING_BOUNDS, "source"})
+    r.text("source")  # every number a ward sets names where it comes from
+    bounds = _GRADING_BOUNDS.items()
+    values = {key: r.number(key, low, high, required=False) for key, (low, high) in bounds}
+    return GradingSettings(**{k: v for k, v in values.items() if v is not None})
+
+
 def parse_protocol(text: str, origin: str) -> Protocol:
     """A protocol from the text of a TOML file; ProtocolError naming the line if it is bad."""
     lines = _Lines(text)
@@ -347,7 +377,7 @@ def parse_protocol(text: str, origin: str) -> Protocol:
         problem = message[: found.start()].strip() if found else message
         raise ProtocolError(f"{where}: not valid TOML: {problem}") from None
     top = _Reader(origin, lines, data, "the file", 0)
-    top.unknown_keys({"format", "name", "tocilizumab", "timer", "action"})
+    top.unknown_keys({"format", "name", "tocilizumab", "timer", "action", "grading"})
     if data.get("format") != FORMAT:
         raise top.fail("format", f"'format' = {data.get('format')!r}: this version reads {FORMAT}")
     actions = [_action(origin, lines, t, n) for n, t in enumerate(data.get("action", []))]
@@ -369,4 +399,5 @@ def parse_protocol(text: str, origin: str) -> Protocol:
         actions=tuple(actions),
         tocilizumab=_tocilizumab(origin, lines, data.get("tocilizumab")),
         timers=timers,
+        grading=_grading(origin, lines, data.get("grading")),
     )
