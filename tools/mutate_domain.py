@@ -3,7 +3,8 @@
 Each mutant changes ONE thing in one domain module: a number one step up or down at its
 own precision (38.0 -> 38.1 and 37.9; 90 -> 91 and 89) or a comparison's strictness
 (< <-> <=, > <-> >=). The tests that cover that module run against it (fast subset,
-stopping at the first failure); a mutant no test fails on "survives". Prints one JSON line
+stopping at the first failure); a mutant no test fails on "survives". Run it with the
+project's Python (the one that has pytest and the test libraries). Prints one JSON line
 (the kill rates) and then each survivor as file:line, what changed, and the line.
 
     python tools/mutate_domain.py [--files grading/news2.py ...] [--timeout 180] [--list]
@@ -22,7 +23,7 @@ import json
 import os
 import re
 import shutil
-import subprocess
+import signal
 import sys
 import tempfile
 import time
@@ -32,7 +33,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = ROOT / "crs_desktop" / "domain"
-PYTHON = os.environ.get("MUTATE_PYTHON", sys.executable)
 
 # The tests that cover each module (the fast subset), relative to tests/.
 GRADING = [
@@ -111,8 +111,16 @@ def mutants_of(rel: str, all_numbers: bool) -> list[Mutant]:
         line_text = lines[tok.start[0] - 1]
         if tok.type == tokenize.OP and tok.string in COMPARE:
             found.append(
-                Mutant(rel, tok.start[0], tok.start[1], tok.string, COMPARE[tok.string],
-                       "comparison", True, line_text.strip())
+                Mutant(
+                    rel,
+                    tok.start[0],
+                    tok.start[1],
+                    tok.string,
+                    COMPARE[tok.string],
+                    "comparison",
+                    True,
+                    line_text.strip(),
+                )
             )
         elif tok.type == tokenize.NUMBER and not tok.string.endswith(("j", "J")):
             clinical = not NOT_CLINICAL.search(line_text)
@@ -123,8 +131,16 @@ def mutants_of(rel: str, all_numbers: bool) -> list[Mutant]:
                 if new.startswith("-"):
                     continue  # a count or limit below zero means nothing
                 found.append(
-                    Mutant(rel, tok.start[0], tok.start[1], tok.string, new, "number",
-                           clinical, line_text.strip())
+                    Mutant(
+                        rel,
+                        tok.start[0],
+                        tok.start[1],
+                        tok.string,
+                        new,
+                        "number",
+                        clinical,
+                        line_text.strip(),
+                    )
                 )
     return found
 
@@ -139,16 +155,61 @@ def apply(source: str, m: Mutant) -> str:
 
 
 def run_tests(copy: Path, tests: list[str], timeout: float) -> str:
-    """'killed', 'survived' or 'timeout' (a mutant that hangs the tests is noticed)."""
+    """'killed', 'survived' or 'timeout' (a mutant that hangs the tests is noticed).
+
+    The tests run in a child forked from this process, which has imported pytest, Qt and
+    the other libraries once but never crs_desktop: each child imports the (mutated) copy
+    afresh, and a run costs the tests, not a second of start-up."""
     paths = [f"tests/{t}" for t in tests if (copy / "tests" / t).exists()]
-    command = [PYTHON, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-               "-p", "no:randomly", "--basetemp", str(copy / ".pt"), *paths]
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONDONTWRITEBYTECODE": "1"}
-    try:
-        done = subprocess.run(command, cwd=copy, env=env, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return "timeout"
-    return "survived" if done.returncode == 0 else "killed"
+    argv = [
+        "-x",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "--basetemp",
+        str(copy / ".pt"),
+        *paths,
+    ]
+    child = os.fork()
+    if child == 0:  # the child: quiet, run, and leave without cleaning up the parent's things
+        if not os.environ.get("MUTATE_VERBOSE"):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+        try:
+            import pytest
+
+            code = int(pytest.main(argv))
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+            code = 99
+        os._exit(code)
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(child, os.WNOHANG)
+        if done:
+            return "survived" if os.waitstatus_to_exitcode(status) == 0 else "killed"
+        if time.monotonic() > deadline:
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+            return "timeout"
+        time.sleep(0.02)
+
+
+def _prepare(copy: Path) -> None:
+    """Import the libraries the tests use, not crs_desktop, with the copy first on the path."""
+    os.environ.update(QT_QPA_PLATFORM="offscreen", PYTHONDONTWRITEBYTECODE="1")
+    sys.dont_write_bytecode = True  # a mutant must never be read back from a stale .pyc
+    os.chdir(copy)
+    sys.path.insert(0, str(copy))
+    import numpy  # noqa: F401
+    import pyqtgraph  # noqa: F401
+    import sqlite_utils  # noqa: F401
+    from PySide6 import QtCore, QtGui, QtWidgets  # noqa: F401
 
 
 def main() -> int:
@@ -164,7 +225,9 @@ def main() -> int:
     mutants = [m for rel in args.files for m in mutants_of(rel, args.all)]
     if args.list:
         for m in mutants:
-            print(f"{m.where}  {m.old} -> {m.new}  [{m.kind}{'' if m.clinical else ', not clinical'}]  {m.source}")
+            print(
+                f"{m.where}  {m.old} -> {m.new}  [{m.kind}{'' if m.clinical else ', not clinical'}]  {m.source}"
+            )
         print(f"{len(mutants)} mutants")
         return 0
     started = time.monotonic()
@@ -174,6 +237,7 @@ def main() -> int:
         for part in ("crs_desktop", "tests", "resources"):
             shutil.copytree(ROOT / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
+        _prepare(copy)
         # The unmutated code must pass, or every mutant would look killed.
         for rel in args.files:
             if run_tests(copy, TESTS[rel], args.timeout) != "survived":
@@ -188,25 +252,35 @@ def main() -> int:
             finally:
                 target.write_text(original, encoding="utf-8")
             results.append((m, outcome))
-            print(f"[{n}/{len(mutants)}] {outcome:8} {m.where} {m.old} -> {m.new}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[{n}/{len(mutants)}] {outcome:8} {m.where} {m.old} -> {m.new}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def rate(chosen: list[tuple[Mutant, str]]) -> dict[str, object]:
         killed = sum(1 for _m, o in chosen if o != "survived")
-        return {"mutants": len(chosen), "killed": killed,
-                "kill_rate": round(killed / len(chosen), 4) if chosen else None}
+        return {
+            "mutants": len(chosen),
+            "killed": killed,
+            "kill_rate": round(killed / len(chosen), 4) if chosen else None,
+        }
 
     clinical = [r for r in results if r[0].clinical]
     survivors = [m for m, o in results if o == "survived"]
-    print(json.dumps({
-        "files": args.files,
-        "all": rate(results),
-        "clinical": rate(clinical),
-        "comparisons": rate([r for r in results if r[0].kind == "comparison"]),
-        "numbers": rate([r for r in results if r[0].kind == "number"]),
-        "timeouts": sum(1 for _m, o in results if o == "timeout"),
-        "seconds": round(time.monotonic() - started),
-    }))
+    print(
+        json.dumps(
+            {
+                "files": args.files,
+                "all": rate(results),
+                "clinical": rate(clinical),
+                "comparisons": rate([r for r in results if r[0].kind == "comparison"]),
+                "numbers": rate([r for r in results if r[0].kind == "number"]),
+                "timeouts": sum(1 for _m, o in results if o == "timeout"),
+                "seconds": round(time.monotonic() - started),
+            }
+        )
+    )
     for m in survivors:
         print(f"survived {m.where}  {m.old} -> {m.new}  [{m.kind}]  {m.source}")
     return 0
