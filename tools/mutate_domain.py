@@ -225,9 +225,8 @@ def main() -> int:
     mutants = [m for rel in args.files for m in mutants_of(rel, args.all)]
     if args.list:
         for m in mutants:
-            print(
-                f"{m.where}  {m.old} -> {m.new}  [{m.kind}{'' if m.clinical else ', not clinical'}]  {m.source}"
-            )
+            kind = m.kind if m.clinical else f"{m.kind}, not clinical"
+            print(f"{m.where}  {m.old} -> {m.new}  [{kind}]  {m.source}")
         print(f"{len(mutants)} mutants")
         return 0
     started = time.monotonic()
