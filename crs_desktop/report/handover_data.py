@@ -381,7 +381,9 @@ def build_handover(
     patient = store.patient_by_id(patient_id)
     if patient is None:
         raise ValueError(f"patient id {patient_id}: not found")
-    settings = settings or GradingSettings(news2_scale=patient.news2_scale)
+    # The ward protocol's [grading] numbers, on the patient's NEWS2 scale (REFERENCE.md §7.1).
+    ward = protocol.grading if protocol is not None else GradingSettings()
+    settings = settings or replace(ward, news2_scale=patient.news2_scale)
     tz = local_tz
     upto = min(end, now)  # grades, running drugs and "last 24 h" are as of this moment
 

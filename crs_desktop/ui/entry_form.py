@@ -305,7 +305,8 @@ class EntryForm(QDialog):
             if parts is None:
                 self.ice_total.setText("ICE score: not assessed")
             else:
-                self.ice_total.setText(f"ICE score: {ice_score(**parts)} / 10")
+                most = sum(ICANS_ICE_PARTS.values())
+                self.ice_total.setText(f"ICE score: {ice_score(**parts)} / {most}")
         except ValueError:
             self.ice_total.setText("ICE score: incomplete")
 

@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
         # ward file leaves the last good one in force and says so on the checklist.
         self.protocol = protocol or default_protocol()
         self.protocol_warning = protocol_warning
-        self.settings = settings or GradingSettings()
+        self.settings = settings or self.protocol.grading  # the ward's [grading] numbers
         self.clock = clock
         parse_shift_starts(shift_starts)  # a bad time is refused here, not at the first print
         # Local wall-clock times at which shifts start ("07:00", "19:00"; settings may change
