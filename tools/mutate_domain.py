@@ -1,8 +1,9 @@
 """A mutation check over crs_desktop/domain/: does a test notice each clinical number moved?
 
 Each mutant changes ONE thing in one domain module: a number one step up or down at its
-own precision (38.0 -> 38.1 and 37.9; 90 -> 91 and 89) or a comparison's strictness
-(< <-> <=, > <-> >=). The tests that cover that module run against it (fast subset,
+own precision (38.0 -> 38.1 and 37.9; 90 -> 91 and 89), a comparison's strictness
+(< <-> <=, > <-> >=), or an equality of two times (== -> <=, >=, !=: readings paired by
+time). The tests that cover that module run against it (fast subset,
 stopping at the first failure); a mutant no test fails on "survives". Run it with the
 project's Python (the one that has pytest and the test libraries). Prints one JSON line
 (the kill rates) and then each survivor as file:line, what changed, and the line.
@@ -42,23 +43,44 @@ GRADING = [
     "test_grading_news2.py",
     "test_grading_time.py",
     "test_clinical_numbers.py",
+    "test_mutation_survivors.py",
 ]
 TESTS: dict[str, list[str]] = {
     "thresholds.py": [*GRADING, "test_checklist.py"],
-    "grading/news2.py": ["test_grading_news2.py", "test_clinical_numbers.py"],
-    "grading/astct_crs.py": ["test_grading_astct_crs.py", "test_grading_time.py"],
-    "grading/astct_icans.py": ["test_grading_icans.py"],
-    "grading/lee2014.py": ["test_grading_lee_ctcae.py"],
-    "grading/ctcae.py": ["test_grading_lee_ctcae.py"],
-    "grading/oxygen_fraction.py": ["test_grading_lee_ctcae.py", "test_grading_astct_crs.py"],
-    "grading/chart_state.py": ["test_grading_astct_crs.py", "test_grading_time.py"],
+    "grading/news2.py": [
+        "test_grading_news2.py",
+        "test_clinical_numbers.py",
+        "test_mutation_survivors.py",
+    ],
+    "grading/astct_crs.py": [
+        "test_grading_astct_crs.py",
+        "test_grading_time.py",
+        "test_mutation_survivors.py",
+    ],
+    "grading/astct_icans.py": ["test_grading_icans.py", "test_mutation_survivors.py"],
+    "grading/lee2014.py": ["test_grading_lee_ctcae.py", "test_mutation_survivors.py"],
+    "grading/ctcae.py": ["test_grading_lee_ctcae.py", "test_mutation_survivors.py"],
+    "grading/oxygen_fraction.py": [
+        "test_grading_lee_ctcae.py",
+        "test_grading_astct_crs.py",
+        "test_mutation_survivors.py",
+    ],
+    "grading/chart_state.py": [
+        "test_grading_astct_crs.py",
+        "test_grading_time.py",
+        "test_mutation_survivors.py",
+    ],
     "grading/settings.py": GRADING,
-    "grading/grader.py": ["test_grading_time.py", "test_grading_news2.py"],
-    "vitals.py": ["test_grading_astct_crs.py"],
-    "oxygen_course.py": ["test_oxygen_course.py"],
-    "reassessment.py": ["test_checklist.py"],
-    "checklist.py": ["test_checklist.py"],
-    "drug_doses.py": ["test_checklist.py"],
+    "grading/grader.py": [
+        "test_grading_time.py",
+        "test_grading_news2.py",
+        "test_mutation_survivors.py",
+    ],
+    "vitals.py": ["test_grading_astct_crs.py", "test_mutation_survivors.py"],
+    "oxygen_course.py": ["test_oxygen_course.py", "test_mutation_survivors.py"],
+    "reassessment.py": ["test_checklist.py", "test_mutation_survivors.py"],
+    "checklist.py": ["test_checklist.py", "test_mutation_survivors.py"],
+    "drug_doses.py": ["test_checklist.py", "test_mutation_survivors.py"],
 }
 DEFAULT_FILES = list(TESTS)
 
@@ -109,7 +131,23 @@ def mutants_of(rel: str, all_numbers: bool) -> list[Mutant]:
         if tok.type not in (tokenize.OP, tokenize.NUMBER):
             continue
         line_text = lines[tok.start[0] - 1]
-        if tok.type == tokenize.OP and tok.string in COMPARE:
+        if tok.type == tokenize.OP and tok.string in ("==", "!=") and ".time" in line_text:
+            # Two readings paired by their time (a systolic with its diastolic): an equal
+            # time that becomes "not after" or "not before" pairs a stale reading.
+            for new in ("<=", ">=", "!=" if tok.string == "==" else "=="):
+                found.append(
+                    Mutant(
+                        rel,
+                        tok.start[0],
+                        tok.start[1],
+                        tok.string,
+                        new,
+                        "comparison",
+                        True,
+                        line_text.strip(),
+                    )
+                )
+        elif tok.type == tokenize.OP and tok.string in COMPARE:
             found.append(
                 Mutant(
                     rel,
@@ -218,11 +256,14 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds per mutant")
     parser.add_argument("--all", action="store_true", help="mutate non-clinical numbers too")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    parser.add_argument("--lines", nargs="*", help="only mutants on these file:line")
     args = parser.parse_args()
     unknown = [f for f in args.files if f not in TESTS]
     if unknown:
         parser.error(f"--files {unknown}: allowed {', '.join(TESTS)}")
     mutants = [m for rel in args.files for m in mutants_of(rel, args.all)]
+    if args.lines:
+        mutants = [m for m in mutants if m.where in args.lines]
     if args.list:
         for m in mutants:
             kind = m.kind if m.clinical else f"{m.kind}, not clinical"
