@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from crs_desktop.domain.errors import UserError
@@ -360,8 +360,12 @@ def _grading(origin: str, lines: _Lines, table: Any) -> GradingSettings:
     r.unknown_keys({*_GRADING_BOUNDS, "source"})
     r.text("source")  # every number a ward sets names where it comes from
     bounds = _GRADING_BOUNDS.items()
-    values = {key: r.number(key, low, high, required=False) for key, (low, high) in bounds}
-    return GradingSettings(**{k: v for k, v in values.items() if v is not None})
+    values: dict[str, Any] = {}
+    for key, (low, high) in bounds:
+        value = r.number(key, low, high, required=False)
+        if value is not None:
+            values[key] = value
+    return replace(GradingSettings(), **values)
 
 
 def parse_protocol(text: str, origin: str) -> Protocol:
