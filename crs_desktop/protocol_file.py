@@ -27,6 +27,12 @@ def default_protocol() -> Protocol:
     return parse_protocol(path.read_text(encoding="utf-8"), path.name)
 
 
+def read_protocol(chosen: str | os.PathLike[str]) -> Protocol:
+    """A protocol file read strictly, for a command that must not run on another one:
+    ProtocolError (a UserError: exit 2, the file, line and why) if it cannot be used."""
+    return _read(Path(chosen).expanduser())[0]
+
+
 def _read(path: Path) -> tuple[Protocol, str]:
     try:
         text = path.read_text(encoding="utf-8")

@@ -9,7 +9,6 @@ from datetime import UTC
 import pytest
 
 from crs_desktop.domain.grading import Grader, GradingSettings
-from crs_desktop.domain.grading.news2 import any_parameter_scores_3
 from crs_desktop.domain.observation import Observation
 
 T0 = 1_795_132_800.0  # 2026-11-20T00:00:00Z
@@ -330,7 +329,7 @@ def test_news2_missing_acvpu_is_incomplete_at_least_n_and_still_triggers():
         "heart rate 95 /min at 01:00 scores 1",
         "a single parameter scores 3: inform the medical team",
     )
-    assert any_parameter_scores_3(news2.reasons)  # the hourly reassessment still applies
+    assert news2.red_parameters == ("resp_rate",)  # the hourly reassessment still applies
 
 
 def test_news2_incomplete_names_every_missing_parameter_and_a_threshold_already_reached():
@@ -364,7 +363,7 @@ def test_grade_json_keeps_null_for_incomplete_news2(tmp_path):
     (line,) = json_lines(run_grade(write_chart(tmp_path, body), "--json", "--system", "news2"))
     assert line["news2"]["grade"] is None
     assert line["news2"]["flags"][0].startswith("NEWS2 incomplete: at least 4; not charted:")
-    assert "respiratory rate 26 /min at 01:00 scores 3" in line["news2"]["reasons"]
+    assert "respiratory rate 26 /min at 01:00+00:00 scores 3" in line["news2"]["reasons"]
 
 
 # -- every reason names its time ------------------------------------------------------------

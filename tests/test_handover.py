@@ -474,13 +474,13 @@ def test_oxygen_need_is_a_step_from_the_device_in_force_at_the_start(demo):
     oxygen = next(p for p in data.shift_plots if p.key == "oxygen")
     (line,) = oxygen.lines
     assert line.step and list(line.v) == [0.0, 1.0, 1.0]  # room air, then low flow, to now
-    assert [words for _t, _v, words in oxygen.notes] == ["air", "NC 2 L/min"]
+    assert [words for _t, _v, words in oxygen.notes] == ["room air", "NC 2 L/min"]
     assert line.t[0] == end - 12 * HOUR and line.t[-1] == end
 
 
 def test_news2_bands_follow_reference_7_2():
     assert news2_band(0, ()) == "low risk"
-    assert news2_band(3, ("SpO2 91 % at 14:00 scores 3",)).startswith("low–medium risk")
+    assert news2_band(3, ("spo2",)).startswith("low–medium risk")
     assert news2_band(5, ()) == "medium risk" and news2_band(6, ()) == "medium risk"
     assert news2_band(7, ()) == "high risk"
     assert news2_band(None, ()) == ""

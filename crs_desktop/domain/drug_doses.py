@@ -61,6 +61,13 @@ class TocilizumabStatus:
         return bool(self.warnings)
 
 
+def doses_so_far(doses: Iterable[Dose], now: float) -> tuple[list[Dose], list[Dose]]:
+    """The doses given up to `now` in time order, and those of them in the 24 h before it
+    (REFERENCE.md §5.1 counts doses per 24 h): the checklist's and the handover's counts."""
+    given = sorted((d for d in doses if d.at <= now), key=lambda d: d.at)
+    return given, [d for d in given if now - d.at < DAY_S]
+
+
 def _hours(seconds: float) -> str:
     minutes = int(round(seconds / 60))
     return f"{minutes // 60} h {minutes % 60:02d} min"
@@ -71,8 +78,7 @@ def tocilizumab_status(
 ) -> TocilizumabStatus:
     """Counts and warnings for a dose given at `now` (REFERENCE.md §5.1 limits); with
     `dose_mg`, also whether that dose is more than the maximum per infusion."""
-    given = sorted((d for d in doses if d.at <= now), key=lambda d: d.at)
-    recent = [d for d in given if now - d.at < DAY_S]
+    given, recent = doses_so_far(doses, now)
     last = given[-1].at if given else None
     next_at = last + rules.min_interval_h * HOUR_S if last is not None else None
     warnings = []

@@ -14,6 +14,26 @@ from crs_desktop.domain.grading.astct_crs import device_level
 # positive pressure = grade 4), drawn 0-3.
 BAND_NAMES = ((0, "room air"), (1, "low flow"), (2, "high flow"), (3, "CPAP/vent"))
 
+# A device in the few letters a ward writes beside a plot ("NC 2 L/min"): the window's
+# plots and the handover's say the same.
+DEVICE_SHORT = {
+    "room_air": "room air",
+    "nasal_cannula": "NC",
+    "high_flow_nasal_cannula": "HFNC",
+    "non_rebreather": "NRB mask",
+    "mechanical_ventilation": "ventilated",
+    "simple_mask": "mask",
+    "venturi_mask": "Venturi",
+    "blow_by": "blow-by",
+    "cpap": "CPAP",
+    "bipap": "BiPAP",
+}
+
+
+def device_short(device: str) -> str:
+    """'NC', 'HFNC', 'room air': a device as the plots label it."""
+    return DEVICE_SHORT.get(device, device.replace("_", " "))
+
 
 class OxygenCharted(NamedTuple):
     """One charted oxygen value: a device (as its word), a flow (L/min) or an FiO2 (%)."""

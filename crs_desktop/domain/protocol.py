@@ -17,6 +17,7 @@ from typing import Any
 
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.grading.settings import GradingSettings
+from crs_desktop.domain.thresholds import fever_words
 from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS
 
 FORMAT = 1
@@ -89,7 +90,7 @@ class Condition:
     def words(self) -> str:
         """As a nurse reads it: 'CRS grade ≥ 2', 'febrile (≥ 38.0 °C)'."""
         if self.kind == "febrile":
-            return "febrile (≥ 38.0 °C)"  # REFERENCE.md §1.1
+            return f"febrile ({fever_words()})"  # REFERENCE.md §1.1
         if self.kind == "news2_single_3":
             return "a NEWS2 parameter scores 3"
         name = {"crs": "CRS grade", "icans": "ICANS grade", "news2": "NEWS2"}[self.kind]
@@ -386,7 +387,12 @@ def _grading(origin: str, lines: _Lines, table: Any) -> GradingSettings:
     top = _Reader(origin, lines, table if isinstance(table, dict) else {}, "[grading]", 0)
     if not isinstance(table, dict):
         raise top.fail(None, "must be [grading.NAME] tables")
-    top.unknown_keys(set(GRADING_TABLES))
+    for name in table:
+        if name not in GRADING_TABLES:  # named with its own header's line
+            header = f"grading.{name}"
+            where = _Reader(origin, lines, {}, f"[{header}]", lines.of_header(header))
+            known = ", ".join(sorted(GRADING_TABLES))
+            raise where.fail(None, f"unknown field '{name}'; allowed: {known}")
     changes: dict[str, float] = {}
     for name, sub in table.items():
         keys, all_required = GRADING_TABLES[name]

@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from crs_desktop.domain.grading import GradeSet
-from crs_desktop.domain.grading.chart_state import FEVER_C
-from crs_desktop.domain.grading.news2 import any_parameter_scores_3
 from crs_desktop.domain.protocol import Condition, TimerRule
+from crs_desktop.domain.thresholds import is_fever
 
 HOUR_S = 3600.0
 
@@ -40,12 +39,12 @@ class Context:
             grades.systems["astct_crs"].grade,
             grades.systems["astct_icans"].grade,
             news2.grade,
-            any_parameter_scores_3(news2.reasons),
+            bool(news2.red_parameters),  # §7.2 single-parameter trigger
         )
 
     def holds(self, condition: Condition) -> bool:
         if condition.kind == "febrile":
-            return self.temperature_c is not None and self.temperature_c >= FEVER_C
+            return self.temperature_c is not None and is_fever(self.temperature_c)
         if condition.kind == "news2_single_3":
             return self.news2_single_3
         value = {"crs": self.crs, "icans": self.icans, "news2": self.news2}[condition.kind]

@@ -15,12 +15,18 @@ from datetime import date, datetime, tzinfo
 
 import numpy as np
 
+from crs_desktop.domain import thresholds as clinical
+from crs_desktop.domain.drug_doses import Dose, doses_so_far
 from crs_desktop.domain.grading import SYSTEM_TITLES, Grader, GradeSet, GradingSettings
 from crs_desktop.domain.grading.grader import with_collector_paused
-from crs_desktop.domain.grading.news2 import any_parameter_scores_3
 from crs_desktop.domain.grading.wording import shown_value
 from crs_desktop.domain.observation import Observation
-from crs_desktop.domain.oxygen_course import BAND_NAMES, OxygenCharted, oxygen_course
+from crs_desktop.domain.oxygen_course import (
+    BAND_NAMES,
+    OxygenCharted,
+    device_short,
+    oxygen_course,
+)
 from crs_desktop.domain.protocol import Protocol
 from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS, RATE_ITEMS, Category
 from crs_desktop.report.treatment import TreatmentState
@@ -28,10 +34,8 @@ from crs_desktop.store import ChartStore, Event
 
 HOUR = 3600.0
 LAB_SPAN_S = 72 * HOUR  # CRP and ferritin are plotted over the last 72 h (issue 6)
-TOCILIZUMAB_RECENT_S = 24 * HOUR
 DAY_S = 24 * HOUR
 MAX_PLOT_POINTS = 1500  # above this a series is thinned to each bucket's lowest and highest
-FEVER_C = 38.0  # REFERENCE.md §1.2: fever is a temperature >= 38.0 °C
 GRADED_SYSTEMS = ("astct_crs", "astct_icans", "news2")
 CHECKLIST_STATUSES = ("done", "not_done", "not_applicable")
 
@@ -68,18 +72,6 @@ LATEST_ITEMS = (
     "weight",
 )
 
-DEVICE_SHORT = {
-    "room_air": "air",
-    "nasal_cannula": "NC",
-    "high_flow_nasal_cannula": "HFNC",
-    "non_rebreather": "NRB",
-    "mechanical_ventilation": "vent",
-    "simple_mask": "mask",
-    "venturi_mask": "Venturi",
-    "blow_by": "blow-by",
-    "cpap": "CPAP",
-    "bipap": "BiPAP",
-}
 
 # Drug marks on the plots: a short code each, explained in the legend.
 MARK_CODES = {
@@ -109,6 +101,7 @@ class GradeSummary:
     max_overall: int | None  # since the infusion (or on the whole chart, see max_scope)
     reasons: tuple[str, ...]
     flags: tuple[str, ...]
+    band: str = ""  # NEWS2: the risk band in words ("medium risk"), from domain
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -287,18 +280,10 @@ def age_years(birth_date: str | None, today: date) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def news2_band(score: int | None, reasons: Sequence[str]) -> str:
-    """The NEWS2 risk band in words (REFERENCE.md §7.2): low 0-4; low-medium when a single
-    parameter scores 3; medium 5-6; high 7 or more."""
-    if score is None:
-        return ""
-    if score >= 7:
-        return "high risk"
-    if score >= 5:
-        return "medium risk"
-    if any_parameter_scores_3(reasons):
-        return "low–medium risk (a single parameter scores 3)"
-    return "low risk"
+def news2_band(score: int | None, red_parameters: tuple[str, ...]) -> str:
+    """The NEWS2 risk band in words; the bands are domain's (REFERENCE.md §7.2)."""
+    band = clinical.news2_band(score, red_parameters)
+    return "" if band is None else clinical.NEWS2_BANDS[band]
 
 
 def peak_decimate(t: np.ndarray, v: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
@@ -472,12 +457,9 @@ def build_handover(
         day = (
             local_datetime(upto, tz).date() - local_datetime(patient.infusion_time, tz).date()
         ).days
-    toci = [o.value or 0.0 for o in drug_obs if o.item == "tocilizumab" and o.time <= upto]
-    toci_24h = [
-        o.value or 0.0
-        for o in drug_obs
-        if o.item == "tocilizumab" and upto - TOCILIZUMAB_RECENT_S < o.time <= upto
-    ]
+    toci, toci_24h = doses_so_far(
+        (Dose(o.time, o.value or 0.0) for o in drug_obs if o.item == "tocilizumab"), upto
+    )
     in_shift = [o for o in drug_obs if start <= o.time <= end]
     return HandoverData(
         name=patient.name,
@@ -509,8 +491,8 @@ def build_handover(
             )
             for o in in_shift
         ),
-        tocilizumab_24h=(len(toci_24h), float(sum(toci_24h))),
-        tocilizumab_total=(len(toci), float(sum(toci))),
+        tocilizumab_24h=(len(toci_24h), float(sum(d.mg for d in toci_24h))),
+        tocilizumab_total=(len(toci), float(sum(d.mg for d in toci))),
         fluids_ml=float(sum(o.value or 0.0 for o in in_shift if o.item == "fluid_bolus")),
         running=_running(pressor_obs),
         checklist=_checklist(events),
@@ -551,6 +533,9 @@ def _grades(
                 max_overall=overall,
                 reasons=current.reasons if current else (),
                 flags=current.flags if current else (),
+                band=news2_band(current.grade, current.red_parameters)
+                if current and system == "news2"
+                else "",
             )
         )
     return tuple(summaries), (now_set.time if now_set else None), scope
@@ -636,7 +621,7 @@ def _shift_plots(
         start,
         end,
         (_line(store, patient_id, "temperature", start, end, "temperature", "solid", "circle"),),
-        thresholds=((FEVER_C, "fever ≥ 38.0"),),
+        thresholds=((clinical.FEVER_C, f"fever {clinical.fever_words()}"),),
         y_floor=(36.0, 39.0),
         marks=marks,
     )
@@ -681,7 +666,7 @@ def _oxygen_plot(devices: list[Observation], start: float, end: float, upto: flo
         device = on.device
         if device is None:
             continue  # a flow without a device: nothing to draw yet
-        words = DEVICE_SHORT.get(device, device.replace("_", " "))
+        words = device_short(device)
         if on.flow is not None and device != "room_air":
             words += f" {on.flow:g} L/min"
         states.append((on.time, on.band, words))

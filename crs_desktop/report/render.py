@@ -35,6 +35,7 @@ from PySide6.QtGui import (
     QTextOption,
 )
 
+from crs_desktop.domain import thresholds as clinical
 from crs_desktop.domain.grading.wording import clock
 from crs_desktop.domain.vocabulary import Category
 from crs_desktop.report.handover_data import (
@@ -45,7 +46,6 @@ from crs_desktop.report.handover_data import (
     Line,
     Plot,
     local_datetime,
-    news2_band,
 )
 
 FAMILIES = ["DejaVu Sans", "Liberation Sans", "Arial", "Helvetica"]
@@ -477,7 +477,7 @@ def _grade_boxes(page: Page, data: HandoverData) -> None:
 
     def beside(grade: GradeSummary) -> tuple[str, QFont]:
         if grade.system == "news2":
-            band = news2_band(grade.grade, grade.reasons).split(" (")[0]
+            band = grade.band.split(" (")[0]
             return band, strong
         if grade.since is None or not grade.grade:
             return "", small  # "grade 0 since ..." says little; the space is worth more
@@ -503,9 +503,7 @@ def _grade_boxes(page: Page, data: HandoverData) -> None:
             left = x + index * (width + gap)
             # A heavier frame for CRS/ICANS grade 2 or more and NEWS2 5 or more: an
             # extra cue beside the number, never instead of it.
-            serious = grade.grade is not None and (
-                grade.grade >= 5 if grade.system == "news2" else grade.grade >= 2
-            )
+            serious = clinical.serious(grade.system, grade.grade)  # domain/thresholds.py
             c.p.setPen(c.pen(2.4 if serious else 0.8))
             c.p.setBrush(Qt.BrushStyle.NoBrush)
             c.p.drawRect(c.rect(left, y, width, height))
@@ -543,7 +541,7 @@ def _situation(page: Page, data: HandoverData) -> None:
         short = grade.title.split(" (")[0]
         lead = f"{short} {_grade_words(grade).lower()}"
         if grade.system == "news2" and grade.grade is not None:
-            lead += f", {news2_band(grade.grade, grade.reasons)}"
+            lead += f", {grade.band}"
         if grade.reasons:
             text = f"{lead} because: " + "; ".join(grade.reasons) + "."
             page.paragraph(text, bold_upto=len(lead) + 9)

@@ -280,6 +280,8 @@ class ChartStore:
         if unknown:
             raise UserError(f"patient fields {sorted(unknown)}: allowed {sorted(allowed)}")
         actor = self._require_actor(actor)
+        if "news2_scale" in fields and fields["news2_scale"] not in (1, 2):
+            raise UserError(f"NEWS2 scale {fields['news2_scale']!r}: allowed 1 or 2")
         before = self.patient_by_id(patient_id)
         if before is None:
             raise UserError(f"patient id {patient_id}: not found")
@@ -294,6 +296,16 @@ class ChartStore:
         after = self.patient_by_id(patient_id)
         assert after is not None
         return after
+
+    def last_change(self, patient_id: int, field: str) -> tuple[str, float] | None:
+        """Who changed a header fact (e.g. the NEWS2 scale) last, and when: from the audit,
+        which keeps the value before each change. None if it was never changed."""
+        row = self.conn.execute(
+            "SELECT actor, at FROM audit WHERE patient_id = ? AND action = 'update_patient' "
+            "AND json_type(detail, ?) IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (patient_id, f"$.old.{field}"),
+        ).fetchone()
+        return (str(row[0]), float(row[1])) if row else None
 
     def archive_patient(self, patient_id: int, *, actor: str) -> None:
         """Hide a patient from the list (the demo reset); the chart itself is kept."""

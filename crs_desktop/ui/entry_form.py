@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.grading import ice_score
+from crs_desktop.domain.grading.astct_icans import ICE_PARTS as ICANS_ICE_PARTS
 from crs_desktop.domain.grading.wording import UNIT_SHOWN
 from crs_desktop.domain.observation import OTHER_CAUSE
 from crs_desktop.domain.validation import ChartValueError, ValidValue
@@ -50,8 +51,8 @@ GIVEN = tuple(
     if item.category
     in (Category.ANTIPYRETIC, Category.ANTICYTOKINE, Category.CORTICOSTEROID, Category.FLUID)
 )
-# REFERENCE.md §4.1: the ICE score's five parts and their points.
-ICE_PARTS = (("orientation", 4), ("naming", 3), ("commands", 1), ("writing", 1), ("attention", 1))
+# REFERENCE.md §4.1: the ICE score's five parts and their points, from domain (one home).
+ICE_PARTS = tuple(ICANS_ICE_PARTS.items())
 
 
 def _unit_label(unit: str) -> str:
@@ -304,7 +305,8 @@ class EntryForm(QDialog):
             if parts is None:
                 self.ice_total.setText("ICE score: not assessed")
             else:
-                self.ice_total.setText(f"ICE score: {ice_score(**parts)} / 10")
+                most = sum(ICANS_ICE_PARTS.values())
+                self.ice_total.setText(f"ICE score: {ice_score(**parts)} / {most}")
         except ValueError:
             self.ice_total.setText("ICE score: incomplete")
 

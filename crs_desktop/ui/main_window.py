@@ -43,6 +43,7 @@ from crs_desktop.ui.chart_table import ChartTable
 from crs_desktop.ui.checklist_panel import ChecklistPanel
 from crs_desktop.ui.due_strip import DueStrip
 from crs_desktop.ui.grading_panel import GradingPanel
+from crs_desktop.ui.news2_scale import change_news2_scale
 from crs_desktop.ui.patient_header import PatientHeader
 from crs_desktop.ui.patient_picker import choose_patient
 from crs_desktop.ui.plot_stack import PlotStack
@@ -280,6 +281,9 @@ class MainWindow(QMainWindow):
         new.setShortcuts([QKeySequence("F2"), QKeySequence("Ctrl+N")])
         new.triggered.connect(self.new_observations)
         chart_menu.addAction(new)
+        scale = QAction("NEWS2 SpO2 scale…", self)  # REFERENCE.md §7.1, ui/news2_scale.py
+        scale.triggered.connect(lambda: change_news2_scale(self))
+        chart_menu.addAction(scale)
 
     # -- actions ---------------------------------------------------------------------
 

@@ -42,6 +42,8 @@ def header_parts(patient: Patient, nurse: str, now: float) -> list[str]:
         patient.car_t_product or "CAR-T product not recorded",
         (f"Day {day:+d}" if day is not None else "infusion time not recorded"),
     ]
+    if patient.news2_scale == 2:  # REFERENCE.md §7.1: by clinical decision, so always shown
+        parts.append("NEWS2 SpO2 scale 2")
     return parts
 
 

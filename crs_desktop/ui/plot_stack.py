@@ -18,9 +18,15 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 
+from crs_desktop.domain import thresholds
 from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.grading.wording import UNIT_SHOWN
-from crs_desktop.domain.oxygen_course import BAND_NAMES, OxygenCharted, oxygen_course
+from crs_desktop.domain.oxygen_course import (
+    BAND_NAMES,
+    OxygenCharted,
+    device_short,
+    oxygen_course,
+)
 from crs_desktop.domain.vitals import mean_arterial_pressure
 from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS, RATE_ITEMS, Category
 from crs_desktop.store import ChartStore, Patient
@@ -31,7 +37,6 @@ from crs_desktop.ui.series_buffer import SeriesBuffer
 HOUR = 3600.0
 DOTS_UP_TO = 2000  # points per series drawn with a dot on each value
 MONITOR_SPACING_S = 300.0  # values closer than this on average: a feed, drawn without dots
-FEVER_C = 38.0  # REFERENCE.md §1.2: fever is a temperature >= 38.0 °C
 
 LEFT_AXIS_PX = 88  # the widest oxygen band name at 11 pt, and the same for every plot
 MARKER_DRUGS = frozenset(
@@ -40,14 +45,6 @@ MARKER_DRUGS = frozenset(
     if ITEMS[name].category
     in (Category.ANTICYTOKINE, Category.CORTICOSTEROID, Category.ANTIPYRETIC)
 )
-
-
-DEVICE_SHORT = {
-    "nasal_cannula": "NC",
-    "high_flow_nasal_cannula": "HFNC",
-    "non_rebreather": "NRB mask",
-    "mechanical_ventilation": "ventilated",
-}
 
 
 def unit_shown(item: str) -> str:
@@ -66,7 +63,8 @@ class PlotSpec:
 PLOTS = (
     # The fever line is named in the title: a label on the line sat where the latest
     # drug markers' labels are, and one hid the other.
-    PlotSpec("temperature", "Temperature °C   ╍╍ fever ≥ 38.0 °C", ("temperature",)),
+    # "{fever}": the fever line of domain/thresholds.py, filled in when the plot is made.
+    PlotSpec("temperature", "Temperature °C   ╍╍ fever {fever}", ("temperature",)),
     PlotSpec(
         "bp",
         "BP mmHg: systolic ━━  diastolic ╍╍  MAP ┈┈  (shaded: vasopressor running)",
@@ -193,7 +191,8 @@ class PlotStack(QWidget):
             date_axis = pg.DateAxisItem(orientation="bottom")
             plot = self.view.addPlot(row=row, col=0, axisItems={"bottom": date_axis})
             _shrinkable_title(plot)
-            plot.setTitle(spec.title, size="12pt", color=theme.PLOT_FOREGROUND, justify="left")
+            title = spec.title.format(fever=thresholds.fever_words())
+            plot.setTitle(title, size="12pt", color=theme.PLOT_FOREGROUND, justify="left")
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=True, y=False)
@@ -224,7 +223,7 @@ class PlotStack(QWidget):
         # The fever line (named in the title) and the hypotension threshold, in words.
         self.plots["temperature"].addItem(
             pg.InfiniteLine(
-                FEVER_C,
+                thresholds.FEVER_C,
                 angle=0,
                 pen=pg.mkPen(theme.THRESHOLD_COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
             )
@@ -475,7 +474,7 @@ class PlotStack(QWidget):
         labels: list[tuple[float, int, str]] = []
         for state in course:
             device = state.device or "room_air"
-            words = DEVICE_SHORT.get(device, device.replace("_", " "))
+            words = device_short(device)
             if device != "room_air":
                 if state.flow:
                     words += f" {state.flow:g} L/min"

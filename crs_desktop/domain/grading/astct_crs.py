@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
-from crs_desktop.domain.grading.chart_state import FEVER_C, VASOPRESSORS, ChartState
+from crs_desktop.domain.grading.chart_state import VASOPRESSORS, ChartState
 from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.grading.verdict import Verdict
 from crs_desktop.domain.grading.wording import (
@@ -16,6 +16,7 @@ from crs_desktop.domain.grading.wording import (
     word_shown,
 )
 from crs_desktop.domain.observation import Observation
+from crs_desktop.domain.thresholds import is_fever
 from crs_desktop.domain.vitals import mean_arterial_pressure
 
 # REFERENCE.md §1.1 and §1.4 o2_level: the oxygen delivery the patient needs.
@@ -252,7 +253,7 @@ def left_out(
         temperature is not None
         and temperature.other_cause
         and temperature.value is not None
-        and temperature.value >= FEVER_C
+        and is_fever(temperature.value)
         and at - temperature.time <= settings.fever_window_h * 3600
     ):
         said.append(finding(temperature, tz, at))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.observation import Observation
+from crs_desktop.domain.thresholds import is_fever
 from crs_desktop.domain.vocabulary import ITEMS, Category
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ CORTICOSTEROIDS = frozenset(
 # REFERENCE.md §1.2 fever footnote: antipyretics, anti-cytokine therapy and
 # steroids all lift the fever requirement once CRS has begun.
 FEVER_WAIVING_DRUGS = ANTIPYRETICS | ANTICYTOKINES | CORTICOSTEROIDS
-FEVER_C = 38.0  # REFERENCE.md §1.1, §1.2: fever is a temperature >= 38.0 °C
 VASOPRESSORS = ("norepinephrine", "epinephrine", "phenylephrine", "dopamine", "vasopressin")
 # Items the state keeps more of than the latest value (see ChartState._noted).
 NOTED_ITEMS = frozenset({"temperature", "weight", "death", *VASOPRESSORS, *FEVER_WAIVING_DRUGS})
@@ -81,7 +81,7 @@ class ChartState:
         """What an item in NOTED_ITEMS adds to the state beyond being the latest."""
         item = obs.item
         if item == "temperature":
-            if obs.value is not None and obs.value >= FEVER_C and not obs.other_cause:
+            if obs.value is not None and is_fever(obs.value) and not obs.other_cause:
                 self.last_fever = obs  # REFERENCE.md §1.2: fever is >= 38.0 °C
         elif item in VASOPRESSORS:
             running = obs.value is not None and obs.value > 0 and not obs.other_cause

@@ -56,6 +56,7 @@ class SystemGrade(NamedTuple):
     worded_reasons: tuple[str, ...] | None
     worded_flags: tuple[str, ...] | None
     since: float | None  # when the current grade began
+    worded_red: tuple[str, ...] | None = None  # NEWS2: parameters scoring 3 (Verdict)
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -68,6 +69,13 @@ class SystemGrade(NamedTuple):
         if self.worded_flags is None:
             raise NotWorded()
         return self.worded_flags
+
+    @property
+    def red_parameters(self) -> tuple[str, ...]:
+        """NEWS2: the parameters scoring 3 on their own (REFERENCE.md §7.2), as data."""
+        if self.worded_reasons is None:
+            raise NotWorded()
+        return self.worded_red or ()
 
 
 class NotWorded(RuntimeError):
@@ -325,20 +333,24 @@ class Grader:
             verdicts = grade_moment(state, index, words)
             at = times[index]
             systems: dict[str, SystemGrade] = {}
-            for name, (grade, reasons, flags) in zip(names, verdicts, strict=True):
-                said, review = (reasons, flags) if words else (None, None)
+            for name, (grade, reasons, flags, red) in zip(names, verdicts, strict=True):
+                said, review, reds = (reasons, flags, red) if words else (None, None, None)
                 before = last.get(name)
                 if before is None:
-                    systems[name] = SystemGrade(grade, grade, said, review, at)
+                    systems[name] = SystemGrade(grade, grade, said, review, at, reds)
                 elif before.grade != grade:
                     best = before.max
                     if grade is not None and (best is None or grade > best):
                         best = grade
-                    systems[name] = SystemGrade(grade, best, said, review, at)
-                elif before.worded_reasons == said and before.worded_flags == review:
+                    systems[name] = SystemGrade(grade, best, said, review, at, reds)
+                elif (
+                    before.worded_reasons == said
+                    and before.worded_flags == review
+                    and before.worded_red == reds
+                ):
                     systems[name] = before
                 else:
-                    systems[name] = SystemGrade(grade, before.max, said, review, before.since)
+                    systems[name] = SystemGrade(grade, before.max, said, review, before.since, reds)
             append(GradeSet(at, at_time[at][0].utc_offset_min, systems))
             last = systems
 
@@ -363,7 +375,9 @@ class Grader:
                     f"{verdict.grade} when worded"
                 )
             systems[name] = walked._replace(
-                worded_reasons=verdict.reasons, worded_flags=verdict.flags
+                worded_reasons=verdict.reasons,
+                worded_flags=verdict.flags,
+                worded_red=verdict.red_parameters,
             )
         worded = graded._replace(systems=systems)
         self._results[index] = worded

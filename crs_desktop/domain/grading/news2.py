@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import tzinfo
 
+from crs_desktop.domain import thresholds
 from crs_desktop.domain.grading.chart_state import ChartState
 from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.grading.verdict import Verdict
@@ -116,11 +117,6 @@ SPONTANEOUS_FLAG = (
 UNSCORED = Verdict(None)
 
 
-def any_parameter_scores_3(reasons: Sequence[str]) -> bool:
-    """A single parameter scoring 3 (REFERENCE.md §7.2: the low-medium trigger)."""
-    return any(reason.endswith("scores 3") for reason in reasons)
-
-
 def grade(
     state: ChartState, at: float, settings: GradingSettings, tz: tzinfo | None, words: bool = True
 ) -> Verdict:
@@ -195,16 +191,18 @@ def grade(
         reasons.append(f"{_consciousness_words(level or '', source, tz, at)} scores 3")
     # §7.2 trigger thresholds, said plainly. With a parameter missing the total is a
     # lower bound: a threshold it reaches is reached (the safer reading).
-    if total >= 7:
-        reasons.append("7 or more: emergency response threshold")
-    elif total >= 5:
-        reasons.append("5 or more: urgent response threshold")
-    elif 3 in points.values():
+    # §7.2: a single parameter scoring 3 is a trigger of its own.
+    red = tuple(k for k, v in points.items() if v == thresholds.NEWS2_SINGLE_PARAMETER_RED)
+    if total >= thresholds.NEWS2_EMERGENCY:
+        reasons.append(f"{thresholds.NEWS2_EMERGENCY} or more: emergency response threshold")
+    elif total >= thresholds.NEWS2_URGENT:
+        reasons.append(f"{thresholds.NEWS2_URGENT} or more: urgent response threshold")
+    elif red:
         reasons.append("a single parameter scores 3: inform the medical team")
     if complete:
-        return Verdict(total, tuple(reasons), flags)
+        return Verdict(total, tuple(reasons), flags, red)
     incomplete = _incomplete(total, missing, stale, settings, tz, at)
-    return Verdict(None, tuple(reasons), (incomplete, *flags))
+    return Verdict(None, tuple(reasons), (incomplete, *flags), red)
 
 
 def _points(

@@ -15,3 +15,6 @@ class Verdict(NamedTuple):
     grade: int | None
     reasons: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
+    # NEWS2 only: the parameters scoring 3 on their own (REFERENCE.md §7.2's single-parameter
+    # trigger), as data for the risk band and the timers; filled where the moment is worded.
+    red_parameters: tuple[str, ...] = ()
