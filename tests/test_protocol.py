@@ -223,7 +223,8 @@ def test_a_bad_grading_setting_is_refused_with_its_line(text):
     )
     assert "'source' must be non-empty text" in refused(no_source)
     message = refused(text.replace("[grading.fever_waiver]", "[grading.fever]", 1))
-    assert "unknown field 'fever'" in message and "fever_waiver" in message
+    assert message.startswith(f"ward.toml line {line_of(text, '[grading.fever_waiver]')}: ")
+    assert "unknown table [grading.fever]" in message and "[grading.fever_waiver]" in message
 
 
 def test_the_checklist_source_is_in_ward_words(protocol):

@@ -103,3 +103,49 @@ def test_the_window_shows_a_refused_protocol_above_the_checklist(
     assert "crs_tocilizumab" in window.checklist.rows
     window.session.close()
     store.close()
+
+
+def test_the_wards_grading_numbers_reach_the_window_and_the_handover(ward_file, tmp_path, qtbot):
+    """[grading.hypotension] of the ward file (REFERENCE.md §1.3a item 1): a MAP of 68 is
+    hypotension under a ward's MAP < 70, not under the shipped MAP < 65; the window and the
+    handover both grade by the file in force."""
+    import time
+
+    from crs_desktop.report.handover_data import build_handover
+    from crs_desktop.store import ChartStore
+    from crs_desktop.store.records import Entry
+    from crs_desktop.ui.app import dispose
+    from crs_desktop.ui.main_window import MainWindow
+
+    ward_file.write_text(
+        ward_file.read_text().replace("map_below_mmhg = 65", "map_below_mmhg = 70", 1)
+    )
+    ward, warning = load_protocol(ward_file, keep_at=tmp_path / "kept.toml")
+    shipped, _ = load_protocol(None, keep_at=tmp_path / "kept.toml")
+    assert warning is None and ward.grading.map_threshold == 70
+    store = ChartStore(tmp_path / "chart.sqlite3")
+    now = time.time()
+    patient = store.create_patient("MRN-7", "Map, Seventy", actor="setup", weight_kg=70.0)
+    entries = [Entry("temperature", "38.5"), Entry("systolic_bp", "100"), Entry("diastolic_bp", "52")]
+    store.chart(patient.id, entries, observed_at=now - 3600, actor="setup")
+
+    def crs_in_handover(protocol):
+        data = build_handover(
+            store, patient.id, now - 6 * 3600, now, printed_by="RN", now=now, protocol=protocol
+        )
+        return next(g for g in data.grades if g.system == "astct_crs")
+
+    assert crs_in_handover(shipped).grade == 1
+    by_ward = crs_in_handover(ward)
+    assert by_ward.grade == 2
+    assert any("MAP 68 mmHg (100/52)" in r and "MAP < 70 mmHg" in r for r in by_ward.reasons)
+
+    window = MainWindow(store, "RN Test", protocol=ward)
+    qtbot.addWidget(window)
+    window.open_patient_by_mrn("MRN-7")
+    card = window.grading.cards["astct_crs"]
+    qtbot.waitUntil(lambda: card.badge.text() == "GRADE 2", timeout=5000)
+    assert "MAP < 70 mmHg" in card.reasons.text()
+    window.session.close()
+    dispose(window)
+    store.close()

@@ -50,7 +50,7 @@ def test_grading_table_sets_the_numbers_and_keeps_the_other_defaults():
             "\n[grading.hypotension]\nsystolic_below_mmhg = 950\nmap_below_mmhg = 65\nsource = 'x'\n",
             "'systolic_below_mmhg' = 950",
         ),
-        ("\n[grading.fever]\nfever_c = 38.5\nsource = 'x'\n", "unknown field 'fever'"),
+        ("\n[grading.fever]\nfever_c = 38.5\nsource = 'x'\n", "unknown table \\[grading.fever\\]"),
         (
             "\n[grading.hypotension]\nsystolic_below_mmhg = 90\nmap_below_mmhg = 60\n",
             "'source' must be non-empty text",

@@ -387,16 +387,15 @@ def _grading(origin: str, lines: _Lines, table: Any) -> GradingSettings:
     top = _Reader(origin, lines, table if isinstance(table, dict) else {}, "[grading]", 0)
     if not isinstance(table, dict):
         raise top.fail(None, "must be [grading.NAME] tables")
-    for name in table:
-        if name not in GRADING_TABLES:  # named with its own header's line
-            header = f"grading.{name}"
-            where = _Reader(origin, lines, {}, f"[{header}]", lines.of_header(header))
-            known = ", ".join(sorted(GRADING_TABLES))
-            raise where.fail(None, f"unknown field '{name}'; allowed: {known}")
     changes: dict[str, float] = {}
     for name, sub in table.items():
-        keys, all_required = GRADING_TABLES[name]
         header = f"grading.{name}"
+        if name not in GRADING_TABLES:
+            known = ", ".join(f"[grading.{n}]" for n in GRADING_TABLES)
+            line = lines.of_header(header) or lines.of_key(name)
+            where = f"{origin} line {line}" if line else origin
+            raise ProtocolError(f"{where}: unknown table [{header}]; allowed: {known}")
+        keys, all_required = GRADING_TABLES[name]
         r = _Reader(origin, lines, sub, f"[{header}]", lines.of_header(header))
         if not isinstance(sub, dict):
             raise r.fail(None, "must be a table")
