@@ -136,16 +136,12 @@ def grade(
     consciousness = state.latest.get("consciousness")
     if not sedated:
         if ice is not None and ice.value is not None and not ice.other_cause:
+            # §4.2: ICE 0 is grade 3 awake with global aphasia and grade 4 unarousable.
+            # The 4 is the level-of-consciousness row's (below: unarousable is grade 4
+            # there, left out the same way when noted as another cause), so the ICE row
+            # stops at 3; a separate "ICE 0 and unarousable" rule here could never change
+            # the grade (tools/mutate_domain.py found its mutants equivalent).
             level = ice_band(int(ice.value))
-            # chart-csv.md `other_cause`: a level of consciousness attributed to
-            # another cause is left out, here too.
-            unarousable = (
-                consciousness is not None
-                and consciousness.text == "unarousable"
-                and not consciousness.other_cause
-            )
-            if int(ice.value) == 0 and unarousable:
-                level = 4  # §4.2: ICE 0 and unarousable is grade 4; awake with aphasia is 3
             said = f"ICE score {int(ice.value)}/10 at {clock(ice.time, tz, at)}" if words else ""
             consider(level, said)
         if consciousness is not None and not consciousness.other_cause:
