@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QLabel
+import shiboken6
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication, QLabel
 
 from crs_desktop.cli import main
 from crs_desktop.store import ChartStore, Entry
@@ -63,6 +65,10 @@ def test_the_window_opens_the_chart(qtbot, db):
             assert flag is not None and flag.text().startswith("⚠ 2 value(s)")
         finally:
             dispose(w)
+            # Deleted now, with its 20-second timer, before its store is closed: left to
+            # a later test's event loop, the timer would read the closed store.
+            QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+            assert not shiboken6.isValid(w)
         # Kept, never changed, and listed for correction.
         assert [r.observed_at for r in store.unreadable_rows(1)] == [YEAR_1, YEAR_9999]
         assert len(store.rows(1)) == 2

@@ -11,7 +11,6 @@ import csv
 import io
 import os
 import re
-import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -204,7 +203,7 @@ def _fields_of_any_size() -> Iterator[None]:
     """Let the csv module read a field of any length, so an overlong note is refused
     naming its line (the module's own limit stops the whole read, line unknown)."""
     before = csv.field_size_limit()
-    csv.field_size_limit(sys.maxsize)
+    csv.field_size_limit(2**31 - 1)  # a C long everywhere (sys.maxsize is not, on Windows)
     try:
         yield
     finally:
