@@ -1,5 +1,5 @@
 import sys
 
-from crs_desktop.cli import main
+from crs_desktop.cli import entry_point
 
-sys.exit(main())
+sys.exit(entry_point())

@@ -4,13 +4,21 @@ Each subcommand lives in `crs_desktop/commands/<name>.py` with
 `add_arguments(parser)` and `run(args) -> int`. They are imported only when
 chosen, so `crs-desktop grade` never loads Qt and the window starts quickly.
 Without a subcommand the window opens.
+
+`entry_point()` is the program (`crs-desktop`, `python -m crs_desktop`): `main()`
+with a last resort, so that no traceback ever reaches a nurse. A user's mistake or a
+fault of the disk is a one-line UserError from main() itself; anything else is a bug,
+said in one line, its traceback printed only with CRS_DESKTOP_DEBUG=1. main() lets
+bugs through, so that the tests (which call it) see them.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from crs_desktop.domain.errors import UserError
@@ -22,7 +30,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("crs_desktop.commands.demo", "create (or reset) the demo patient; --live streams it"),
     "grade": ("crs_desktop.commands.grade", "grade a chart CSV without touching any store"),
     "handover": ("crs_desktop.commands.handover", "write the handover summary PDF"),
+    "patients": ("crs_desktop.commands.patients", "list the patients in the chart store"),
 }
+DEBUG_ENV = "CRS_DESKTOP_DEBUG"
 WINDOW_MODULE = "crs_desktop.commands.window"
 
 
@@ -63,9 +73,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"crs-desktop: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # whoever read our output (e.g. `| head`) went away
+        from crs_desktop.commands.output import silence_stdout
+
+        silence_stdout()
+        print("crs-desktop: the output was closed before everything was written", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
 
+def entry_point() -> int:
+    """`crs-desktop`: main(), and an unexpected error in one line instead of a traceback."""
+    try:
+        return main()
+    except Exception as exc:  # a bug: the user is told plainly; the details on request
+        if os.environ.get(DEBUG_ENV, "").strip() not in ("", "0"):
+            traceback.print_exc()
+        print(
+            f"crs-desktop: an unexpected error stopped this command ({type(exc).__name__}); "
+            f"nothing more was done. Run it again with {DEBUG_ENV}=1 for the details to report",
+            file=sys.stderr,
+        )
+        return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry_point())

@@ -33,11 +33,28 @@ def digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_new_store_is_owner_only_in_an_owner_only_folder(tmp_path):
-    path = tmp_path / "new" / "deeper" / "chart.sqlite3"
-    ChartStore(path).close()
+def test_new_store_is_owner_only_in_an_owner_only_folder(tmp_path, monkeypatch):
+    # The default store (no --db, no CRS_DESKTOP_DB): its data folder is made for it.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "new" / "deeper"))
+    monkeypatch.delenv("CRS_DESKTOP_DB", raising=False)
+    assert main(["demo", "--until-hour", "5"]) == 0
+    path = tmp_path / "new" / "deeper" / "crs-desktop" / "chart.sqlite3"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("command", [["demo"], ["import", "x.csv", "--patient", "P"]])
+def test_a_db_in_a_missing_folder_is_refused_not_created(tmp_path, capsys, command):
+    # A mistyped --db is a typo, not a request for a new tree of folders.
+    (tmp_path / "x.csv").write_text("time,item,value,unit,note\n")
+    path = tmp_path / "typo" / "chart.sqlite3"
+    assert main([*command, "--db", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"the folder {path.parent} does not exist; no chart file was created" in err
+    assert not path.parent.exists()
+    with pytest.raises(StoreError, match="does not exist"):
+        ChartStore(path)
+    assert not path.parent.exists()
 
 
 def test_pragmas_wal_full_sync_busy_timeout_and_schema_version(store):

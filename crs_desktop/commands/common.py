@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import getpass
 
-from crs_desktop.store import ChartStore, Patient, resolve_store_path
+from crs_desktop.store import ChartStore, Patient, StoreError, resolve_store_path
+from crs_desktop.store.paths import ensure_default_folder, uses_default
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
@@ -25,9 +26,19 @@ def add_protocol_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def open_store(args: argparse.Namespace, verify: bool = True) -> ChartStore:
-    """The store named by --db / CRS_DESKTOP_DB / the default; StoreError if unusable."""
-    return ChartStore(resolve_store_path(getattr(args, "db", None)), verify=verify)
+def open_store(
+    args: argparse.Namespace, verify: bool = True, read_only: bool = False
+) -> ChartStore:
+    """The store named by --db / CRS_DESKTOP_DB / the default; StoreError if unusable.
+
+    `read_only` for commands that only read: they then work from read-only media."""
+    cli_value = getattr(args, "db", None)
+    if uses_default(cli_value) and not read_only:
+        try:
+            ensure_default_folder()
+        except OSError as exc:
+            raise StoreError(f"cannot make the folder for the chart store ({exc})") from None
+    return ChartStore(resolve_store_path(cli_value), verify=verify, read_only=read_only)
 
 
 def require_patient(store: ChartStore, mrn: str) -> Patient:
@@ -35,8 +46,11 @@ def require_patient(store: ChartStore, mrn: str) -> Patient:
 
     patient = store.patient(mrn)
     if patient is None:
-        known = ", ".join(p.mrn for p in store.patients()[:10]) or "none yet"
-        raise UsageError(f"--patient {mrn!r}: no patient with this MRN (known: {known})")
+        # Never other patients' MRNs in an error message (DESIGN.md): say where to look.
+        raise UsageError(
+            f"--patient {mrn!r}: no patient with this MRN in {store.path}; "
+            "`crs-desktop patients` lists them"
+        )
     return patient
 
 

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
-from pathlib import Path
 
 from crs_desktop.commands.common import add_db_argument, open_store, require_patient
+from crs_desktop.commands.output import add_force_argument, check_output, write_text
 from crs_desktop.interop.chart_csv import ExportRow, write_chart_csv
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--patient", required=True, metavar="MRN", help="the patient's MRN")
-    parser.add_argument("-o", "--output", required=True, metavar="FILE", help="CSV file, or -")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="CSV file, or - (standard output)"
+    )
+    add_force_argument(parser)
     add_db_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from crs_desktop.cli import UsageError
-
-    with open_store(args) as store:
+    if args.output != "-":
+        check_output(args.output, args.force, device_ok=True)  # before the store is opened
+    with open_store(args, read_only=True) as store:  # reads only: works from read-only media
         patient = require_patient(store, args.patient)
         # The current chart: entered-in-error rows are not part of it (the
         # chart format has no place for them); values as they were written.
@@ -31,25 +31,7 @@ def run(args: argparse.Namespace) -> int:
             )
             for r in store.rows(patient.id, include_errors=False, readable_only=False)
         ]
-    if args.output == "-":
-        write_chart_csv(rows, sys.stdout)
-        return 0
-    target = Path(args.output)
-    if target.is_dir():
-        raise UsageError(f"-o {args.output!r}: is a folder; give a file name")
-    if not target.parent.exists():
-        raise UsageError(f"-o {args.output!r}: the folder {target.parent} does not exist")
-    # Write beside the target and rename, so a failure never leaves half a file.
-    try:
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".export-", suffix=".csv")
-    except OSError as exc:
-        raise UsageError(f"-o {args.output!r}: cannot write there ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            count = write_chart_csv(rows, handle)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    print(f"exported {count} values of {patient.mrn} to {target}")
+    count = write_text(args.output, args.force, lambda handle: write_chart_csv(rows, handle))
+    if args.output != "-":
+        print(f"exported {count} values of {patient.mrn} to {args.output}")
     return 0

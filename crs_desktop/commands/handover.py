@@ -22,6 +22,12 @@ from crs_desktop.commands.common import (
     open_store,
     require_patient,
 )
+from crs_desktop.commands.output import (
+    add_force_argument,
+    check_output,
+    existing_mode,
+    output_error,
+)
 from crs_desktop.interop.chart_csv import parse_time
 from crs_desktop.report.shifts import DEFAULT_SHIFT_STARTS, current_shift
 
@@ -56,6 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--nurse", metavar="NAME", help="printed by (default: this computer's user name)"
     )
     parser.add_argument("-o", "--output", required=True, metavar="FILE.pdf", help="the PDF file")
+    add_force_argument(parser)
     add_protocol_argument(parser)
     add_db_argument(parser)
 
@@ -87,15 +94,11 @@ def _period(args: argparse.Namespace, now: float) -> tuple[float, float]:
     return start, end
 
 
-def _check_output(output: str) -> Path:
+def _check_output(output: str, force: bool) -> Path:
     from crs_desktop.cli import UsageError
 
-    target = Path(output)
-    if target.is_dir():
-        raise UsageError(f"-o {output!r}: is a folder; give a file name")
+    target = check_output(output, force)  # an existing file only with --force
     folder = target.parent
-    if not folder.is_dir():
-        raise UsageError(f"-o {output!r}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"-o {output!r}: the folder {folder} is not writable")
     if target.exists() and not os.access(target, os.W_OK):
@@ -114,18 +117,18 @@ def _qt_application() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crs_desktop.cli import UsageError
 
     now = time.time()
     start, end = _period(args, now)  # every mistake is found before anything is opened
-    target = _check_output(args.output)
+    target = _check_output(args.output, args.force)
+    mode = existing_mode(target)  # a file replaced with --force keeps its permissions
     nurse = (args.nurse or "").strip() or default_actor()
     from crs_desktop.protocol_file import load_protocol
 
     protocol, refused = load_protocol(args.protocol)
     if refused:  # printed all the same, by the last good protocol: a handover is never lost
         print(f"crs-desktop: {refused}", file=sys.stderr)
-    with open_store(args) as store:
+    with open_store(args, read_only=True) as store:  # reads only: works from read-only media
         patient = require_patient(store, args.patient)
         from crs_desktop.report.handover_data import build_handover
 
@@ -143,8 +146,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:  # written beside the target and renamed: a failure never leaves half a file
         pages = write_handover_pdf(data, target, paper=args.paper)
+        if mode is not None:
+            os.chmod(target, mode)
     except OSError as exc:  # a full disk, a folder gone meanwhile: one line, not a traceback
-        reason = exc.strerror or str(exc)
-        raise UsageError(f"-o {args.output!r}: could not be written ({reason})") from None
+        raise output_error(args.output, exc) from None
     print(f"handover of {patient.mrn}: {pages} page(s) written to {target}")
     return 0

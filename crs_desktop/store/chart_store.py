@@ -28,7 +28,7 @@ from crs_desktop.domain.validation import (
 )
 from crs_desktop.interop.chart_csv import ChartRow
 from crs_desktop.store import chart_import
-from crs_desktop.store.database import StoreError, open_connection
+from crs_desktop.store.database import StoreError, open_connection, write_failure
 from crs_desktop.store.records import (
     EVENT_COLUMNS,
     INSERT_ROW,
@@ -129,13 +129,19 @@ class ChartStore:
     """One SQLite chart file. Not thread-safe: use it from the thread that opened it."""
 
     def __init__(
-        self, path: str | Path, clock: Callable[[], float] = time.time, verify: bool = True
+        self,
+        path: str | Path,
+        clock: Callable[[], float] = time.time,
+        verify: bool = True,
+        read_only: bool = False,
     ) -> None:
         """Open the chart file. `verify=False` defers the page-by-page damage check to
-        the caller (the window runs it in the background before allowing writes)."""
+        the caller (the window runs it in the background before allowing writes).
+        `read_only` never writes (export, handover: they work from read-only media)."""
         self.path = Path(path)
         self.clock = clock
-        self.conn: sqlite3.Connection = open_connection(self.path, verify)
+        self.conn: sqlite3.Connection = open_connection(self.path, verify, read_only)
+        self.read_only = read_only
         # No write reaches a file that has not passed the damage check.
         self.verified = verify
 
@@ -164,6 +170,8 @@ class ChartStore:
 
     def _write(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run `work` in one immediate transaction: all of it is committed, or none."""
+        if self.read_only:
+            raise StoreError(f"{self.path}: opened for reading only; nothing was written")
         if not self.verified:
             raise StoreError(
                 f"{self.path}: still being checked for damage; nothing was written, "
@@ -173,13 +181,19 @@ class ChartStore:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self.path}: the chart is busy, try again ({exc})") from None
+            failure = write_failure(self.path, exc)  # a read-only or full disk, said so
+            raise failure or StoreError(
+                f"{self.path}: the chart is busy, try again ({exc})"
+            ) from None
         try:
             result = work(conn)
             conn.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            failure = write_failure(self.path, exc)
+            if failure:
+                raise failure from None
             raise
         return result
 

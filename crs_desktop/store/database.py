@@ -4,13 +4,18 @@ Before anything is written, the file is checked read-only: a file that is not
 SQLite, not ours, corrupt, or from a newer version is refused with one clear
 line and left byte-for-byte as it was. A new file is created owner-only; an
 older schema is copied aside before it is migrated.
+
+A file that cannot be written (a read-only file, folder or disk, a full disk)
+is named as such, never as "damaged", and its permissions are left alone.
+Commands that only read (export, handover) open it read-only, so they work
+from an intact chart on read-only media or a full disk.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
-import stat
 import time
 from pathlib import Path
 
@@ -23,6 +28,101 @@ BUSY_TIMEOUT_MS = 15_000
 
 class StoreError(UserError):
     """The chart file cannot be used; the message says which file and why."""
+
+
+# SQLite's primary result codes (the low byte of an extended code).
+_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN = 3, 8, 10, 13, 14
+# Less free space than this, when SQLite reports an I/O error, is a full disk: the WAL
+# index alone needs 32 KiB.
+_NEARLY_FULL_BYTES = 1 << 20
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
+
+
+def _media_problem(path: Path, space: bool = True) -> str | None:
+    """Why the chart file cannot be written, as seen from outside SQLite; None if none shows.
+
+    Read-only is what this account may not write (os.access), and also a file or
+    folder that nobody may write (no write bit at all): someone made it read-only on
+    purpose, and the administrator's account, which may write anyway, respects that too."""
+    folder = path.parent
+    try:
+        disk = os.statvfs(folder)
+    except OSError:
+        return None
+    if disk.f_flag & os.ST_RDONLY:
+        return "the disk it is on is read-only"
+    if path.exists() and not _writable(path):
+        return "the chart file is read-only"
+    if not _writable(folder) or not os.access(folder, os.X_OK):
+        return f"the folder {folder} is read-only (the chart keeps its journal files beside it)"
+    if space and disk.f_bavail * disk.f_frsize < _NEARLY_FULL_BYTES:
+        return "the disk is full"
+    return None
+
+
+def _why(path: Path, exc: sqlite3.Error) -> str | None:
+    """A media fault behind a SQLite error, in words; None when it is not one."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code == _SQLITE_FULL:
+        return "the disk is full"
+    if code in (_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CANTOPEN):
+        return _media_problem(path)
+    return None
+
+
+def _os_why(path: Path, exc: OSError) -> str | None:
+    """The same for an OSError (the copy made before a migration)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return _media_problem(path, space=False) or exc.strerror
+    return None
+
+
+def write_failure(path: Path, exc: BaseException) -> StoreError | None:
+    """A write that failed on the media (full, read-only) as a one-line StoreError; None
+    for any other failure, which the caller lets through."""
+    why = _why(path, exc) if isinstance(exc, sqlite3.Error) else None
+    return StoreError(f"{path}: {why}; nothing was written") if why else None
+
+
+def _has_pending_journal(path: Path) -> bool:
+    wal = Path(f"{path}-wal")
+    try:
+        return wal.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection that also works where the WAL index cannot be created.
+
+    A WAL file needs its index (-shm) beside it; on a read-only or full disk with no
+    index yet, SQLite cannot make one. Then no other process has the chart open (it
+    would have made the index), so the file is read as immutable: safe, as long as no
+    journal holds changes not yet in the file (then refused, naming what is wrong).
+    """
+    conn = _connect(_uri(path, "ro"))
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        why = _why(path, exc)
+        if why is None:
+            raise
+        if _has_pending_journal(path):
+            raise StoreError(
+                f"{path}: cannot be read here: {why}, and its journal ({path.name}-wal) holds "
+                "changes not yet in the file. Copy the file and its -wal and -shm files to a "
+                "writable disk and open the copy; left unchanged"
+            ) from None
+    conn = _connect(f"{_uri(path, 'ro')}&immutable=1")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    return conn
 
 
 def _connect(uri: str) -> sqlite3.Connection:
@@ -56,11 +156,12 @@ def _inspect_existing(path: Path, verify: bool = True) -> int:
             f"{path}: not a crs_desktop chart store (not a SQLite file); left unchanged"
         )
     try:
-        conn = sqlite3.connect(_uri(path, "ro"), uri=True, isolation_level=None)
+        conn = _open_read_only(path)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: the file is damaged ({exc}); left unchanged") from None
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: cannot be opened ({exc}); left unchanged") from None
     try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
@@ -95,11 +196,12 @@ def check_damage(path: Path) -> None:
     Raises StoreError naming the damage; the file is not changed.
     """
     try:
-        conn = sqlite3.connect(_uri(path, "ro"), uri=True, isolation_level=None)
+        conn = _open_read_only(path)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: the file is damaged ({exc}); left unchanged") from None
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: cannot be opened ({exc}); left unchanged") from None
     try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         _quick_check(conn, path)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path}: the file is damaged ({exc}); left unchanged") from None
@@ -108,13 +210,29 @@ def check_damage(path: Path) -> None:
 
 
 def _create_owner_only(path: Path) -> None:
-    folder = path.parent
-    if not folder.exists():
-        folder.mkdir(parents=True, mode=0o700)
-        os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    """The new file, readable by this account only. Its folder must exist: a mistyped
+    --db is refused, not made into a new tree of folders (the default folder is made by
+    paths.ensure_default_folder)."""
+    if not path.parent.is_dir():
+        raise StoreError(
+            f"{path}: the folder {path.parent} does not exist; no chart file was created"
+        )
+    problem = _media_problem(path, space=False)
+    if problem:
+        raise StoreError(f"{path}: cannot create the chart file: {problem}")
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the chart file ({exc.strerror})") from None
     os.close(fd)
-    os.chmod(path, 0o600)
+    os.chmod(path, 0o600)  # O_CREAT's mode is filtered by the umask
+
+
+def _remove_unfinished(path: Path) -> None:
+    """A new chart file whose schema could not be written (a full disk): gone, with its
+    journal files, so that no half-made store is left to be mistaken for a chart."""
+    for suffix in ("-wal", "-shm", ""):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def backup_before_migration(path: Path, from_version: int) -> Path:
@@ -135,20 +253,21 @@ def backup_before_migration(path: Path, from_version: int) -> Path:
     return target
 
 
-def open_connection(path: Path, verify: bool = True) -> sqlite3.Connection:
+def open_connection(path: Path, verify: bool = True, read_only: bool = False) -> sqlite3.Connection:
     """Open (creating if new) the chart file at `path`, migrated to the latest schema.
 
-    A migration always verifies the file first, whatever `verify` says.
+    A migration always verifies the file first, whatever `verify` says. `read_only`
+    opens an existing, current file without writing anything (an older one is still
+    upgraded first, which needs a writable disk, and says so).
     """
     path = Path(path)
     if path.is_dir():
         raise StoreError(f"{path}: is a folder, not a chart file")
     is_new = not path.exists()
     if is_new:
-        try:
-            _create_owner_only(path)
-        except OSError as exc:
-            raise StoreError(f"{path}: cannot create the chart file ({exc.strerror})") from None
+        if read_only:
+            raise StoreError(f"{path}: no chart file there")
+        _create_owner_only(path)
         version = 0
     else:
         if path.stat().st_size == 0:
@@ -158,7 +277,17 @@ def open_connection(path: Path, verify: bool = True) -> sqlite3.Connection:
         version = _inspect_existing(path, verify)
         if not verify and version < LATEST_VERSION:
             check_damage(path)  # never migrate a file that has not been checked
+        if read_only and version == LATEST_VERSION:
+            return _open_read_only(path)
+        problem = _media_problem(path, space=False)  # a full disk: SQLite says so on writing
+        if problem:  # found before SQLite opens it read-only behind our back
+            action = "it needs an upgrade to this version's layout, but" if read_only else ""
+            raise StoreError(
+                f"{path}: cannot be written: {action}{' ' if action else ''}{problem}; "
+                "left unchanged"
+            )
 
+    conn: sqlite3.Connection | None = None
     try:
         conn = _connect(_uri(path, "rw"))
         conn.execute("PRAGMA journal_mode = WAL")
@@ -168,18 +297,15 @@ def open_connection(path: Path, verify: bool = True) -> sqlite3.Connection:
             if version > 0:
                 backup_before_migration(path, version)
             apply_migrations(conn, version)
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, OSError) as exc:
+        if conn is not None:
+            conn.close()
+        why = _why(path, exc) if isinstance(exc, sqlite3.Error) else _os_why(path, exc)
+        if is_new:
+            _remove_unfinished(path)
+            reason = why or str(exc)
+            raise StoreError(f"{path}: the chart file could not be created ({reason})") from None
+        if why:
+            raise StoreError(f"{path}: cannot be written: {why}; left unchanged") from None
         raise StoreError(f"{path}: cannot be opened for writing ({exc})") from None
-    _tighten_permissions(path)
     return conn
-
-
-def _tighten_permissions(path: Path) -> None:
-    """WAL and SHM files should be owner-only like the chart itself."""
-    for suffix in ("", "-wal", "-shm"):
-        part = Path(f"{path}{suffix}")
-        try:
-            if part.exists() and stat.S_IMODE(part.stat().st_mode) & 0o077:
-                os.chmod(part, 0o600)
-        except OSError:
-            pass  # someone else's file on a shared folder: leave it
