@@ -44,9 +44,12 @@ def test_new_store_is_owner_only_in_an_owner_only_folder(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("command", [["demo"], ["import", "x.csv", "--patient", "P"]])
-def test_a_db_in_a_missing_folder_is_refused_not_created(tmp_path, capsys, command):
+def test_a_db_in_a_missing_folder_is_refused_not_created(tmp_path, capsys, monkeypatch, command):
     # A mistyped --db is a typo, not a request for a new tree of folders.
-    (tmp_path / "x.csv").write_text("time,item,value,unit,note\n")
+    monkeypatch.chdir(tmp_path)  # x.csv is read from here
+    (tmp_path / "x.csv").write_text(
+        "time,item,value,unit,note\n2026-11-20T08:00:00Z,temperature,37.0,,\n"
+    )
     path = tmp_path / "typo" / "chart.sqlite3"
     assert main([*command, "--db", str(path)]) == 2
     err = capsys.readouterr().err
