@@ -8,6 +8,7 @@ from datetime import UTC
 import pytest
 
 from crs_desktop.domain.checklist import Mark, checklist, due_since, outstanding_titles
+from crs_desktop.domain.escalation import Acknowledgement
 from crs_desktop.domain.grading import Grader
 from crs_desktop.domain.observation import Observation
 from crs_desktop.domain.protocol import parse_protocol
@@ -44,6 +45,10 @@ def keys(items) -> set[str]:
     return {i.action.key for i in items}
 
 
+def ack(grade: int, at: float, now: int | None = None) -> Acknowledgement:
+    return Acknowledgement("astct_crs", grade, grade if now is None else now, at)
+
+
 @pytest.mark.parametrize(("rows", "grade"), [(FEVER, 1), (GRADE_2, 2), (GRADE_3, 3)])
 def test_each_grade_shows_its_protocol_items(protocol, rows, grade):
     items = checklist(protocol, grader_for(rows), [], {})
@@ -61,23 +66,23 @@ def test_a_rise_brings_new_items_and_keeps_earlier_answers(protocol):
     g2 = grader_for(GRADE_2)
     assert due_since(g2, "astct_crs", (2, 3, 4)) == T0 + 1 * HOUR
     # At grade 2 the nurse gives tocilizumab and acknowledges the alert.
-    marks = [Mark("crs_tocilizumab", "done", T0 + 1.5 * HOUR, T0 + 1.5 * HOUR, "RN A")]
-    acked = {"astct_crs": T0 + 1.2 * HOUR}
-    items = {i.action.key: i for i in checklist(protocol, g2, marks, acked)}
-    assert items["crs_tocilizumab"].mark is marks[0]
+    doses = [Observation(T0 + 1.5 * HOUR, "tocilizumab", 576.0, id=90, charted_by="RN A")]
+    acked = {"astct_crs": ack(2, T0 + 1.2 * HOUR)}
+    items = {i.action.key: i for i in checklist(protocol, g2, [], acked, doses, T0 + 2 * HOUR)}
+    assert items["crs_tocilizumab"].mark.at == T0 + 1.5 * HOUR
     assert not any(i.new for i in items.values())  # all due before the acknowledgement
 
     g3 = grader_for(GRADE_3)
-    items3 = {i.action.key: i for i in checklist(protocol, g3, marks, acked)}
+    items3 = {i.action.key: i for i in checklist(protocol, g3, [], acked, doses, T0 + 3 * HOUR)}
     # Still answered: tocilizumab has been due since grade 2 began (grades 2-4).
-    assert items3["crs_tocilizumab"].mark is marks[0]
+    assert items3["crs_tocilizumab"].mark.by == "RN A"
     assert items3["crs_tocilizumab"].due_since == T0 + 1 * HOUR
     # Grade 3's own items are new until seen.
     new = {k for k, i in items3.items() if i.new}
     assert {"crs_icu", "crs_dexamethasone_g3", "crs_inform_doctor_g3"} <= new
     assert "crs_oxygen" not in new
     # Acknowledging the grade 3 alert afterwards makes them seen, still outstanding.
-    seen = checklist(protocol, g3, marks, {"astct_crs": T0 + 3.1 * HOUR})
+    seen = checklist(protocol, g3, [], {"astct_crs": ack(3, T0 + 3.1 * HOUR)}, doses, T0 + 4 * HOUR)
     assert not any(i.new for i in seen)
     assert "Tocilizumab" not in " ".join(outstanding_titles(seen))
     assert any("ICU" in t for t in outstanding_titles(seen))
@@ -167,10 +172,7 @@ def test_ice_every_8_hours(protocol):
 
 
 def test_a_fluid_bolus_charted_answers_the_fluids_action(protocol):
-    from crs_desktop.domain.checklist import marks_from_doses
-
     bolus = Observation(T0 + 2 * HOUR, "fluid_bolus", 500.0, id=99, charted_by="RN B")
-    marks = marks_from_doses(protocol, [bolus])
-    items = {i.action.key: i for i in checklist(protocol, grader_for(GRADE_2), marks, {})}
+    items = {i.action.key: i for i in checklist(protocol, grader_for(GRADE_2), [], {}, [bolus], T0 + 3 * HOUR)}
     assert items["crs_fluids"].mark.status == "done" and items["crs_fluids"].mark.by == "RN B"
     assert items["crs_oxygen"].mark is None
