@@ -226,7 +226,8 @@ def acknowledgement_detail(alert: Alert) -> dict[str, Any]:
 def acknowledgement_words(system: str, peak: int, before: int | None, now: int | None) -> str:
     """'CRS (ASTCT 2019) grade 2 acknowledged (was 0); now grade 1'."""
     if system == "news2":
-        words = f"NEWS2 {NEWS2_LEVEL_WORDS.get(peak, f'level {peak}')} acknowledged"
+        reached = NEWS2_LEVEL_WORDS.get(peak, f"level {peak}").removeprefix("a ")
+        words = f"NEWS2 {reached} acknowledged"
         if now is not None and now < peak:
             words += f"; now {_level_words(system, now)}"
         return words
