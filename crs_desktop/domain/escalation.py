@@ -138,15 +138,32 @@ class Alert:
     score: int | None = None  # NEWS2: the total now
 
 
+@dataclass(slots=True)
+class _Scan:
+    """How far a system's timeline was scanned, and what was found (see pending_alerts)."""
+
+    ack: Acknowledgement | None
+    index: int  # the last moment scanned
+    moment: GradeSet  # that moment's object: another one there means the chart changed
+    previous: int  # its level
+    rise: tuple[int, float] | None
+    peak: int
+    peak_at: float
+
+
 def pending_alerts(
     grader: Grader,
     acked: Mapping[str, Acknowledgement],
     systems: Iterable[str] = ALERT_SYSTEMS,
+    memo: dict[str, _Scan] | None = None,
 ) -> list[Alert]:
     """Each system whose level rose after its last acknowledgement (§1.3a items 7, 8).
 
     A rise charted late (observed before the acknowledgement, charted after) is found too:
     the level then, as the chart now has it, is compared with what the nurse saw.
+    `memo` (a dict kept by the caller for one grader) lets the next call scan only the
+    moments added since, while nothing before them changed: a month's chart never
+    acknowledged is not walked again for every new value.
     """
     latest = grader.latest()
     if latest is None:
@@ -157,29 +174,50 @@ def pending_alerts(
         if system not in latest.systems:
             continue
         ack = acked.get(system)
-        previous = ack.now if ack is not None else 0
-        start = 0
-        if ack is not None:
-            start = bisect.bisect_right(timeline, ack.at, key=lambda g: g.time)
-            if start:  # the moment the acknowledgement saw, as the chart now has it
-                start -= 1
-        rise: tuple[int, float] | None = None
-        peak, peak_at = 0, 0.0
-        for index in range(start, len(timeline)):
-            moment = timeline[index] if index < len(timeline) - 1 else latest
+        scan = _resume(memo, system, ack, timeline)
+        if scan is None:
+            start = 0
+            if ack is not None:
+                start = bisect.bisect_right(timeline, ack.at, key=lambda g: g.time)
+                start = max(start - 1, 0)  # the moment the acknowledgement saw, as it is now
+            first = timeline[start]
+            scan = _Scan(ack, start - 1, first, ack.now if ack is not None else 0, None, 0, 0.0)
+        for index in range(scan.index + 1, len(timeline)):
+            moment = timeline[index]
             # A single 3 only matters while no rise is found and nothing was above 0.
-            now = level_at(grader, system, moment, words=rise is None and previous == 0)
-            if rise is None and now > previous:
+            words = scan.rise is None and scan.previous == 0
+            now = level_at(grader, system, moment, words=words)
+            if scan.rise is None and now > scan.previous:
                 since = moment.systems[system].since or moment.time
-                rise = (previous, since if system != "news2" else moment.time)
-                peak, peak_at = now, rise[1]
-            elif rise is not None and now > peak:
-                peak, peak_at = now, moment.time
-            previous = now
-        if rise is not None:
+                scan.rise = (scan.previous, since if system != "news2" else moment.time)
+                scan.peak, scan.peak_at = now, scan.rise[1]
+            elif scan.rise is not None and now > scan.peak:
+                scan.peak, scan.peak_at = now, moment.time
+            scan.previous, scan.index, scan.moment = now, index, moment
+        if memo is not None:
+            memo[system] = scan
+        if scan.rise is not None:
             score = latest.systems[system].grade if system == "news2" else None
-            alerts.append(Alert(system, rise[0], rise[1], peak, peak_at, previous, score))
+            before, rose_at = scan.rise
+            alerts.append(
+                Alert(system, before, rose_at, scan.peak, scan.peak_at, scan.previous, score)
+            )
     return alerts
+
+
+def _resume(
+    memo: dict[str, _Scan] | None,
+    system: str,
+    ack: Acknowledgement | None,
+    timeline: list[GradeSet],
+) -> _Scan | None:
+    """The scan to go on from, if the chart up to where it stopped is as it was."""
+    scan = memo.get(system) if memo is not None else None
+    if scan is None or scan.ack != ack or scan.index < 0 or scan.index >= len(timeline):
+        return None
+    if timeline[scan.index] is not scan.moment:  # re-graded (a back-dated value, a correction)
+        return None
+    return scan
 
 
 # -- words a nurse reads -------------------------------------------------------------------

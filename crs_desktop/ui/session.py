@@ -94,6 +94,7 @@ class PatientSession(QObject):
         self.grader: Grader | None = None
         self._waiting: list[Changes] = []  # arrived while the background grading ran
         self._background: BackgroundGrading | None = None
+        self._alert_scan: dict[str, Any] = {}  # where pending_alerts stopped (its memo)
         with store.read_snapshot():  # one consistent state, whatever other writers do
             marks = store.high_water()
             self.events: list[Event] = store.events(patient.id)
@@ -161,7 +162,7 @@ class PatientSession(QObject):
         §1.3a items 7, 8), each with its peak and its level now."""
         if self.grader is None:
             return []
-        return pending_alerts(self.grader, acknowledgements(self.events))
+        return pending_alerts(self.grader, acknowledgements(self.events), memo=self._alert_scan)
 
     def acknowledge(self, alerts: Sequence[Alert]) -> None:
         """Chart that the signed-in nurse saw these alerts: each records the peak it
