@@ -187,12 +187,14 @@ def pending_alerts(
             # A single 3 only matters while no rise is found and nothing was above 0.
             words = scan.rise is None and scan.previous == 0
             now = level_at(grader, system, moment, words=words)
+            # When the level began (NEWS2's `since` is its total's, not its level's).
+            began = moment.time if system == "news2" else moment.systems[system].since
             if scan.rise is None and now > scan.previous:
-                since = moment.systems[system].since or moment.time
-                scan.rise = (scan.previous, since if system != "news2" else moment.time)
-                scan.peak, scan.peak_at = now, scan.rise[1]
-            elif scan.rise is not None and now > scan.peak:
-                scan.peak, scan.peak_at = now, moment.time
+                scan.rise = (scan.previous, began or moment.time)
+                scan.peak, scan.peak_at = now, began or moment.time
+            elif scan.rise is not None and now >= scan.peak and now > scan.previous:
+                # The peak reached (again): its time is the last time it was reached.
+                scan.peak, scan.peak_at = now, began or moment.time
             scan.previous, scan.index, scan.moment = now, index, moment
         if memo is not None:
             memo[system] = scan

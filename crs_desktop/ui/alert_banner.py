@@ -3,6 +3,8 @@ acknowledges it, even if the grade falls first (REFERENCE.md §1.3a items 7, 8).
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
@@ -25,6 +27,7 @@ class AlertBanner(QWidget):
         layout = QHBoxLayout(self)
         self.text = QLabel()
         self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.RichText)
         self.button = QPushButton("Acknowledge (Ctrl+K)")
         self.button.setShortcut("Ctrl+K")
         self.button.setStyleSheet("font-size: 13pt; font-weight: bold; padding: 8px 16px;")
@@ -41,9 +44,12 @@ class AlertBanner(QWidget):
             self.hide()
             return
         parts = [alert_words(alert, None, now) for alert in alerts]
-        self.text.setText(
-            "; ".join(parts) + ": not yet acknowledged" + (f"\n{extra}" if extra else "")
-        )
+        # The alerts in the banner's large type; what is new on the checklist under them,
+        # smaller, so a 1366×768 screen keeps room for the plots and the checklist.
+        words = escape("; ".join(parts) + ": not yet acknowledged", quote=False)
+        if extra:
+            words += f'<br><span style="font-size: 12pt;">{escape(extra, quote=False)}</span>'
+        self.text.setText(words)
         self.show()
 
     def _acknowledge(self) -> None:
