@@ -291,7 +291,8 @@ def test_tocilizumab_and_a_bolus_given_stay_done_through_a_grade_change_until_th
     assert state(window, "crs_fluids").startswith("✔ DONE")
     for key in ("crs_tocilizumab", "crs_diverticulitis_check", "crs_fluids"):
         assert not is_new(window, key)
-    outstanding = window.handover_todo()[0]
+    # What the handover prints under "OUTSTANDING", beside "Tocilizumab 576 mg at ...".
+    outstanding = window.gather_handover(clock() - 4 * HOUR, clock()).outstanding
     for key in ("crs_tocilizumab", "crs_diverticulitis_check", "crs_fluids"):
         assert window.protocol.action(key).title not in outstanding
 
