@@ -3,14 +3,22 @@ reassessment timers going overdue and clearing with the clock controlled (no Qt)
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 
 import pytest
 
-from crs_desktop.domain.checklist import Mark, checklist, due_since, outstanding_titles
+from crs_desktop.domain.checklist import (
+    Mark,
+    checklist,
+    due_since,
+    outstanding_titles,
+    timer_words,
+)
+from crs_desktop.domain.escalation import Acknowledgement
 from crs_desktop.domain.grading import Grader
 from crs_desktop.domain.observation import Observation
-from crs_desktop.domain.protocol import parse_protocol
+from crs_desktop.domain.protocol import ProtocolError, parse_protocol
 from crs_desktop.domain.reassessment import Context, timer_state
 from crs_desktop.resources_path import default_protocol_path
 
@@ -44,6 +52,10 @@ def keys(items) -> set[str]:
     return {i.action.key for i in items}
 
 
+def ack(grade: int, at: float, now: int | None = None) -> Acknowledgement:
+    return Acknowledgement("astct_crs", grade, grade if now is None else now, at)
+
+
 @pytest.mark.parametrize(("rows", "grade"), [(FEVER, 1), (GRADE_2, 2), (GRADE_3, 3)])
 def test_each_grade_shows_its_protocol_items(protocol, rows, grade):
     items = checklist(protocol, grader_for(rows), [], {})
@@ -61,23 +73,23 @@ def test_a_rise_brings_new_items_and_keeps_earlier_answers(protocol):
     g2 = grader_for(GRADE_2)
     assert due_since(g2, "astct_crs", (2, 3, 4)) == T0 + 1 * HOUR
     # At grade 2 the nurse gives tocilizumab and acknowledges the alert.
-    marks = [Mark("crs_tocilizumab", "done", T0 + 1.5 * HOUR, T0 + 1.5 * HOUR, "RN A")]
-    acked = {"astct_crs": T0 + 1.2 * HOUR}
-    items = {i.action.key: i for i in checklist(protocol, g2, marks, acked)}
-    assert items["crs_tocilizumab"].mark is marks[0]
+    doses = [Observation(T0 + 1.5 * HOUR, "tocilizumab", 576.0, id=90, charted_by="RN A")]
+    acked = {"astct_crs": ack(2, T0 + 1.2 * HOUR)}
+    items = {i.action.key: i for i in checklist(protocol, g2, [], acked, doses, T0 + 2 * HOUR)}
+    assert items["crs_tocilizumab"].mark.at == T0 + 1.5 * HOUR
     assert not any(i.new for i in items.values())  # all due before the acknowledgement
 
     g3 = grader_for(GRADE_3)
-    items3 = {i.action.key: i for i in checklist(protocol, g3, marks, acked)}
+    items3 = {i.action.key: i for i in checklist(protocol, g3, [], acked, doses, T0 + 3 * HOUR)}
     # Still answered: tocilizumab has been due since grade 2 began (grades 2-4).
-    assert items3["crs_tocilizumab"].mark is marks[0]
+    assert items3["crs_tocilizumab"].mark.by == "RN A"
     assert items3["crs_tocilizumab"].due_since == T0 + 1 * HOUR
     # Grade 3's own items are new until seen.
     new = {k for k, i in items3.items() if i.new}
     assert {"crs_icu", "crs_dexamethasone_g3", "crs_inform_doctor_g3"} <= new
     assert "crs_oxygen" not in new
     # Acknowledging the grade 3 alert afterwards makes them seen, still outstanding.
-    seen = checklist(protocol, g3, marks, {"astct_crs": T0 + 3.1 * HOUR})
+    seen = checklist(protocol, g3, [], {"astct_crs": ack(3, T0 + 3.1 * HOUR)}, doses, T0 + 4 * HOUR)
     assert not any(i.new for i in seen)
     assert "Tocilizumab" not in " ".join(outstanding_titles(seen))
     assert any("ICU" in t for t in outstanding_titles(seen))
@@ -167,10 +179,108 @@ def test_ice_every_8_hours(protocol):
 
 
 def test_a_fluid_bolus_charted_answers_the_fluids_action(protocol):
-    from crs_desktop.domain.checklist import marks_from_doses
-
     bolus = Observation(T0 + 2 * HOUR, "fluid_bolus", 500.0, id=99, charted_by="RN B")
-    marks = marks_from_doses(protocol, [bolus])
-    items = {i.action.key: i for i in checklist(protocol, grader_for(GRADE_2), marks, {})}
+    items = {
+        i.action.key: i
+        for i in checklist(protocol, grader_for(GRADE_2), [], {}, [bolus], T0 + 3 * HOUR)
+    }
     assert items["crs_fluids"].mark.status == "done" and items["crs_fluids"].mark.by == "RN B"
     assert items["crs_oxygen"].mark is None
+
+
+# -- a drug given is done for its interval (REFERENCE.md §1.3a item 9) ---------------------
+
+
+def test_dexamethasone_counts_for_its_repeat_interval_then_is_outstanding_again(protocol):
+    g2 = grader_for(GRADE_2)
+    dose = Observation(T0 + 1.5 * HOUR, "dexamethasone", 10.0, id=91, charted_by="RN A")
+    assert protocol.repeat_h(protocol.action("crs_dexamethasone_g2")) == 12  # of 12-24 h
+    items = {i.action.key: i for i in checklist(protocol, g2, [], {}, [dose], T0 + 13 * HOUR)}
+    mark = items["crs_dexamethasone_g2"].mark
+    assert mark is not None and mark.until == T0 + 13.5 * HOUR
+    later = {i.action.key: i for i in checklist(protocol, g2, [], {}, [dose], T0 + 14 * HOUR)}
+    assert later["crs_dexamethasone_g2"].outstanding
+    assert later["crs_dexamethasone_g2"].waiting_since == T0 + 13.5 * HOUR
+
+
+def test_a_dose_before_the_grade_rose_counts_within_its_interval(protocol):
+    """Tocilizumab at grade 1 (the doctor's order), then grade 2: done, not TO DO."""
+    dose = Observation(T0 + 0.5 * HOUR, "tocilizumab", 576.0, id=92, charted_by="RN A")
+    g2 = grader_for(GRADE_2)  # grade 2 from 1 h
+    items = {i.action.key: i for i in checklist(protocol, g2, [], {}, [dose], T0 + 2 * HOUR)}
+    assert items["crs_tocilizumab"].mark.at == T0 + 0.5 * HOUR
+    # Its pre-check is done with it, and neither is new.
+    check = items["crs_diverticulitis_check"]
+    assert check.mark is not None and check.mark.reason == "Tocilizumab given"
+    assert not check.new and not items["crs_tocilizumab"].new
+
+
+def test_a_bolus_counts_for_the_episode_but_not_a_new_one(protocol):
+    """No interval in REFERENCE.md for a fluid bolus: done while the grade stays above 0."""
+    bolus = Observation(T0 + 1.5 * HOUR, "fluid_bolus", 500.0, id=93, charted_by="RN A")
+    dip = [*GRADE_2, (3, "o2_device", "room_air"), (5, "o2_device", "nasal_cannula")]
+    items = {
+        i.action.key: i
+        for i in checklist(protocol, grader_for(dip), [], {}, [bolus], T0 + 6 * HOUR)
+    }
+    assert items["crs_fluids"].mark is not None  # 2 -> 1 -> 2: the same episode
+    # After 24 h without fever the grade was 0: a new episode calls for it again.
+    again = [
+        *dip,
+        (26, "o2_device", "room_air"),
+        (30, "temperature", 38.9),
+        (30.5, "o2_device", "nasal_cannula"),
+    ]
+    g = grader_for(again)
+    assert g.at(T0 + 29 * HOUR).systems["astct_crs"].grade == 0
+    later = {i.action.key: i for i in checklist(protocol, g, [], {}, [bolus], T0 + 31 * HOUR)}
+    assert later["crs_fluids"].outstanding
+
+
+def test_an_action_brought_up_by_a_fall_is_not_new(protocol):
+    rows = [*GRADE_2, (3, "o2_device", "room_air")]  # 2 -> 1
+    items = {
+        i.action.key: i for i in checklist(protocol, grader_for(rows), [], {}, [], T0 + 4 * HOUR)
+    }
+    assert "crs_inform_doctor_g1" in items and not items["crs_inform_doctor_g1"].new
+    assert items["crs_cultures"].new  # due since the rise to 1, never acknowledged
+
+
+def test_continuous_monitoring_at_news2_7(protocol):
+    rule = next(t for t in protocol.timers if t.key == "vitals")
+    state = timer_state(rule, vitals_at(0), Context(news2=7), T0 + 0.5 * HOUR)
+    assert state.continuous == "NEWS2 ≥ 7" and state.every_h == 1
+    words = timer_words(state, T0 + 0.5 * HOUR, UTC)
+    assert words == (
+        "Vital signs: continuous monitoring (NEWS2 ≥ 7); next set due 01:00 (every 1 h: NEWS2 ≥ 5)"
+    )
+    assert not timer_state(rule, vitals_at(0), Context(news2=6), T0).continuous
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ('precheck_for = "crs_tocilizumab"', 'precheck_for = "crs_oxygen"'),
+            "'precheck_for' = 'crs_oxygen': allowed the key of an action with a drug",
+        ),
+        (
+            ('key = "crs_oxygen"\n', 'key = "crs_oxygen"\nrepeat_h = 4\n'),
+            "a repeat interval needs 'drug'",
+        ),
+        (
+            (
+                'key = "news2_urgent"\nsystem = "news2"\ngrades = [2]',
+                'key = "news2_urgent"\nsystem = "news2"\ngrades = [4]',
+            ),
+            "a list of NEWS2 trigger levels from 1 to 3",
+        ),
+    ],
+)
+def test_protocol_mistakes_in_the_new_fields_are_refused_with_their_line(change, message):
+    text = default_protocol_path().read_text(encoding="utf-8")
+    old, new = change
+    assert old in text
+    with pytest.raises(ProtocolError, match=re.escape(message)) as refused:
+        parse_protocol(text.replace(old, new, 1), "ward.toml")
+    assert re.match(r"ward\.toml line \d+: ", str(refused.value))

@@ -209,16 +209,21 @@ def test_a_typical_shift_fits_one_a4_page_with_checklist_alerts_corrections_and_
     assert "RN Night): no monitor free on the ward" in text
     assert "NOT APPLICABLE (1): Neutropenic? Ask the doctor about antibiotics" in text
     assert "DONE (5): Blood and urine cultures (febrile) (" in text
-    # What the protocol still asks at grade 2 (tocilizumab was charted: answered).
-    assert re.search(r"OUTSTANDING \(3\): CRS labs .*; Before tocilizumab: .*; Dexamethasone", text)
+    # What the protocol still asks at grade 2 and NEWS2 9: tocilizumab was charted, so it and
+    # its pre-check are answered (REFERENCE.md §1.3a item 9).
+    assert re.search(r"OUTSTANDING \(3\): CRS labs .*; Dexamethasone .*; NEWS2 7 or more", text)
     assert "Tocilizumab 8 mg/kg" not in text.split("OUTSTANDING")[1]
+    assert "Before tocilizumab" not in text.split("OUTSTANDING")[1]
     assert "CRS grade 2 acknowledged (was 1)" in text
     assert "Correction" in text and "systolic BP" in text
     assert "typed into the wrong patient's line" in text and "replaced by 97 mmHg" in text
     assert "Handover note (RN Night," in text and "bolus at 02:00 worked." in text
     # The command line works out the timers as the window does.
+    # NEWS2 9 (REFERENCE.md §7.2): continuous monitoring, sets still charted hourly.
     assert re.search(
-        r"Observations due: Vital signs due \d\d:\d\d \(every 1 h: CRS grade ≥ 2\)", text
+        r"Observations due: Vital signs: continuous monitoring \(NEWS2 ≥ 7\); "
+        r"next set due \d\d:\d\d \(every 1 h: CRS grade ≥ 2\)",
+        text,
     )
     assert "Page 1 of 1" in text
 

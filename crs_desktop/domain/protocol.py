@@ -21,7 +21,11 @@ from crs_desktop.domain.thresholds import fever_words
 from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS
 
 FORMAT = 1
-SYSTEMS = {"crs": "astct_crs", "icans": "astct_icans"}
+SYSTEMS = {"crs": "astct_crs", "icans": "astct_icans", "news2": "news2"}
+# An action's `grades` are the system's grades; for NEWS2 they are its trigger levels
+# (domain/escalation.py, REFERENCE.md §7.2): 1 a single parameter scoring 3, 2 a total of
+# 5 or more, 3 a total of 7 or more.
+TOP_GRADE = {"astct_crs": 4, "astct_icans": 4, "news2": 3}
 EVIDENCE = {"C": "confirmed", "S": "secondary source", "U": "unverified"}
 # Conditions that make a reassessment due more often (see Condition).
 _CONDITION = re.compile(r"^\s*(febrile|news2_single_3|(crs|icans|news2)\s*>=\s*(\d+))\s*$")
@@ -50,6 +54,11 @@ class Action:
     drug: str | None = None  # marking it done charts a dose (or a fluid volume) of this item
     dose_mg: float | None = None
     dose_mg_per_kg: float | None = None
+    # A dose counts as done for this long (REFERENCE.md §1.3a item 9); None: the reference
+    # gives no interval (see Protocol.repeat_h).
+    repeat_h: float | None = None
+    precheck_for: str | None = None  # the key of the drug action this is checked before
+    done_asks: str = ""  # what "done" must say, e.g. who was informed (charted with it)
 
     @property
     def unverified(self) -> bool:
@@ -102,8 +111,9 @@ class Faster:
     """Reassess more often while a condition holds."""
 
     when: Condition
-    every_h: float
+    every_h: float | None  # None: `continuous` alone (the interval of the other rules holds)
     source: str
+    continuous: bool = False  # REFERENCE.md §7.2: continuous monitoring of vital signs
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +148,16 @@ class Protocol:
 
     def action(self, key: str) -> Action | None:
         return next((a for a in self.actions if a.key == key), None)
+
+    def repeat_h(self, action: Action) -> float | None:
+        """How long a dose of the action's drug counts as done (§1.3a item 9): its own
+        `repeat_h`, or for tocilizumab the protocol's minimum interval (§5.1: repeat at a
+        minimum interval of 8 h if no improvement); None where the reference gives none."""
+        if action.repeat_h is not None:
+            return action.repeat_h
+        if action.drug == "tocilizumab":
+            return self.tocilizumab.min_interval_h
+        return None
 
 
 # -- reading ---------------------------------------------------------------------
@@ -240,23 +260,25 @@ def _action(origin: str, lines: _Lines, table: Any, index: int) -> Action:
     r = _Reader(origin, lines, table, what, line)
     r.unknown_keys(
         {"key", "system", "grades", "group", "title", "detail", "source", "evidence", "drug"}
-        | {"dose_mg", "dose_mg_per_kg"}
+        | {"dose_mg", "dose_mg_per_kg", "repeat_h", "precheck_for", "done_asks"}
     )
     key = r.text("key")
     if not re.fullmatch(r"[a-z0-9_]+", key):
         raise r.fail("key", f"'key' = {key!r}: use lower-case letters, digits and _")
     system = r.text("system")
     if system not in SYSTEMS:
-        raise r.fail("system", f"'system' = {system!r}: allowed 'crs' or 'icans'")
+        raise r.fail("system", f"'system' = {system!r}: allowed 'crs', 'icans' or 'news2'")
+    top = TOP_GRADE[SYSTEMS[system]]
     grades = table.get("grades")
     if (
         not isinstance(grades, list)
         or not grades
-        or any(isinstance(g, bool) or not isinstance(g, int) or not 1 <= g <= 4 for g in grades)
+        or any(isinstance(g, bool) or not isinstance(g, int) or not 1 <= g <= top for g in grades)
     ):
+        kind = "NEWS2 trigger levels" if system == "news2" else "grades"
         raise r.fail(
             "grades" if "grades" in table else None,
-            f"'grades' = {grades!r}: a list of grades from 1 to 4, e.g. [2, 3, 4]",
+            f"'grades' = {grades!r}: a list of {kind} from 1 to {top}, e.g. [2, 3]",
         )
     evidence = r.text("evidence")
     if evidence not in EVIDENCE:
@@ -276,6 +298,9 @@ def _action(origin: str, lines: _Lines, table: Any, index: int) -> Action:
         raise r.fail("dose_mg", f"a dose in mg does not fit {drug!r} (charted in mL)")
     if dose_mg is not None and per_kg is not None:
         raise r.fail("dose_mg_per_kg", "give 'dose_mg' or 'dose_mg_per_kg', not both")
+    repeat_h = r.number("repeat_h", 0.25, 168, required=False)
+    if repeat_h is not None and drug is None:
+        raise r.fail("repeat_h", "a repeat interval needs 'drug'")
     return Action(
         key=key,
         system=SYSTEMS[system],
@@ -288,6 +313,9 @@ def _action(origin: str, lines: _Lines, table: Any, index: int) -> Action:
         drug=drug,
         dose_mg=dose_mg,
         dose_mg_per_kg=per_kg,
+        repeat_h=repeat_h,
+        precheck_for=r.text("precheck_for", required=False) or None,
+        done_asks=r.text("done_asks", required=False),
     )
 
 
@@ -335,12 +363,16 @@ def _timer(origin: str, lines: _Lines, table: Any, index: int) -> TimerRule:
         fr = _Reader(origin, lines, rule, f"{what}, faster rule {n + 1}", rule_line)
         if not isinstance(rule, dict):
             raise fr.fail(None, "must be a table")
-        fr.unknown_keys({"when", "every_h", "source"})
+        fr.unknown_keys({"when", "every_h", "source", "continuous"})
+        continuous = rule.get("continuous", False)
+        if not isinstance(continuous, bool):
+            raise fr.fail("continuous", "'continuous' must be true or false")
         faster.append(
             Faster(
                 _condition(fr, fr.text("when")),
-                fr.number("every_h", 0.25, 48) or 0.0,
+                fr.number("every_h", 0.25, 48, required=continuous is False),
                 fr.text("source"),
+                continuous,
             )
         )
     return TimerRule(
@@ -436,6 +468,15 @@ def parse_protocol(text: str, origin: str) -> Protocol:
                 f"(first by action {seen[action.key] + 1})"
             )
         seen[action.key] = n
+    for n, action in enumerate(actions):
+        target = action.precheck_for
+        drug_keys = [a.key for a in actions if a.drug]
+        if target is not None and target not in drug_keys:
+            line = lines.of_key("precheck_for", lines.of_table("action", n))
+            raise ProtocolError(
+                f"{origin} line {line}: action {action.key!r}: 'precheck_for' = {target!r}: "
+                f"allowed the key of an action with a drug: {', '.join(drug_keys)}"
+            )
     timers = tuple(_timer(origin, lines, t, n) for n, t in enumerate(data.get("timer", [])))
     return Protocol(
         name=top.text("name"),

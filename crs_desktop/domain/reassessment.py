@@ -4,7 +4,9 @@ A timer's items must all be charted again for it to restart: a set of
 vitals is due `every_h` after the oldest of its items' latest values. The
 interval shortens while one of the protocol's `faster` conditions holds
 (febrile, a CRS grade, a NEWS2 score); the shortest interval that applies
-wins, the safer reading where several do.
+wins, the safer reading where several do. A `continuous` condition (NEWS2 7 or more,
+REFERENCE.md §7.2; §1.3a item 7) says the vital signs are monitored continuously; values
+are still charted at the shortest interval of the other rules that hold.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class TimerState:
     due_at: float | None  # None: due now (never charted)
     overdue: bool
     missing: tuple[str, ...]  # items never charted, or charted before the others
+    continuous: str = ""  # the condition calling for continuous monitoring, or ""
 
     def due_in_s(self, now: float) -> float:
         return 0.0 if self.due_at is None else self.due_at - now
@@ -72,21 +75,27 @@ def timer_state(
     rule: TimerRule, latest: Mapping[str, float], context: Context, now: float
 ) -> TimerState:
     """The state of one timer from the latest charted time of each item."""
-    every_h, why = rule.every_h, ""
+    every_h, why, continuous = rule.every_h, "", ""
     for faster in rule.faster:
-        if faster.every_h < every_h and context.holds(faster.when):
+        if not context.holds(faster.when):
+            continue
+        if faster.continuous and not continuous:
+            continuous = faster.when.words
+        if faster.every_h is not None and faster.every_h < every_h:
             every_h, why = faster.every_h, faster.when.words
     times = [latest.get(item) for item in rule.items]
     if any(t is None for t in times):
         missing = tuple(item for item, t in zip(rule.items, times, strict=True) if t is None)
-        return TimerState(rule.key, rule.title, every_h, why, None, None, True, missing)
+        return TimerState(rule.key, rule.title, every_h, why, None, None, True, missing, continuous)
     oldest = min(t for t in times if t is not None)
     due_at = oldest + every_h * HOUR_S
     # Items charted less recently than the rest hold the timer back: name them.
     lagging = tuple(item for item, t in zip(rule.items, times, strict=True) if t == oldest)
     if len(lagging) == len(rule.items):
         lagging = ()
-    return TimerState(rule.key, rule.title, every_h, why, oldest, due_at, now >= due_at, lagging)
+    return TimerState(
+        rule.key, rule.title, every_h, why, oldest, due_at, now >= due_at, lagging, continuous
+    )
 
 
 def timer_states(

@@ -17,6 +17,7 @@ import numpy as np
 
 from crs_desktop.domain import thresholds as clinical
 from crs_desktop.domain.drug_doses import Dose, doses_so_far
+from crs_desktop.domain.escalation import acknowledgement_text
 from crs_desktop.domain.grading import SYSTEM_TITLES, Grader, GradeSet, GradingSettings
 from crs_desktop.domain.grading.grader import with_collector_paused
 from crs_desktop.domain.grading.wording import shown_value
@@ -499,7 +500,7 @@ def build_handover(
         outstanding=None if outstanding is None else tuple(outstanding),
         observations_due=None if observations_due is None else tuple(observations_due),
         alerts=tuple(
-            AlertAck(e.at, str(e.detail.get("text") or f"{e.key} acknowledged"), e.charted_by)
+            AlertAck(e.at, acknowledgement_text(e.detail, e.key), e.charted_by)
             for e in events
             if e.kind == "alert_ack"
         ),

@@ -14,10 +14,7 @@ from datetime import datetime, tzinfo
 from crs_desktop.domain.checklist import (
     ChecklistItem,
     EventLike,
-    acknowledged_at,
-    acknowledged_grades,
     checklist,
-    marks_from_doses,
     marks_from_events,
     outstanding_titles,
     timer_words,
@@ -30,6 +27,7 @@ from crs_desktop.domain.drug_doses import (
     steroids_today,
     tocilizumab_status,
 )
+from crs_desktop.domain.escalation import acknowledgements
 from crs_desktop.domain.grading import Grader, GradeSet
 from crs_desktop.domain.observation import Observation
 from crs_desktop.domain.protocol import Protocol
@@ -79,10 +77,18 @@ class TreatmentState:
 
     # -- what the checklist panel and the handover show -------------------------------
 
-    def checklist(self, grader: Grader, events: Sequence[EventLike]) -> list[ChecklistItem]:
-        marks = marks_from_events(events) + marks_from_doses(self.protocol, self.doses)
+    def checklist(
+        self, grader: Grader, events: Sequence[EventLike], now: float
+    ) -> list[ChecklistItem]:
+        """The checklist at `now`: a dose counts as done for its interval (REFERENCE.md
+        §1.3a item 9), so the clock matters, not only the chart."""
         return checklist(
-            self.protocol, grader, marks, acknowledged_at(events), acknowledged_grades(events)
+            self.protocol,
+            grader,
+            marks_from_events(events),
+            acknowledgements(events),
+            self.doses,
+            now,
         )
 
     def timers(self, grades: GradeSet | None, now: float) -> list[TimerState]:
@@ -112,6 +118,6 @@ class TreatmentState:
         tz: tzinfo | None = None,
     ) -> tuple[list[str], list[str]]:
         """(outstanding actions, observations overdue or due next) for the handover."""
-        items = self.checklist(grader, events)
+        items = self.checklist(grader, events, now)
         timers = self.timers(grader.latest(), now)
         return outstanding_titles(items), [timer_words(t, now, tz) for t in timers]

@@ -1,17 +1,20 @@
-"""The banner that says a grade rose, and stays until a nurse acknowledges it."""
+"""The banner that says a grade rose or a NEWS2 trigger was reached, and stays until a nurse
+acknowledges it, even if the grade falls first (REFERENCE.md §1.3a items 7, 8)."""
 
 from __future__ import annotations
+
+from html import escape
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from crs_desktop.domain.grading import SYSTEM_TITLES
+from crs_desktop.domain.escalation import Alert, alert_words
 
 
 class AlertBanner(QWidget):
-    """Shown while a CRS or ICANS grade is above the last acknowledged one."""
+    """Shown while a rise of CRS, ICANS or a NEWS2 trigger is not yet acknowledged."""
 
-    acknowledged = Signal(list)  # [(system, grade, previous)]
+    acknowledged = Signal(list)  # [Alert]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -24,6 +27,7 @@ class AlertBanner(QWidget):
         layout = QHBoxLayout(self)
         self.text = QLabel()
         self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.RichText)
         self.button = QPushButton("Acknowledge (Ctrl+K)")
         self.button.setShortcut("Ctrl+K")
         self.button.setStyleSheet("font-size: 13pt; font-weight: bold; padding: 8px 16px;")
@@ -31,23 +35,23 @@ class AlertBanner(QWidget):
         layout.addWidget(QLabel("▲"))
         layout.addWidget(self.text, 1)
         layout.addWidget(self.button)
-        self.rises: list[tuple[str, int, int]] = []
+        self.alerts: list[Alert] = []
         self.hide()
 
-    def show_rises(self, rises: list[tuple[str, int, int]], extra: str = "") -> None:
-        self.rises = rises
-        if not rises:
+    def show_alerts(self, alerts: list[Alert], extra: str, now: float) -> None:
+        self.alerts = alerts
+        if not alerts:
             self.hide()
             return
-        parts = [
-            f"{SYSTEM_TITLES[s]} is now GRADE {now}" + (f" (was {before})" if before else "")
-            for s, now, before in rises
-        ]
-        self.text.setText(
-            "; ".join(parts) + ": not yet acknowledged" + (f"\n{extra}" if extra else "")
-        )
+        parts = [alert_words(alert, None, now) for alert in alerts]
+        # The alerts in the banner's large type; what is new on the checklist under them,
+        # smaller, so a 1366×768 screen keeps room for the plots and the checklist.
+        words = escape("; ".join(parts) + ": not yet acknowledged", quote=False)
+        if extra:
+            words += f'<br><span style="font-size: 12pt;">{escape(extra, quote=False)}</span>'
+        self.text.setText(words)
         self.show()
 
     def _acknowledge(self) -> None:
-        if self.rises:
-            self.acknowledged.emit(list(self.rises))
+        if self.alerts:
+            self.acknowledged.emit(list(self.alerts))

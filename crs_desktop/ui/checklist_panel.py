@@ -85,15 +85,18 @@ class ChecklistRow(QFrame):
         # Where the clinical reference has no source for a rule, the nurse is told so.
         unverified = " · rule not verified" if self.item.action.unverified else ""
         if mark is None:
-            hours = int((self.now - self.item.due_since) // 3600)
-            if hours >= 1:  # how long it has waited says more than when it began
-                return f"☐ TO DO for {hours} h{unverified}"
-            since = clock(self.item.due_since, None, self.now)
-            return f"☐ TO DO since {since}{unverified}"
+            # When it began and how long it has waited ("TO DO for 16 h" read as a deadline).
+            waiting = self.item.waiting_since
+            since = clock(waiting, None, self.now)
+            hours = int((self.now - waiting) // 3600)
+            waited = f" ({hours} h)" if hours >= 1 else ""
+            return f"☐ outstanding since {since}{waited}{unverified}"
         words = f"{MARK_SYMBOL[mark.status]} {STATUS_WORDS[mark.status].upper()} "
         words += f"{clock(mark.at, None, self.now)} by {mark.by}"
         if mark.reason:
             words += f": {mark.reason}"
+        if mark.until is not None:  # a dose counts for its repeat interval (§1.3a item 9)
+            words += f" · counts until {clock(mark.until, None, self.now)}"
         return words
 
 
@@ -148,7 +151,7 @@ class ChecklistPanel(QWidget):
     ) -> None:
         """Show the items; rebuilt only when something shown has changed (the hours an item
         has waited count, the seconds do not)."""
-        waited = tuple(int((now - i.due_since) // 3600) for i in items)
+        waited = tuple(int((now - i.waiting_since) // 3600) for i in items)
         day = int(now // 86400)
         shown = (
             tuple(items),

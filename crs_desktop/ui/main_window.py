@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from crs_desktop.domain.checklist import DONE, ChecklistItem
 from crs_desktop.domain.drug_doses import tocilizumab_dose_mg
 from crs_desktop.domain.errors import UserError
+from crs_desktop.domain.escalation import Alert
 from crs_desktop.domain.grading import GradingSettings
 from crs_desktop.domain.protocol import Protocol
 from crs_desktop.protocol_file import default_protocol
@@ -353,7 +354,7 @@ class MainWindow(QMainWindow):
             urgent = [i.action.title for i in new if i.action.group == "Escalation"]
             extra = f"{len(new)} new action(s) on the checklist, marked NEW"
             extra += (": " + "; ".join(urgent)) if urgent else ""
-        self.banner.show_rises(self.session.unacknowledged_rises(), extra)
+        self.banner.show_alerts(self.session.pending_alerts(), extra, self.clock())
 
     # -- the checklist and the timers -------------------------------------------------
 
@@ -367,7 +368,7 @@ class MainWindow(QMainWindow):
         self.due.show_timers(treatment.timers(grades, now), now, None)
         if session.grader is None:  # a long chart is still being graded
             return []
-        items = treatment.checklist(session.grader, session.events)
+        items = treatment.checklist(session.grader, session.events, now)
         weight = treatment.weight_kg(now)
         dose_text = (
             f"{tocilizumab_dose_mg(weight, self.protocol.tocilizumab):g} mg for {weight:g} kg"
@@ -401,21 +402,10 @@ class MainWindow(QMainWindow):
         action = next((a for a in self.protocol.actions if a.drug == "tocilizumab"), None)
         return self.mark_action(action.key, DONE) if action is not None else None
 
-    def _acknowledge(self, rises: list[tuple[str, int, int]]) -> None:
+    def _acknowledge(self, alerts: list[Alert]) -> None:
         if self.session is None:
             return
-        for system, grade, before in rises:
-            self.session.record_event(
-                "alert_ack",
-                key=system,
-                status="acknowledged",
-                detail={
-                    "system": system,
-                    "grade": grade,
-                    "from": before,
-                    "text": f"{system} grade {grade} acknowledged (was {before})",
-                },
-            )
+        self.session.acknowledge(alerts)
         self._refresh_banner()
 
     # -- the handover ------------------------------------------------------------------

@@ -126,7 +126,11 @@ class MarkDialog(QDialog):
             self.when.dateTimeChanged.connect(self._check_limits)
             self.dose.textChanged.connect(self._check_limits)
             self._check_limits()
-        if status == DONE:
+        if status == DONE and action.done_asks:  # e.g. who was informed (§7.2), charted
+            self.needs_reason = True
+            self.reason.setPlaceholderText("required: it is charted with the mark")
+            form.addRow(f"{action.done_asks} (required)", self.reason)
+        elif status == DONE:
             self.reason.setPlaceholderText("needed only to go on past a warning")
             form.addRow("Reason to go on", self.reason)
         else:
@@ -182,6 +186,8 @@ class MarkDialog(QDialog):
         reason = self.reason.text().strip()
         if self.needs_reason and not reason:
             field = "reason to go on" if self.status == DONE else "reason"
+            if self.status == DONE and self.action.done_asks:
+                field = self.action.done_asks.lower()
             self._refuse(f"{field}: required (empty); say why, it is charted")
             self.reason.setFocus()
             return

@@ -13,6 +13,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from crs_desktop.domain.escalation import (
+    Alert,
+    acknowledgement_detail,
+    acknowledgements,
+    pending_alerts,
+)
 from crs_desktop.domain.grading import Grader, GradeSet, GradingSettings
 from crs_desktop.domain.grading.grader import collector_paused
 from crs_desktop.domain.protocol import Protocol
@@ -21,7 +27,6 @@ from crs_desktop.store import ChartStore, Patient
 from crs_desktop.store.records import Changes, ChartedRow, Entry, Event
 from crs_desktop.ui.feed import ChartFeed
 
-ALERT_SYSTEMS = ("astct_crs", "astct_icans")
 # Charts up to this many values are graded before the window shows (well under
 # 0.1 s); longer ones (a monitor feed) are graded in the background while the
 # plots are already up, and the grading panel says so meanwhile.
@@ -89,6 +94,7 @@ class PatientSession(QObject):
         self.grader: Grader | None = None
         self._waiting: list[Changes] = []  # arrived while the background grading ran
         self._background: BackgroundGrading | None = None
+        self._alert_scan: dict[str, Any] = {}  # where pending_alerts stopped (its memo)
         with store.read_snapshot():  # one consistent state, whatever other writers do
             marks = store.high_water()
             self.events: list[Event] = store.events(patient.id)
@@ -151,28 +157,23 @@ class PatientSession(QObject):
     def grades(self) -> GradeSet | None:
         return self.grader.latest() if self.grader is not None else None
 
-    def acknowledged_grades(self) -> dict[str, int]:
-        """The highest grade of each system a nurse has acknowledged."""
-        acked: dict[str, int] = {}
-        for event in self.events:
-            if event.kind == "alert_ack":
-                system, grade = event.detail.get("system"), event.detail.get("grade")
-                if isinstance(system, str) and isinstance(grade, int):
-                    acked[system] = max(acked.get(system, 0), grade)
-        return acked
-
-    def unacknowledged_rises(self) -> list[tuple[str, int, int]]:
-        """(system, grade now, last acknowledged) for each grade above what was acknowledged."""
-        grades = self.grades
-        if grades is None:
+    def pending_alerts(self) -> list[Alert]:
+        """Rises of CRS, ICANS and the NEWS2 triggers not yet acknowledged (REFERENCE.md
+        §1.3a items 7, 8), each with its peak and its level now."""
+        if self.grader is None:
             return []
-        acked = self.acknowledged_grades()
-        rises = []
-        for system in ALERT_SYSTEMS:
-            now = grades.systems[system].grade
-            if now is not None and now > acked.get(system, 0):
-                rises.append((system, now, acked.get(system, 0)))
-        return rises
+        return pending_alerts(self.grader, acknowledgements(self.events), memo=self._alert_scan)
+
+    def acknowledge(self, alerts: Sequence[Alert]) -> None:
+        """Chart that the signed-in nurse saw these alerts: each records the peak it
+        acknowledges, what it rose from and the level now."""
+        for alert in alerts:
+            self.record_event(
+                "alert_ack",
+                key=alert.system,
+                status="acknowledged",
+                detail=acknowledgement_detail(alert),
+            )
 
     # -- writing (every write carries the signed-in nurse) ------------------------
 
