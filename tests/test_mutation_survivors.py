@@ -215,3 +215,31 @@ def test_a_total_of_exactly_7_is_the_emergency_threshold():
     assert "7 or more: emergency response threshold" in g.reasons
     five = _news2_at([*rows[:4], (0, "heart_rate", 80), *rows[5:], (0, "spo2", 96)])
     assert five.grade == 5 and "5 or more: urgent response threshold" in five.reasons
+
+
+# -- what is left out as another cause is said only when it would have counted
+
+
+def test_a_systolic_of_exactly_90_noted_as_another_cause_is_not_said_left_out():
+    # 90 is not below 90 (REFERENCE.md §1.3 item 1 via settings.py): nothing was left out.
+    g = crs([FEVER, (1, "systolic_bp", 90, "other_cause: pain")])
+    assert not any("noted as due to another cause" in f for f in g.flags), g.flags
+    g = crs([FEVER, (1, "systolic_bp", 89, "other_cause: pain")])
+    assert any("noted as due to another cause" in f for f in g.flags), g.flags
+
+
+def test_a_map_of_exactly_65_noted_as_another_cause_is_not_said_left_out():
+    # 95/50: MAP (95 + 2 x 50) / 3 = 65, not below 65.
+    g = crs([FEVER, (1, "systolic_bp", 95), (1, "diastolic_bp", 50, "other_cause: arm")])
+    assert not any("noted as due to another cause" in f for f in g.flags), g.flags
+    g = crs([FEVER, (1, "systolic_bp", 95), (1, "diastolic_bp", 49, "other_cause: arm")])
+    assert any("noted as due to another cause" in f for f in g.flags), g.flags
+
+
+def test_premedication_exactly_24_h_before_may_still_mask_the_fever():
+    # Paracetamol at 00:00 before any CRS; hypotension without fever at 24:00, the end of
+    # the fever window (settings.fever_window_h = 24): the flag still names it.
+    g = crs([(0, "paracetamol", 1000), (24, "systolic_bp", 80)])
+    assert any("fever may be masked by" in f for f in g.flags), g.flags
+    g = crs([(0, "paracetamol", 1000), (24.01, "systolic_bp", 80)])
+    assert not any("fever may be masked by" in f for f in g.flags), g.flags
