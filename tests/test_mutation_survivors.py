@@ -3,7 +3,9 @@ fails when one clinical number or comparison in domain/ moves (issue 15 item 6).
 
 from __future__ import annotations
 
-from tests.test_grading_astct_crs import crs
+import pytest
+
+from tests.test_grading_astct_crs import FEVER, crs
 
 # -- blood pressures are paired by their time (REFERENCE.md §1.3 item 1: the MAP of ONE reading)
 
@@ -66,3 +68,178 @@ def test_a_newer_diastolic_noted_as_another_cause_is_not_said_of_an_older_systol
     )
     assert g.grade == 1
     assert not any("diastolic" in flag for flag in g.flags), g.flags
+
+
+# -- the walk grades unworded moments by a quicker path: it must give the grade the worded
+#    path gives (grader.py), at every moment, for every branch that has its own quick return
+
+
+WALK_CHARTS = {
+    # A nasal cannula with no flow charted: low flow, grade 2 (astct_crs.oxygen_level).
+    "cannula without flow": [
+        (0, "temperature", 38.5),
+        (0, "o2_device", "nasal_cannula"),
+        (1, "heart_rate", 90),
+    ],
+    # Death attributed to CRS or ICANS: grade 5 (§1.1, §4.2), then a later value.
+    "death from CRS": [(0, "temperature", 38.5), (1, "death", "crs"), (2, "heart_rate", 90)],
+    "death from ICANS": [(0, "ice_score", 2), (1, "death", "icans"), (2, "heart_rate", 90)],
+    "high flow cannula": [
+        (0, "temperature", 38.5),
+        (0, "o2_device", "nasal_cannula"),
+        (0, "o2_flow", 7),
+        (1, "heart_rate", 90),
+    ],
+    "vasopressors": [
+        (0, "temperature", 38.5),
+        (0, "systolic_bp", 80),
+        (0, "norepinephrine", 5),
+        (1, "vasopressin", 0.03),
+        (2, "heart_rate", 90),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", list(WALK_CHARTS))
+def test_every_moment_walked_has_the_grade_it_has_when_worded(name):
+    from datetime import UTC
+
+    from crs_desktop.domain.grading import Grader, GradingSettings
+    from tests.test_grading_astct_crs import chart
+
+    observations = chart(WALK_CHARTS[name])
+    walked = Grader(GradingSettings(), local_tz=UTC)
+    walked.add(observations)
+    worded = Grader(GradingSettings(), local_tz=UTC, word_every_time=True)
+    worded.add(observations)
+    quick = [{k: g.grade for k, g in s.systems.items()} for s in walked.timeline()]
+    slow = [{k: g.grade for k, g in s.systems.items()} for s in worded.timeline()]
+    assert quick == slow
+    assert len(quick) >= 2  # the earlier moments were walked unworded
+
+
+def test_death_is_grade_5_on_the_walk_too():
+    from datetime import UTC
+
+    from crs_desktop.domain.grading import Grader, GradingSettings
+    from tests.test_grading_astct_crs import chart
+
+    g = Grader(GradingSettings(), local_tz=UTC)
+    g.add(chart(WALK_CHARTS["death from CRS"]))
+    at_death = g.timeline()[1].systems  # not the latest moment: graded without words
+    assert at_death["astct_crs"].grade == 5 and at_death["astct_crs"].worded_reasons is None
+    g = Grader(GradingSettings(), local_tz=UTC)
+    g.add(chart(WALK_CHARTS["death from ICANS"]))
+    assert g.timeline()[1].systems["astct_icans"].grade == 5
+
+
+def test_cannula_without_flow_is_grade_2_on_the_walk_too():
+    from datetime import UTC
+
+    from crs_desktop.domain.grading import Grader, GradingSettings
+    from tests.test_grading_astct_crs import chart
+
+    g = Grader(GradingSettings(), local_tz=UTC)
+    g.add(chart(WALK_CHARTS["cannula without flow"]))
+    assert g.timeline()[0].systems["astct_crs"].grade == 2
+
+
+# -- oxygen (REFERENCE.md §1.2 ‡: <= 6 L/min is low flow, > 6 high flow)
+
+
+def test_a_cannula_just_over_6_l_min_is_high_flow():
+    assert crs([FEVER, (1, "o2_device", "nasal_cannula"), (1, "o2_flow", 6.1)]).grade == 3
+    assert crs([FEVER, (1, "o2_device", "nasal_cannula"), (1, "o2_flow", 6.0)]).grade == 2
+
+
+def test_the_reason_says_low_or_high_flow_as_graded():
+    low = crs([FEVER, (1, "o2_device", "nasal_cannula"), (1, "o2_flow", 2)])
+    assert any("(low flow, <= 6 L/min)" in r for r in low.reasons), low.reasons
+    high = crs([FEVER, (1, "o2_device", "nasal_cannula"), (1, "o2_flow", 8)])
+    assert any("(high flow, > 6 L/min)" in r for r in high.reasons), high.reasons
+
+
+def test_a_device_noted_as_another_cause_gives_no_oxygen_level_after_treatment():
+    # CRS began (fever), tocilizumab waived the fever need; 30 h later no fever, and the
+    # only finding is a mask the nurse put down to another cause: nothing of CRS is left.
+    g = crs([FEVER, (1, "tocilizumab", 560), (30, "o2_device", "simple_mask", "other_cause")])
+    assert g.grade == 0, g.reasons
+
+
+# -- NEWS2 (REFERENCE.md §7)
+
+
+def _news2_at(rows):
+    from tests.test_grading_astct_crs import graded
+
+    latest = graded(rows).latest()
+    return latest.systems["news2"]
+
+
+NEWS2_CALM = [
+    (0, "resp_rate", 16),
+    (0, "spo2", 97),
+    (0, "o2_device", "room_air"),
+    (0, "systolic_bp", 120),
+    (0, "heart_rate", 80),
+    (0, "temperature", 37.0),
+]
+
+
+def test_acvpu_and_consciousness_of_one_time_score_by_the_acvpu():
+    # Both charted at 00:00: the ACVPU (NEWS2's own scale) is the one scored.
+    g = _news2_at([*NEWS2_CALM, (0, "acvpu", "A"), (0, "consciousness", "awakens_to_voice")])
+    assert g.grade == 0, g.reasons
+
+
+def test_a_consciousness_exactly_4_h_old_is_still_scored():
+    # settings.vitals_window_h = 4 (REFERENCE.md §6.1): older than 4 h is stale, 4 h is not.
+    rows = [(4, item, value) for _h, item, value in NEWS2_CALM]
+    assert _news2_at([*rows, (0, "acvpu", "A")]).grade == 0
+    assert _news2_at([*rows, (0, "acvpu", "A"), (4.01, "heart_rate", 80)]).grade is None
+
+
+def test_a_total_of_exactly_7_is_the_emergency_threshold():
+    # resp 25 (3) + SpO2 95 (1) + systolic 100 (2) + pulse 91 (1) = 7 (REFERENCE.md §7.2)
+    rows = [
+        (0, "resp_rate", 25),
+        (0, "spo2", 95),
+        (0, "o2_device", "room_air"),
+        (0, "systolic_bp", 100),
+        (0, "heart_rate", 91),
+        (0, "temperature", 37.0),
+        (0, "acvpu", "A"),
+    ]
+    g = _news2_at(rows)
+    assert g.grade == 7
+    assert "7 or more: emergency response threshold" in g.reasons
+    five = _news2_at([*rows[:4], (0, "heart_rate", 80), *rows[5:], (0, "spo2", 96)])
+    assert five.grade == 5 and "5 or more: urgent response threshold" in five.reasons
+
+
+# -- what is left out as another cause is said only when it would have counted
+
+
+def test_a_systolic_of_exactly_90_noted_as_another_cause_is_not_said_left_out():
+    # 90 is not below 90 (REFERENCE.md §1.3 item 1 via settings.py): nothing was left out.
+    g = crs([FEVER, (1, "systolic_bp", 90, "other_cause: pain")])
+    assert not any("noted as due to another cause" in f for f in g.flags), g.flags
+    g = crs([FEVER, (1, "systolic_bp", 89, "other_cause: pain")])
+    assert any("noted as due to another cause" in f for f in g.flags), g.flags
+
+
+def test_a_map_of_exactly_65_noted_as_another_cause_is_not_said_left_out():
+    # 95/50: MAP (95 + 2 x 50) / 3 = 65, not below 65.
+    g = crs([FEVER, (1, "systolic_bp", 95), (1, "diastolic_bp", 50, "other_cause: arm")])
+    assert not any("noted as due to another cause" in f for f in g.flags), g.flags
+    g = crs([FEVER, (1, "systolic_bp", 95), (1, "diastolic_bp", 49, "other_cause: arm")])
+    assert any("noted as due to another cause" in f for f in g.flags), g.flags
+
+
+def test_premedication_exactly_24_h_before_may_still_mask_the_fever():
+    # Paracetamol at 00:00 before any CRS; hypotension without fever at 24:00, the end of
+    # the fever window (settings.fever_window_h = 24): the flag still names it.
+    g = crs([(0, "paracetamol", 1000), (24, "systolic_bp", 80)])
+    assert any("fever may be masked by" in f for f in g.flags), g.flags
+    g = crs([(0, "paracetamol", 1000), (24.01, "systolic_bp", 80)])
+    assert not any("fever may be masked by" in f for f in g.flags), g.flags
