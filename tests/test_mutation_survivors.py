@@ -154,7 +154,7 @@ def test_a_cannula_just_over_6_l_min_is_high_flow():
 
 def test_the_reason_says_low_or_high_flow_as_graded():
     low = crs([FEVER, (1, "o2_device", "nasal_cannula"), (1, "o2_flow", 2)])
-    assert any("(low flow, <= 6 L/min)" in r for r in low.reasons), low.reasons
+    assert any("(low flow, ≤ 6 L/min)" in r for r in low.reasons), low.reasons
     high = crs([FEVER, (1, "o2_device", "nasal_cannula"), (1, "o2_flow", 8)])
     assert any("(high flow, > 6 L/min)" in r for r in high.reasons), high.reasons
 
