@@ -8,6 +8,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -312,6 +313,33 @@ class ChartStore:
             return float(row[0])
         patient = self.patient_by_id(patient_id)
         return patient.weight_kg if patient else None
+
+    def patient_facts(self, patient: Patient, at: float) -> Patient:
+        """The patient with the facts the chart holds as of `at`, as the dose helper reads
+        them: the weight in force (weight_at) and the CAR-T infusion charted (its time,
+        day 0, and its product), each falling back to the patient record. The header, the
+        plots and the handover read these, so none says "not recorded" beside a dose
+        computed from a charted weight."""
+        row = None
+        for sql in (
+            "AND observed_at <= ? ORDER BY observed_at DESC LIMIT 1",
+            "ORDER BY observed_at LIMIT 1",
+        ):
+            params = (patient.id, at) if "?" in sql else (patient.id,)
+            row = self.conn.execute(
+                "SELECT observed_at, text FROM observations WHERE patient_id = ? "
+                "AND item = 'car_t_infusion' AND status = 'final' " + sql,
+                params,
+            ).fetchone()
+            if row is not None:
+                break
+        infusion, product = (float(row[0]), row[1] or None) if row else (None, None)
+        return replace(
+            patient,
+            weight_kg=self.weight_at(patient.id, at),
+            infusion_time=infusion if infusion is not None else patient.infusion_time,
+            car_t_product=product or patient.car_t_product,
+        )
 
     def validate_entries(
         self, patient_id: int, entries: Sequence[Entry], observed_at: float

@@ -13,7 +13,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QCheckBox,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -113,17 +112,16 @@ class MainWindow(QMainWindow):
         self.banner.acknowledged.connect(self._acknowledge)
         self.plots = PlotStack(self.store, patient, settings, self.clock)
         self.plots.point_clicked.connect(self._correct_point)
+        self.plots.follow_live = self.follow.isChecked()  # the View menu's choices
+        self._show_more_plots(self.more_plots.isChecked())
+        self._ferritin_log(self.ferritin_log.isChecked())
         self.grading = GradingPanel()
         self.table = ChartTable(session, self.clock)
         self.table.correct_requested.connect(self.correct_row)
 
         self.tabs = QTabWidget()
-        plots_page = QWidget()
-        plots_layout = QVBoxLayout(plots_page)
-        plots_layout.setContentsMargins(0, 0, 0, 0)
-        plots_layout.addLayout(self._range_bar())
-        plots_layout.addWidget(self.plots, 1)
-        self.tabs.addTab(plots_page, "Plots")
+        self.tabs.addTab(self.plots, "Plots")
+        self.tabs.setCornerWidget(self._range_bar(), Qt.Corner.TopRightCorner)
         self.tabs.addTab(self.table, "Chart table")
 
         right = QWidget()
@@ -198,12 +196,14 @@ class MainWindow(QMainWindow):
             self._tick.timeout.connect(self.refresh_treatment)
             self._tick.start()
 
-    def _range_bar(self) -> QVBoxLayout:
-        """The plots' controls in two short rows, not one long one: a long row set the
-        window's narrowest width past a 1366-pixel ward screen."""
-        rows = QVBoxLayout()
-        bar = QHBoxLayout()
-        rows.addLayout(bar)
+    def _range_bar(self) -> QWidget:
+        """The plots' spans, beside the Plots and Chart table tabs: on a 768-pixel ward
+        screen the plots need every row (two rows of controls left each plot 30 pixels);
+        Follow live and the extra plots are in the View menu."""
+        bar_widget = QWidget()
+        bar = QHBoxLayout(bar_widget)
+        bar.setContentsMargins(0, 0, 0, 2)
+        bar.setSpacing(2)
         group = QButtonGroup(self)
         group.setExclusive(True)
         for n, (label, span) in enumerate(RANGES):
@@ -211,29 +211,20 @@ class MainWindow(QMainWindow):
             button.setCheckable(True)
             button.setChecked(span == 24.0)
             button.setObjectName(f"range_{n}")
+            button.setStyleSheet("padding: 2px 6px;")
             button.clicked.connect(lambda _checked=False, s=span: self.show_range(s))
             group.addButton(button)
             bar.addWidget(button)
-        self.follow = QCheckBox("Follow live")
-        self.follow.setObjectName("follow_live")
-        self.follow.setChecked(True)
-        self.follow.toggled.connect(self._follow)
-        bar.addWidget(self.follow)
-        bar.addStretch(1)
-        shown = QHBoxLayout()
-        rows.addLayout(shown)
-        more = QCheckBox("Heart and resp. rate")
-        more.toggled.connect(self._show_more_plots)
-        shown.addWidget(more)
-        log = QCheckBox("Ferritin log scale")
-        log.toggled.connect(lambda on: self.plots.set_ferritin_log(on))
-        shown.addWidget(log)
-        shown.addStretch(1)
-        return rows
+        return bar_widget
 
     def _show_more_plots(self, shown: bool) -> None:
-        self.plots.show_plot("heart_rate", shown)
-        self.plots.show_plot("resp_rate", shown)
+        if self.session is not None:
+            self.plots.show_plot("heart_rate", shown)
+            self.plots.show_plot("resp_rate", shown)
+
+    def _ferritin_log(self, on: bool) -> None:
+        if self.session is not None:
+            self.plots.set_ferritin_log(on)
 
     def show_range(self, span: float | str | None) -> None:
         self.plots.follow_live = self.follow.isChecked()
@@ -245,6 +236,8 @@ class MainWindow(QMainWindow):
             self.plots.set_span(span if span is None else float(span))
 
     def _follow(self, on: bool) -> None:
+        if self.session is None:
+            return
         self.plots.follow_live = on
         if on:
             self.plots.apply_range()
@@ -270,6 +263,20 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        self.follow = QAction("Follow live", self)
+        self.follow.setCheckable(True)
+        self.follow.setChecked(True)
+        self.follow.toggled.connect(self._follow)
+        view_menu.addAction(self.follow)
+        self.more_plots = QAction("Heart and resp. rate plots", self)
+        self.more_plots.setCheckable(True)
+        self.more_plots.toggled.connect(self._show_more_plots)
+        view_menu.addAction(self.more_plots)
+        self.ferritin_log = QAction("Ferritin log scale", self)
+        self.ferritin_log.setCheckable(True)
+        self.ferritin_log.toggled.connect(self._ferritin_log)
+        view_menu.addAction(self.ferritin_log)
         chart_menu = self.menuBar().addMenu("&Chart")
         new = QAction("Chart observations…", self)
         new.setShortcuts([QKeySequence("F2"), QKeySequence("Ctrl+N")])

@@ -19,13 +19,20 @@ from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 
 from crs_desktop.domain.grading.settings import GradingSettings
-from crs_desktop.domain.grading.wording import UNIT_SHOWN
-from crs_desktop.domain.oxygen_course import BAND_NAMES, OxygenCharted, oxygen_course
+from crs_desktop.domain.oxygen_course import BAND_NAMES
 from crs_desktop.domain.vitals import mean_arterial_pressure
 from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS, RATE_ITEMS, Category
 from crs_desktop.store import ChartStore, Patient
 from crs_desktop.store.records import ChartedRow
 from crs_desktop.ui import theme
+from crs_desktop.ui.plot_axes import (
+    EmptyNote,
+    ReadableAxis,
+    fit_title_row,
+    readable_range,
+    shrinkable_title,
+)
+from crs_desktop.ui.plot_decorations import Decorations, label_font, unit_shown
 from crs_desktop.ui.series_buffer import SeriesBuffer
 
 HOUR = 3600.0
@@ -33,26 +40,15 @@ DOTS_UP_TO = 2000  # points per series drawn with a dot on each value
 MONITOR_SPACING_S = 300.0  # values closer than this on average: a feed, drawn without dots
 FEVER_C = 38.0  # REFERENCE.md §1.2: fever is a temperature >= 38.0 °C
 
-LEFT_AXIS_PX = 88  # the widest oxygen band name at 11 pt, and the same for every plot
+LEFT_AXIS_PX = 80  # the widest oxygen band name at 10 pt, and the same for every plot
+AXIS_POINT_SIZE = 10
+TITLE_SIZE = "11pt"
 MARKER_DRUGS = frozenset(
     name
     for name in DOSE_ITEMS
     if ITEMS[name].category
     in (Category.ANTICYTOKINE, Category.CORTICOSTEROID, Category.ANTIPYRETIC)
 )
-
-
-DEVICE_SHORT = {
-    "nasal_cannula": "NC",
-    "high_flow_nasal_cannula": "HFNC",
-    "non_rebreather": "NRB mask",
-    "mechanical_ventilation": "ventilated",
-}
-
-
-def unit_shown(item: str) -> str:
-    unit = ITEMS[item].canonical_unit
-    return UNIT_SHOWN.get(unit, unit)
 
 
 @dataclass(frozen=True)
@@ -66,10 +62,12 @@ class PlotSpec:
 PLOTS = (
     # The fever line is named in the title: a label on the line sat where the latest
     # drug markers' labels are, and one hid the other.
-    PlotSpec("temperature", "Temperature °C   ╍╍ fever ≥ 38.0 °C", ("temperature",)),
+    # Titles short enough for the plot column of a 1280-pixel screen: a longer one was cut
+    # ("(shaded: vas").
+    PlotSpec("temperature", "Temperature °C  ╍ fever ≥ 38.0 °C", ("temperature",)),
     PlotSpec(
         "bp",
-        "BP mmHg: systolic ━━  diastolic ╍╍  MAP ┈┈  (shaded: vasopressor running)",
+        "BP mmHg  ━ systolic  ╍ diastolic  ┈ MAP  ▒ pressor",
         ("systolic_bp", "diastolic_bp"),
     ),
     PlotSpec("oxygen", "Oxygen need", ()),
@@ -81,6 +79,20 @@ PLOTS = (
 )
 CURVE_ITEMS = tuple(item for spec in PLOTS for item in spec.items)
 STEP_ITEMS = ("o2_device", "o2_flow", "fio2")
+# What a round of observations charts: the oxygen step and a running vasopressor are
+# known to hold until the latest of these (not until now).
+PLOTTED_ITEMS = (*CURVE_ITEMS, *STEP_ITEMS, *sorted(RATE_ITEMS))
+# The y range of a plot with nothing in view: round, readable numbers, never an axis
+# around one old value ("2300.2 / 2300.0 / 2299.8").
+EMPTY_Y_RANGE = {
+    "temperature": (36.0, 40.0),
+    "bp": (40.0, 160.0),
+    "spo2": (85.0, 100.0),
+    "crp": (0.0, 100.0),
+    "ferritin": (0.0, 1000.0),
+    "heart_rate": (40.0, 160.0),
+    "resp_rate": (0.0, 40.0),
+}
 _DASH = {
     "solid": Qt.PenStyle.SolidLine,
     "dash": Qt.PenStyle.DashLine,
@@ -94,6 +106,11 @@ def _pen(key: str, width: float = 2.5) -> QPen:
     return pen
 
 
+def _any_between(buf: SeriesBuffer, start: float, end: float) -> bool:
+    first = np.searchsorted(buf.t, start, side="left")
+    return bool(np.searchsorted(buf.t, end, side="right") > first)
+
+
 def _clock(epoch: float) -> str:
     return datetime.fromtimestamp(epoch).astimezone().strftime("%d %b %H:%M")
 
@@ -103,40 +120,7 @@ FIRST_READ_H = 26.0
 HISTORY_AFTER_PAINT_MS = 0
 
 
-# Oxygen changes at one level charted this close together are one round of charting
-# (the device, then its flow): labelled once, with the last words.
-SAME_ROUND_S = 15 * 60
-
-
-class ShrinkableTitle(pg.LabelItem):  # type: ignore[misc]  # pyqtgraph is untyped
-    """A plot title that never makes the plot wider than the window gives it.
-
-    pyqtgraph's title asks for its text's full width; a long title (the blood pressure
-    legend) on a narrow window widened the whole stack past the window, pushing the
-    right edge, the latest values, out of sight. Cut at the right edge instead.
-    """
-
-    def updateMin(self) -> None:  # noqa: N802 (pyqtgraph's name)
-        super().updateMin()
-        self.setMinimumWidth(0)
-        height = self._sizeHint[Qt.SizeHint.MinimumSize][1]
-        self._sizeHint[Qt.SizeHint.MinimumSize] = (0, height)
-        self._sizeHint[Qt.SizeHint.PreferredSize] = (0, height)
-
-
-def _shrinkable_title(plot: pg.PlotItem) -> None:
-    """Put a ShrinkableTitle where the plot's own title sits (row 0, column 1)."""
-    old = plot.titleLabel
-    plot.layout.removeItem(old)
-    if old.scene() is not None:
-        old.scene().removeItem(old)
-    title = ShrinkableTitle("", size="11pt")
-    title.setParentItem(plot)
-    plot.layout.addItem(title, 0, 1)
-    plot.titleLabel = title
-
-
-class PlotStack(QWidget):
+class PlotStack(Decorations, QWidget):
     """Stacked plots sharing one local-time axis; follows the newest value when asked."""
 
     point_clicked = Signal(str, float)  # item, time: for a correction from the plot
@@ -168,6 +152,12 @@ class PlotStack(QWidget):
         self._drug_rows: list[ChartedRow] = []
         self._decorations: list[tuple[pg.PlotItem, pg.GraphicsObject]] = []
         self._flagged: dict[str, list[ChartedRow]] = {}
+        self._labels = {}
+        # The latest time each plotted item was charted (the whole chart, not only what
+        # is read yet): the empty plots say when, and the steps end there.
+        self._last_charted: dict[str, float] = {}
+        self.notes: dict[str, EmptyNote] = {}
+        self.note_font = label_font()
         self.history_held = False
 
         pg.setConfigOptions(antialias=True, background=theme.PLOT_BACKGROUND, exitCleanup=False)
@@ -178,6 +168,12 @@ class PlotStack(QWidget):
         layout.addWidget(self.view)
         self._build_plots()
         self._load()
+        # The words beside the curves are laid out for the pixels each plot has.
+        for plot in self.plots.values():
+            plot.getViewBox().sigResized.connect(lambda _vb: self._resized())
+        self.plots["temperature"].getViewBox().sigXRangeChanged.connect(
+            lambda _vb, _range: self.relayout_labels()
+        )
         # The older history is read once the plots have painted (see _load).
         self.view.viewport().installEventFilter(self)
         self.view.scene().sigMouseMoved.connect(self._hover)
@@ -187,13 +183,19 @@ class PlotStack(QWidget):
 
     def _build_plots(self) -> None:
         axis_font = QFont()
-        axis_font.setPointSize(11)
+        axis_font.setPointSize(AXIS_POINT_SIZE)
         first: pg.PlotItem | None = None
         for row, spec in enumerate(PLOTS):
             date_axis = pg.DateAxisItem(orientation="bottom")
-            plot = self.view.addPlot(row=row, col=0, axisItems={"bottom": date_axis})
-            _shrinkable_title(plot)
-            plot.setTitle(spec.title, size="12pt", color=theme.PLOT_FOREGROUND, justify="left")
+            plot = self.view.addPlot(
+                row=row, col=0, axisItems={"bottom": date_axis, "left": ReadableAxis("left")}
+            )
+            shrinkable_title(plot, TITLE_SIZE)
+            plot.setTitle(spec.title, size=TITLE_SIZE, color=theme.PLOT_FOREGROUND, justify="left")
+            fit_title_row(plot)
+            self.notes[spec.key] = EmptyNote(
+                plot.getViewBox(), self.note_font, theme.PLOT_FOREGROUND
+            )
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=True, y=False)
@@ -288,6 +290,7 @@ class PlotStack(QWidget):
         """
         pid = self.patient.id
         self._history_before: float | None = self.clock() - FIRST_READ_H * HOUR
+        self._last_charted = self.store.latest_times(pid, PLOTTED_ITEMS)
         for item in CURVE_ITEMS:
             t, v = self.store.series(pid, item, since=self._history_before)
             self.buffers[item] = SeriesBuffer(t, v)
@@ -357,7 +360,12 @@ class PlotStack(QWidget):
         """New committed rows: append to the buffers and redraw only what they touch."""
         touched: set[str] = set()
         steps = False
+        known = self.known_until()
         for row in rows:
+            if row.item in PLOTTED_ITEMS and row.observed_at > self._last_charted.get(
+                row.item, -np.inf
+            ):
+                self._last_charted[row.item] = row.observed_at
             if row.item in self.buffers and row.value is not None:
                 self.buffers[row.item].add(row.observed_at, row.value)
                 touched.add(row.item)
@@ -373,7 +381,8 @@ class PlotStack(QWidget):
             self._set_curve(item)
         if touched & {"systolic_bp", "diastolic_bp"}:
             self.curves["map"].setData(self._map.t, self._map.v)
-        if steps:
+        # The oxygen step and a running vasopressor reach the latest charting.
+        if steps or (self.known_until() != known and self._steps_drawn()):
             self._redraw_steps()
         if "flagged" in touched:
             self._redraw_flagged()
@@ -395,7 +404,8 @@ class PlotStack(QWidget):
             self._set_curve(item)
         if items & {"systolic_bp", "diastolic_bp"}:
             self._rebuild_map()
-        if items & {*STEP_ITEMS, *RATE_ITEMS, *MARKER_DRUGS}:
+        self._last_charted = self.store.latest_times(self.patient.id, PLOTTED_ITEMS)
+        if items & {*STEP_ITEMS, *RATE_ITEMS, *MARKER_DRUGS, *PLOTTED_ITEMS}:
             gone = set(row_ids)
             for rows in (self._device_rows, self._flow_rows, self._pressor_rows, self._drug_rows):
                 rows[:] = [r for r in rows if r.id not in gone]
@@ -439,152 +449,54 @@ class PlotStack(QWidget):
                 self._pending_bp.setdefault(at, {})[item] = value
         self.curves["map"].setData(self._map.t, self._map.v)
 
-    # -- decorations: oxygen band, pressor periods, drug markers, flagged points --------
-
-    def _clear_decorations(self) -> None:
-        for plot, item in self._decorations:
-            plot.removeItem(item)
-        self._decorations.clear()
-
-    def _decorate(self, key: str, item: pg.GraphicsObject) -> None:
-        self.plots[key].addItem(item)
-        self._decorations.append((self.plots[key], item))
-
-    def _label(
-        self, key: str, x: float, y: float, words: str, anchor: tuple[float, float] = (0, 1)
-    ) -> None:
-        text = pg.TextItem(words, color=theme.PLOT_FOREGROUND, anchor=anchor)
-        font = QFont()
-        font.setPointSize(10)
-        text.setFont(font)
-        text.setPos(x, y)
-        self._decorate(key, text)
-
-    def _redraw_steps(self) -> None:
-        self._clear_decorations()
-        now = max(self.clock(), self._latest_time() or 0.0)
-        self._draw_oxygen(now)
-        self._draw_pressors(now)
-        self._draw_drugs()
-
-    def _draw_oxygen(self, now: float) -> None:
-        course = oxygen_course(
-            OxygenCharted(r.observed_at, r.item, r.value, r.text)
-            for r in (*self._device_rows, *self._flow_rows)
-        )
-        labels: list[tuple[float, int, str]] = []
-        for state in course:
-            device = state.device or "room_air"
-            words = DEVICE_SHORT.get(device, device.replace("_", " "))
-            if device != "room_air":
-                if state.flow:
-                    words += f" {state.flow:g} L/min"
-                if state.fio2:
-                    words += f" FiO2 {state.fio2:g}%"
-            level, at = state.band, state.time
-            if labels and labels[-1][1] == level and at - labels[-1][0] <= SAME_ROUND_S:
-                # The device and then its flow, charted one after the other: one label.
-                labels[-1] = (labels[-1][0], level, words)
-            elif not labels or words != labels[-1][2]:
-                labels.append((at, level, words))
-        # Each label ends where its step ends (the next change, or now): none runs past
-        # the right edge, where the view follows and the latest change is.
-        ends = [at for at, _level, _words in labels[1:]] + [now] if labels else []
-        for (_at, level, words), end in zip(labels, ends, strict=True):
-            self._label("oxygen", end, level + 0.15, words, anchor=(1, 1))
-        if course:
-            xs = [state.time for state in course] + [now]
-            ys = [state.band for state in course]
-            ys.append(ys[-1])
-            # Steps: each level holds until the next change.
-            x = np.repeat(np.asarray(xs), 2)[1:]
-            y = np.repeat(np.asarray(ys, dtype=float), 2)[:-1]
-            self.curves["o2_level"].setData(x, y)
-        else:
-            self.curves["o2_level"].setData([], [])
-
-    def _draw_pressors(self, now: float) -> None:
-        """Shade each period a vasopressor ran, labelled with the drug and the rate."""
-        by_drug: dict[str, list[ChartedRow]] = {}
-        for row in sorted(self._pressor_rows, key=lambda r: (r.observed_at, r.id)):
-            by_drug.setdefault(row.item, []).append(row)
-        top = 190.0
-        for n, (drug, rows) in enumerate(sorted(by_drug.items())):
-            start: float | None = None
-            y = top - 12 * n
-            for index, row in enumerate(rows):
-                rate = row.value or 0.0
-                if rate > 0:
-                    if start is None:
-                        start = row.observed_at
-                    words = f"{drug} {rate:g} {unit_shown(drug)}"
-                    if index == len(rows) - 1:
-                        # Running now: the rate ends at now, inside the right edge (as oxygen).
-                        self._label("bp", now, y, words, anchor=(1, 1))
-                    else:
-                        self._label("bp", row.observed_at, y, words)
-                elif start is not None:
-                    self._shade(start, row.observed_at)
-                    start = None
-            if start is not None:
-                self._shade(start, now)
-
-    def _shade(self, start: float, end: float) -> None:
-        region = pg.LinearRegionItem(
-            (start, end), movable=False, brush=theme.PRESSOR_SHADE, pen=pg.mkPen(None)
-        )
-        region.setZValue(-10)
-        self._decorate("bp", region)
-
-    def _draw_drugs(self) -> None:
-        """Drugs given and day 0 as vertical markers across every plot."""
-        marks = [
-            (r.observed_at, f"{r.item} {r.value:g} {unit_shown(r.item)}") for r in self._drug_rows
-        ]
-        if self.patient.infusion_time is not None:
-            marks.append((self.patient.infusion_time, "day 0: CAR-T infusion"))
-        marks.sort()
-        for n, (at, words) in enumerate(marks):
-            for key in self.plots:
-                line = pg.InfiniteLine(
-                    at,
-                    angle=90,
-                    pen=pg.mkPen(theme.DRUG_MARKER_COLOUR, width=1.5, style=Qt.PenStyle.DotLine),
-                    label=words if key == "temperature" else None,
-                    labelOpts={  # staggered so neighbouring doses stay readable
-                        "position": (0.97, 0.78, 0.59)[n % 3],
-                        "color": theme.PLOT_FOREGROUND,
-                        "anchors": [
-                            (1, 0),
-                            (1, 0),
-                        ],  # left of the line: recent doses sit at the right edge
-                    },
-                )
-                self._decorate(key, line)
-
-    def _redraw_flagged(self) -> None:
-        """Extreme values as stars, entered-in-error values as grey crosses."""
-        for key, spec in ((s.key, s) for s in PLOTS):
-            extreme = [
-                (r.observed_at, r.value)
-                for item in spec.items
-                for r in self._flagged.get(item, [])
-                if r.extreme and r.status == "final" and r.value is not None
-            ]
-            errors = [
-                (r.observed_at, r.value)
-                for item in spec.items
-                for r in self._flagged.get(item, [])
-                if r.status != "final" and r.value is not None
-            ]
-            self.extreme_scatter[key].setData([p[0] for p in extreme], [p[1] for p in extreme])
-            self.error_scatter[key].setData([p[0] for p in errors], [p[1] for p in errors])
-
     # -- range -------------------------------------------------------------------------
 
     def _latest_time(self) -> float | None:
         times = [b.last_time() for b in self.buffers.values() if len(b)]
         return max((t for t in times if t is not None), default=None)
+
+    def _resized(self) -> None:
+        """The y ranges and the words follow the pixels each plot has now."""
+        start, end = self.plots["temperature"].getViewBox().viewRange()[0]
+        for spec in PLOTS:
+            if spec.items:
+                self._fit_y(spec, start, end)
+        self.relayout_labels()
+
+    def known_until(self) -> float | None:
+        """The latest time anything plotted was charted (a round of observations)."""
+        return max(self._last_charted.values(), default=None)
+
+    def _infusion_time(self) -> float | None:
+        return self.patient.infusion_time
+
+    def _steps_drawn(self) -> bool:
+        return bool(self._device_rows or self._flow_rows or self._pressor_rows)
+
+    def _last_of(self, spec: PlotSpec) -> float | None:
+        items = spec.items or (STEP_ITEMS if spec.key == "oxygen" else ())
+        return max((self._last_charted[i] for i in items if i in self._last_charted), default=None)
+
+    def _show_notes(self, start: float, end: float) -> None:
+        """Each plot with nothing in view says so, and when its item was last charted."""
+        if self.follow_live and self.span_h in (24.0, 72.0):
+            period = f"in the last {self.span_h:g} h"
+        else:
+            period = "in this period"
+        for spec in PLOTS:
+            last = self._last_of(spec)
+            if spec.key == "oxygen":
+                shown = last is not None and (self.known_until() or last) >= start
+            else:
+                shown = any(_any_between(self.buffers[i], start, end) for i in spec.items)
+            if shown:
+                words = None
+            elif last is None:
+                words = "nothing charted yet"
+            else:
+                when = "later" if last > end else "last"
+                words = f"no values {period} — {when} charted {_clock(last)}"
+            self.notes[spec.key].say(words)
 
     def set_span(self, hours: float | None) -> None:
         self.span_h = hours
@@ -596,6 +508,7 @@ class PlotStack(QWidget):
         self.span_h = None
         self.follow_live = False
         self.plots["temperature"].setXRange(start, end, padding=0.01)
+        self._show_notes(start, end)
 
     def apply_range(self) -> None:
         latest = self._latest_time()
@@ -611,6 +524,7 @@ class PlotStack(QWidget):
         for spec in PLOTS:  # fit each y axis to what is in view
             if spec.items:
                 self._fit_y(spec, start, end)
+        self._show_notes(start, end)
 
     def _fit_y(self, spec: PlotSpec, start: float, end: float) -> None:
         lows, highs = [], []
@@ -621,6 +535,7 @@ class PlotStack(QWidget):
                 lows.append(float(buf.v[i:j].min()))
                 highs.append(float(buf.v[i:j].max()))
         if not lows:
+            self._set_y(spec.key, *EMPTY_Y_RANGE[spec.key])
             return
         low, high = min(lows), max(highs)
         if spec.key in ("crp", "ferritin", "heart_rate", "resp_rate"):
@@ -631,8 +546,18 @@ class PlotStack(QWidget):
             low, high = min(low, 40.0), max(high, 160.0)
         elif spec.key == "spo2":
             low, high = min(low, 85.0), 100.0
-        pad = 0.08 * (high - low or 1.0)
-        self.plots[spec.key].setYRange(low - pad, high + pad, padding=0)
+        self._set_y(spec.key, low, high)
+
+    def _set_y(self, key: str, low: float, high: float) -> None:
+        """Round ticks, at least three, each labelled: widened to fit the plot's height."""
+        plot = self.plots[key]
+        axis = plot.getAxis("left")
+        px = plot.getViewBox().height()
+        if plot.getViewBox().state["logMode"][1]:
+            pad = 0.08 * (high - low or 1.0)
+            plot.setYRange(low - pad, high + pad, padding=0)
+            return
+        plot.setYRange(*readable_range(low, high, px, axis.text_height()), padding=0)
 
     def show_plot(self, key: str, shown: bool) -> None:
         self.plots[key].setVisible(shown)
