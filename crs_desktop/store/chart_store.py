@@ -82,6 +82,17 @@ def _within(
     return sql
 
 
+def _require_current(conn: sqlite3.Connection, patient_id: int) -> None:
+    """Refuse a write to a record that was replaced (archived, e.g. by the demo reset), in
+    the writing transaction: a window still open on it charted onto 'DEMO-001~archived-2'."""
+    row = conn.execute("SELECT archived FROM patients WHERE id = ?", (patient_id,)).fetchone()
+    if row is not None and row[0]:
+        raise UserError(
+            "this patient's record was replaced by a new one (archived); nothing was "
+            "charted: open the patient again"
+        )
+
+
 def _patient(t: tuple[Any, ...]) -> Patient:
     return Patient(
         id=t[0],
@@ -391,6 +402,7 @@ class ChartStore:
         offset = local_offset_min(observed_at) if utc_offset_min is None else utc_offset_min
 
         def work(conn: sqlite3.Connection) -> list[int]:
+            _require_current(conn, patient_id)
             ids = []
             for entry, v in zip(entries, valid, strict=True):
                 cursor = conn.execute(
@@ -498,6 +510,7 @@ class ChartStore:
         now = self.clock()
 
         def work(conn: sqlite3.Connection) -> int | None:
+            _require_current(conn, old.patient_id)
             new_id = None
             if replacement is not None and valid is not None:
                 cursor = conn.execute(
@@ -572,6 +585,7 @@ class ChartStore:
         offset = local_offset_min(at)
 
         def work(conn: sqlite3.Connection) -> int:
+            _require_current(conn, patient_id)
             row_ids = []
             for entry, v in zip(entries, valid, strict=True):
                 cursor = conn.execute(

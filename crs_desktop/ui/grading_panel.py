@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import Qt
@@ -14,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crs_desktop.domain.grading import SYSTEM_TITLES, GradeSet, SystemGrade
+from crs_desktop.domain.grading import SYSTEM_TITLES, GradeSet, GradingSettings, SystemGrade
 from crs_desktop.ui import theme
 
 ALWAYS_SHOWN = ("astct_crs", "astct_icans", "news2")
@@ -23,6 +25,18 @@ ON_DEMAND = ("lee2014_crs", "ctcae_crs")
 
 def _clock(epoch: float) -> str:
     return datetime.fromtimestamp(epoch).astimezone().strftime("%d %b %H:%M")
+
+
+def age_words(seconds: float) -> str:
+    """'40 min', '5 h', '1 day 6 h': how long ago, in words."""
+    minutes = int(max(0.0, seconds) // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} day{'s' if days > 1 else ''}" + (f" {hours} h" if hours else "")
 
 
 def grade_text(system: str, grade: int | None) -> str:
@@ -99,12 +113,22 @@ class GradeCard(QFrame):
 class GradingPanel(QWidget):
     """All the grades at the latest charted time, updated as values arrive."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        stale_after_h: float = GradingSettings().vitals_window_h,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.clock = clock
+        # Findings older than the vitals interval are not "now" (REFERENCE.md §6.1: vital
+        # signs at least every 4 h; the same window NEWS2 uses, GradingSettings).
+        self.stale_after_s = stale_after_h * 3600
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         self.as_of = QLabel()
         self.as_of.setObjectName("grades_as_of")
+        self.as_of.setWordWrap(True)
         outer.addWidget(self.as_of)
         inner = QWidget()
         column = QVBoxLayout(inner)
@@ -141,10 +165,32 @@ class GradingPanel(QWidget):
 
     def show_grades(self, grades: GradeSet | None) -> None:
         self.grades = grades
-        self.as_of.setText(
-            f"Grades as of the last charted values, {_clock(grades.time)}"
-            if grades
-            else "No values charted yet"
-        )
         for system, card in self.cards.items():
             card.show_grade(grades.systems[system] if grades else None)
+        self.show_age()
+
+    def stale_words(self) -> str | None:
+        """'findings of 30 Nov 02:00 (1 day 6 h ago)' when they are too old to be now."""
+        if self.grades is None:
+            return None
+        age = self.clock() - self.grades.time
+        if age <= self.stale_after_s:
+            return None
+        return f"findings of {_clock(self.grades.time)} ({age_words(age)} ago)"
+
+    def show_age(self) -> None:
+        """How old the findings are; old ones in red words (called as the clock moves)."""
+        grades = self.grades
+        if grades is None:
+            self.as_of.setText("No values charted yet")
+            self.as_of.setProperty("role", "")
+        elif (stale := self.stale_words()) is not None:
+            self.as_of.setText(f"⚠ NOT CURRENT: grades from {stale}; chart new observations")
+            self.as_of.setProperty("role", "error")
+        else:
+            age = age_words(self.clock() - grades.time)
+            when = f"{_clock(grades.time)} ({age} ago)"
+            self.as_of.setText(f"Grades as of the last charted values, {when}")
+            self.as_of.setProperty("role", "")
+        self.as_of.style().unpolish(self.as_of)
+        self.as_of.style().polish(self.as_of)

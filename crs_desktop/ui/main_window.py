@@ -59,6 +59,8 @@ if TYPE_CHECKING:  # the dialogs and the report load when first used, not at sta
     from crs_desktop.ui.handover_preview import HandoverPreview
     from crs_desktop.ui.mark_dialog import MarkDialog
 
+REPLACED_LOOK_MS = 250  # a replaced record's successor: looked for 40 times, 10 s
+FACT_ITEMS = frozenset({"weight", "car_t_infusion"})
 RANGES = (("This shift", "shift"), ("24 h", 24.0), ("72 h", 72.0), ("All", None))
 
 
@@ -89,6 +91,7 @@ class MainWindow(QMainWindow):
         # them): the "This shift" plot range and the handover's period.
         self.shift_starts = tuple(shift_starts)
         self.session: PatientSession | None = None
+        self._awaiting_record: str | None = None
         self.setWindowTitle("crs_desktop")
         self._build_menus()
 
@@ -107,15 +110,18 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"crs_desktop: {patient.name} (MRN {patient.mrn})")
 
         self.header = PatientHeader(self.clock)
-        self.header.show_patient(patient, self.nurse)
+        # The header, the plots and the dose helper read the same facts: the charted
+        # weight and CAR-T infusion, else the patient record (store.patient_facts).
+        facts = self.store.patient_facts(patient, self.clock())
+        self.header.show_patient(facts, self.nurse)
         self.banner = AlertBanner()
         self.banner.acknowledged.connect(self._acknowledge)
-        self.plots = PlotStack(self.store, patient, settings, self.clock)
+        self.plots = PlotStack(self.store, facts, settings, self.clock)
         self.plots.point_clicked.connect(self._correct_point)
         self.plots.follow_live = self.follow.isChecked()  # the View menu's choices
         self._show_more_plots(self.more_plots.isChecked())
         self._ferritin_log(self.ferritin_log.isChecked())
-        self.grading = GradingPanel()
+        self.grading = GradingPanel(self.clock, settings.vitals_window_h)
         self.table = ChartTable(session, self.clock)
         self.table.correct_requested.connect(self.correct_row)
 
@@ -167,6 +173,12 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 6)
+        self.replaced_note = QLabel()
+        self.replaced_note.setObjectName("replaced_note")
+        self.replaced_note.setProperty("role", "error")
+        self.replaced_note.setWordWrap(True)
+        self.replaced_note.hide()
+        layout.addWidget(self.replaced_note)
         layout.addWidget(self.header)
         layout.addWidget(self.banner)
         layout.addWidget(self.due)
@@ -174,6 +186,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         session.rows_added.connect(self.plots.add_rows)
+        session.rows_added.connect(self._facts_charted)
+        session.feed.replaced.connect(self._patient_replaced, Qt.ConnectionType.QueuedConnection)
         session.rows_entered_in_error.connect(self.plots.rows_entered_in_error)
         session.grades_changed.connect(self._grades_changed)
         session.events_added.connect(lambda _events: self._refresh_banner())
@@ -195,6 +209,49 @@ class MainWindow(QMainWindow):
             self._tick.setInterval(TIMER_REFRESH_MS)
             self._tick.timeout.connect(self.refresh_treatment)
             self._tick.start()
+
+    def _patient_replaced(self, mrn: str) -> None:
+        """The open record was replaced (the demo reset by `crs-desktop demo`, from another
+        process): follow the new record of the same MRN and say so at the top; with none,
+        say the window can no longer chart (the store refuses writes to a replaced record)."""
+        new = self.store.patient(mrn)
+        if new is not None:
+            self._awaiting_record = None
+            self.open_patient(new)
+            words = (
+                f"⚠ The record of MRN {mrn} was replaced by a new one (e.g. the demo was "
+                "reset); the window now shows the new record."
+            )
+        else:
+            if self.session is not None:
+                self.session.close()
+            words = (
+                f"⚠ The record of MRN {mrn} was replaced; nothing more can be charted "
+                "in it. Open the patient again (Ctrl+O)."
+            )
+            # The demo archives the old record, then creates the new one: look again.
+            if getattr(self, "_awaiting_record", None) is None:
+                self._awaiting_record = mrn
+                self._look_again(mrn, tries=40)
+        self.replaced_note.setText(words)
+        self.replaced_note.show()
+
+    def _look_again(self, mrn: str, tries: int) -> None:
+        def look() -> None:
+            if self._awaiting_record != mrn:
+                return
+            if self.store.patient(mrn) is not None:
+                self._patient_replaced(mrn)
+            elif tries > 1:
+                self._look_again(mrn, tries - 1)
+
+        QTimer.singleShot(REPLACED_LOOK_MS, look)
+
+    def _facts_charted(self, rows: list[ChartedRow]) -> None:
+        """A weight or an infusion charted: the header reads the facts again."""
+        if self.session is not None and any(r.item in FACT_ITEMS for r in rows):
+            facts = self.store.patient_facts(self.session.patient, self.clock())
+            self.header.show_patient(facts, self.nurse)
 
     def _range_bar(self) -> QWidget:
         """The plots' spans, beside the Plots and Chart table tabs: on a 768-pixel ward
@@ -351,6 +408,9 @@ class MainWindow(QMainWindow):
             urgent = [i.action.title for i in new if i.action.group == "Escalation"]
             extra = f"{len(new)} new action(s) on the checklist, marked NEW"
             extra += (": " + "; ".join(urgent)) if urgent else ""
+        stale = self.grading.stale_words()
+        if stale:  # a grade from old findings is not "now" (the banner says "now GRADE")
+            extra = f"⚠ NOT CURRENT: {stale}" + (f" · {extra}" if extra else "")
         self.banner.show_rises(self.session.unacknowledged_rises(), extra)
 
     # -- the checklist and the timers -------------------------------------------------
@@ -362,6 +422,7 @@ class MainWindow(QMainWindow):
             return []
         treatment, now = session.treatment, self.clock()
         grades = session.grades
+        self.grading.show_age()  # findings grow old with the clock, not only with values
         self.due.show_timers(treatment.timers(grades, now), now, None)
         if session.grader is None:  # a long chart is still being graded
             return []
