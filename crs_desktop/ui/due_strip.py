@@ -13,10 +13,10 @@ from crs_desktop.domain.checklist import timer_words
 from crs_desktop.domain.reassessment import TimerState
 
 OVERDUE_STYLE = (
-    "background: #b00020; color: white; font-size: 14pt; font-weight: bold; padding: 4px 10px;"
+    "background: #b00020; color: white; font-size: 12pt; font-weight: bold; padding: 3px 8px;"
 )
 OVERDUE_MARK = "⚠ "
-DUE_STYLE = "background: #e8eef7; color: #102040; font-size: 12pt; padding: 4px 10px;"
+DUE_STYLE = "background: #e8eef7; color: #102040; font-size: 12pt; padding: 3px 8px;"
 
 
 class DueStrip(QWidget):

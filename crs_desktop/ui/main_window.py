@@ -410,7 +410,7 @@ class MainWindow(QMainWindow):
             extra += (": " + "; ".join(urgent)) if urgent else ""
         stale = self.grading.stale_words()
         if stale:  # a grade from old findings is not "now" (the banner says "now GRADE")
-            extra = f"⚠ NOT CURRENT: {stale}" + (f" · {extra}" if extra else "")
+            extra = f"⚠ NOT CURRENT: {stale}" + (f"; {extra}" if extra else "")
         self.banner.show_rises(self.session.unacknowledged_rises(), extra)
 
     # -- the checklist and the timers -------------------------------------------------

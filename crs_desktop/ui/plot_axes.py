@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF
-from PySide6.QtWidgets import QGraphicsSimpleTextItem
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
+from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsSimpleTextItem
 
 MIN_TICKS = 3  # a y axis says where the values are with at least three labelled ticks
 MAX_TICKS = 6
@@ -161,29 +161,39 @@ def _glyph_rect(rect: QRectF, height: float) -> QRectF:
     return rect.adjusted(0, -grow, 0, grow)
 
 
-class EmptyNote(QGraphicsSimpleTextItem):
+class EmptyNote(QGraphicsRectItem):
     """Words over the middle of an empty plot: 'no values in the last 24 h — last charted
-    29 Nov 12:00'. A plot with nothing in view must not look like a plot of now."""
+    29 Nov 12:00'. A plot with nothing in view must not look like a plot of now. On a
+    white box: the fever line ran through the words."""
 
     def __init__(self, view: pg.ViewBox, font: QFont, colour: str) -> None:
         super().__init__(view)
         self.view = view
-        self.setFont(font)
-        self.setBrush(QColor(colour))
+        self.words = QGraphicsSimpleTextItem(self)
+        self.words.setFont(font)
+        self.words.setBrush(QColor(colour))
+        self.setBrush(QColor(255, 255, 255, 235))
+        self.setPen(QPen(Qt.PenStyle.NoPen))
         self.setZValue(100)
         self.hide()
         view.sigResized.connect(lambda _vb: self._centre())
+
+    def text(self) -> str:
+        return str(self.words.text())
 
     def say(self, words: str | None) -> None:
         if not words:
             self.hide()
             return
-        self.setText(words)
+        self.words.setText(words)
+        text = self.words.boundingRect()
+        self.setRect(0, 0, text.width() + 8, text.height() + 2)
+        self.words.setPos(4, 1)
         self._centre()
         self.show()
 
     def _centre(self) -> None:
-        room, rect = self.view.boundingRect(), self.boundingRect()
+        room, rect = self.view.boundingRect(), self.rect()
         self.setPos(
             max(0.0, (room.width() - rect.width()) / 2),
             max(0.0, (room.height() - rect.height()) / 2),

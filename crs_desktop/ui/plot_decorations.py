@@ -33,7 +33,10 @@ DEVICE_SHORT = {
 # (the device, then its flow): labelled once, with the last words.
 SAME_ROUND_S = 15 * 60
 LABEL_POINT_SIZE = 10
-DRUG_LABEL_ROWS = 2  # rows of drug names at the top of the temperature plot
+LABEL_FILL = (255, 255, 255, 170)  # readable over a curve, which still shows through
+# Drug names in one row at the top of the temperature plot (above 40 °C, where values
+# rarely are); a second row ran over the curve on a short plot.
+DRUG_LABEL_ROWS = 1
 
 
 def unit_shown(item: str) -> str:
@@ -66,6 +69,9 @@ class Decorations:
     def _infusion_time(self) -> float | None:
         raise NotImplementedError
 
+    def fixed_labels(self, key: str) -> list[Placed]:  # PlotStack's: labels always there
+        raise NotImplementedError
+
     def _clear_decorations(self) -> None:
         for plot, item in self._decorations:
             plot.removeItem(item)
@@ -80,7 +86,7 @@ class Decorations:
         self, key: str, at: float, words: str, ys: list[float] | None = None, left: bool = True
     ) -> Placed:
         """A label of `key`'s plot beside time `at`, laid out by relayout_labels()."""
-        text = pg.TextItem(words, color=theme.PLOT_FOREGROUND, anchor=(1, 1))
+        text = pg.TextItem(words, color=theme.PLOT_FOREGROUND, anchor=(1, 1), fill=LABEL_FILL)
         text.setFont(label_font())
         text.hide()  # until laid out: it may have no room
         self._decorate(key, text)
@@ -91,7 +97,10 @@ class Decorations:
     def relayout_labels(self) -> None:
         """Lay the words out again for the plots' present range and size."""
         font = label_font()
-        for key, labels in getattr(self, "_labels", {}).items():
+        for key in self.plots:
+            labels = self.fixed_labels(key) + getattr(self, "_labels", {}).get(key, [])
+            if not labels:
+                continue
             view = self.plots[key].getViewBox()
             if key == "temperature":  # drug names: rows at the top, whatever the y range
                 rows = pixel_rows(view, DRUG_LABEL_ROWS, font)

@@ -27,6 +27,7 @@ from crs_desktop.store.records import ChartedRow
 from crs_desktop.ui import theme
 from crs_desktop.ui.plot_axes import (
     EmptyNote,
+    Placed,
     ReadableAxis,
     fit_title_row,
     readable_range,
@@ -41,7 +42,10 @@ MONITOR_SPACING_S = 300.0  # values closer than this on average: a feed, drawn w
 FEVER_C = 38.0  # REFERENCE.md §1.2: fever is a temperature >= 38.0 °C
 
 LEFT_AXIS_PX = 80  # the widest oxygen band name at 10 pt, and the same for every plot
-AXIS_POINT_SIZE = 10
+AXIS_POINT_SIZE = 10  # the time axis
+# The y axes' numbers: three of them fit a plot 44 pixels high (a 768-pixel screen with an
+# overdue strip and a banner leaves each plot about that).
+Y_AXIS_POINT_SIZE = 9
 TITLE_SIZE = "11pt"
 MARKER_DRUGS = frozenset(
     name
@@ -162,7 +166,7 @@ class PlotStack(Decorations, QWidget):
 
         pg.setConfigOptions(antialias=True, background=theme.PLOT_BACKGROUND, exitCleanup=False)
         self.view = pg.GraphicsLayoutWidget()
-        self.view.ci.setSpacing(2)
+        self.view.ci.setSpacing(0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
@@ -184,6 +188,8 @@ class PlotStack(Decorations, QWidget):
     def _build_plots(self) -> None:
         axis_font = QFont()
         axis_font.setPointSize(AXIS_POINT_SIZE)
+        y_font = QFont()
+        y_font.setPointSize(Y_AXIS_POINT_SIZE)
         first: pg.PlotItem | None = None
         for row, spec in enumerate(PLOTS):
             date_axis = pg.DateAxisItem(orientation="bottom")
@@ -203,7 +209,7 @@ class PlotStack(Decorations, QWidget):
             plot.setDownsampling(auto=True, mode="peak")
             for name in ("left", "bottom"):
                 axis = plot.getAxis(name)
-                axis.setTickFont(axis_font)
+                axis.setTickFont(axis_font if name == "bottom" else y_font)
                 axis.setTextPen(theme.PLOT_FOREGROUND)
                 axis.setPen(theme.PLOT_FOREGROUND)
             plot.getAxis("left").setWidth(LEFT_AXIS_PX)
@@ -231,19 +237,21 @@ class PlotStack(Decorations, QWidget):
                 pen=pg.mkPen(theme.THRESHOLD_COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
             )
         )
+        threshold = self.settings.systolic_threshold
         self.plots["bp"].addItem(
             pg.InfiniteLine(
-                self.settings.systolic_threshold,
+                threshold,
                 angle=0,
                 pen=pg.mkPen(theme.THRESHOLD_COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
-                label=f"systolic < {self.settings.systolic_threshold:g}",
-                labelOpts={
-                    "position": 0.99,
-                    "color": theme.THRESHOLD_COLOUR,
-                    "anchors": [(1, 1), (1, 1)],
-                },
             )
         )
+        # Its words at the right edge, laid out with the vasopressor labels (one hid the
+        # other there).
+        words = f"systolic < {threshold:g}"
+        self.threshold_label = pg.TextItem(words, color=theme.THRESHOLD_COLOUR, anchor=(1, 1))
+        self.threshold_label.setFont(label_font())
+        self.plots["bp"].addItem(self.threshold_label, ignoreBounds=True)
+        self._fixed = Placed(0.0, words, self.threshold_label, [threshold])
         self.curves["map"] = self.plots["bp"].plot(pen=_pen("map", 2), name="MAP")
         oxygen = self.plots["oxygen"]
         # Oxygen need as a step, in the bands of the ASTCT hypoxia levels (REFERENCE.md
@@ -466,6 +474,13 @@ class PlotStack(Decorations, QWidget):
     def known_until(self) -> float | None:
         """The latest time anything plotted was charted (a round of observations)."""
         return max(self._last_charted.values(), default=None)
+
+    def fixed_labels(self, key: str) -> list[Placed]:
+        """The threshold's words, at the right edge of the blood pressure plot."""
+        if key != "bp":
+            return []
+        self._fixed.at = self.plots["bp"].getViewBox().viewRange()[0][1]
+        return [self._fixed]
 
     def _infusion_time(self) -> float | None:
         return self.patient.infusion_time

@@ -48,8 +48,7 @@ def oxygen_level(
     if device.other_cause:
         if words and device.text != "room_air":
             flags.append(
-                f"{finding(device, tz, at)} noted as due to another cause: "
-                "left out of CRS grading"
+                f"{finding(device, tz, at)} noted as due to another cause: left out of CRS grading"
             )
         return 0, "", flags
     name = device.text or ""
@@ -223,9 +222,7 @@ def grade(
                 f"{settings.fever_window_h:g} h: not CRS by ASTCT unless the fever is masked; "
                 "clinician review"
             )
-            masking = [
-                d for d in state.waiving_drugs if at - d.time <= window_s and d.time <= at
-            ]
+            masking = [d for d in state.waiving_drugs if at - d.time <= window_s and d.time <= at]
             if masking:
                 d = masking[-1]
                 flags.append(

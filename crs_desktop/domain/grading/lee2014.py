@@ -57,7 +57,7 @@ def _high_rate(state: ChartState) -> tuple[bool, str]:
         words = f"vasopressin with norepinephrine equivalent {ne_eq or 0:.0f} µg/min"
         return high, words
     if len(rates) == 1:
-        (name, rate), = rates.items()
+        ((name, rate),) = rates.items()
         if name == "dopamine":
             if not state.weight_kg:
                 return False, "dopamine (no weight charted to judge the dose)"
