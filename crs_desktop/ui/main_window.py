@@ -550,6 +550,9 @@ class MainWindow(QMainWindow):
         return outstanding, due
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if hasattr(self, "_tick"):  # a closed window refreshes nothing (its store may close)
+            self._tick.stop()
+        self._awaiting_record = None
         if self.session is not None:
             self.session.close()
         super().closeEvent(event)

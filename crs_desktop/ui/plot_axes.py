@@ -22,6 +22,7 @@ MAX_TICKS = 6
 NICE_STEPS = (1.0, 2.0, 2.5, 5.0)
 LABEL_GAP_PX = 1.0
 TITLE_MARGIN_PX = 1
+LABEL_MARGIN_PX = 1
 
 
 class ShrinkableTitle(pg.LabelItem):  # type: ignore[misc]  # pyqtgraph is untyped
@@ -212,25 +213,34 @@ class Placed:
     left_of: bool = True  # the side of `at` tried first (recent ones: toward the past)
 
 
+def plot_label(words: str, colour: str, font: QFont, fill: object = None) -> pg.TextItem:
+    """Words on a plot with a one-pixel margin (pyqtgraph's four made each label 24
+    pixels high, half a plot on a ward screen)."""
+    text = pg.TextItem(words, color=colour, anchor=(1, 1), fill=fill)
+    text.setFont(font)
+    text.textItem.document().setDocumentMargin(LABEL_MARGIN_PX)
+    text.updateTextPos()
+    return text
+
+
 def pixel_rows(view: pg.ViewBox, count: int, font: QFont) -> list[float]:
     """The ys (view coordinates) of `count` rows of text from the top of the plot down,
     each a label's bottom: drug names above the values, one row under another."""
     box = view.sceneBoundingRect()
-    height = QFontMetricsF(font).height() + 4
+    height = QFontMetricsF(font).height() + 2 * LABEL_MARGIN_PX + 1
     return [
         float(view.mapSceneToView(pg.Point(box.left(), box.top() + height * (n + 1) + 1)).y())
         for n in range(count)
     ]
 
 
-def label_rect(view: pg.ViewBox, at: float, y: float, words: str, font: QFont, left: bool):
-    """The scene rect a TextItem of `words` anchored at its bottom corner would take."""
-    metrics = QFontMetricsF(font)
-    width = metrics.horizontalAdvance(words) + 6  # TextItem's own margins
-    height = metrics.height() + 4
-    anchor = view.mapViewToScene(pg.Point(at, y))
-    x0 = anchor.x() - width if left else anchor.x()
-    return QRectF(x0, anchor.y() - height, width, height)
+def label_rect(view: pg.ViewBox, label: Placed, y: float, left: bool) -> QRectF:
+    """The scene rect the label's TextItem takes with its bottom corner at (label.at, y)
+    (a TextItem keeps its pixel size whatever the view's scale)."""
+    size = label.item.boundingRect()
+    anchor = view.mapViewToScene(pg.Point(label.at, y))
+    x0 = anchor.x() - size.width() if left else anchor.x()
+    return QRectF(x0, anchor.y() - size.height(), size.width(), size.height())
 
 
 def lay_out_labels(view: pg.ViewBox, labels: Sequence[Placed], font: QFont) -> None:
@@ -244,7 +254,7 @@ def lay_out_labels(view: pg.ViewBox, labels: Sequence[Placed], font: QFont) -> N
         placed = False
         for y in label.ys:
             for left in (label.left_of, not label.left_of):
-                rect = label_rect(view, label.at, y, label.words, font, left)
+                rect = label_rect(view, label, y, left)
                 if not box.contains(rect) or any(rect.intersects(o) for o in taken):
                     continue
                 label.item.setAnchor((1, 1) if left else (0, 1))

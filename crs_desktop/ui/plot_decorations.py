@@ -18,7 +18,7 @@ from crs_desktop.domain.grading.wording import UNIT_SHOWN
 from crs_desktop.domain.oxygen_course import BAND_NAMES, OxygenCharted, oxygen_course
 from crs_desktop.domain.vocabulary import ITEMS
 from crs_desktop.ui import theme
-from crs_desktop.ui.plot_axes import Placed, lay_out_labels, pixel_rows
+from crs_desktop.ui.plot_axes import Placed, lay_out_labels, pixel_rows, plot_label
 
 if TYPE_CHECKING:
     from crs_desktop.store.records import ChartedRow
@@ -86,8 +86,7 @@ class Decorations:
         self, key: str, at: float, words: str, ys: list[float] | None = None, left: bool = True
     ) -> Placed:
         """A label of `key`'s plot beside time `at`, laid out by relayout_labels()."""
-        text = pg.TextItem(words, color=theme.PLOT_FOREGROUND, anchor=(1, 1), fill=LABEL_FILL)
-        text.setFont(label_font())
+        text = plot_label(words, theme.PLOT_FOREGROUND, label_font(), LABEL_FILL)
         text.hide()  # until laid out: it may have no room
         self._decorate(key, text)
         placed = Placed(at, words, text, ys or [], left)

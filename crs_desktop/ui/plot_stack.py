@@ -30,6 +30,7 @@ from crs_desktop.ui.plot_axes import (
     Placed,
     ReadableAxis,
     fit_title_row,
+    plot_label,
     readable_range,
     shrinkable_title,
 )
@@ -46,7 +47,7 @@ AXIS_POINT_SIZE = 10  # the time axis
 # The y axes' numbers: three of them fit a plot 44 pixels high (a 768-pixel screen with an
 # overdue strip and a banner leaves each plot about that).
 Y_AXIS_POINT_SIZE = 9
-TITLE_SIZE = "11pt"
+TITLE_SIZE = "10pt"
 MARKER_DRUGS = frozenset(
     name
     for name in DOSE_ITEMS
@@ -71,7 +72,7 @@ PLOTS = (
     PlotSpec("temperature", "Temperature °C  ╍ fever ≥ 38.0 °C", ("temperature",)),
     PlotSpec(
         "bp",
-        "BP mmHg  ━ systolic  ╍ diastolic  ┈ MAP  ▒ pressor",
+        "BP mmHg ━ systolic ╍ diastolic ┈ MAP ▒ pressor",
         ("systolic_bp", "diastolic_bp"),
     ),
     PlotSpec("oxygen", "Oxygen need", ()),
@@ -248,8 +249,7 @@ class PlotStack(Decorations, QWidget):
         # Its words at the right edge, laid out with the vasopressor labels (one hid the
         # other there).
         words = f"systolic < {threshold:g}"
-        self.threshold_label = pg.TextItem(words, color=theme.THRESHOLD_COLOUR, anchor=(1, 1))
-        self.threshold_label.setFont(label_font())
+        self.threshold_label = plot_label(words, theme.THRESHOLD_COLOUR, label_font())
         self.plots["bp"].addItem(self.threshold_label, ignoreBounds=True)
         self._fixed = Placed(0.0, words, self.threshold_label, [threshold])
         self.curves["map"] = self.plots["bp"].plot(pen=_pen("map", 2), name="MAP")
