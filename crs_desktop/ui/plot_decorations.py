@@ -214,9 +214,7 @@ class Decorations:
 
     def _redraw_flagged(self) -> None:
         """Extreme values as stars, entered-in-error values as grey crosses."""
-        from crs_desktop.ui.plot_stack import PLOTS
-
-        for key, spec in ((s.key, s) for s in PLOTS):
+        for key, spec in ((s.key, s) for s in self.specs):  # type: ignore[attr-defined]
             extreme = [
                 (r.observed_at, r.value)
                 for item in spec.items

@@ -9,14 +9,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPen
-from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.oxygen_course import BAND_NAMES
@@ -31,10 +29,11 @@ from crs_desktop.ui.plot_axes import (
     ReadableAxis,
     fit_title_row,
     plot_label,
-    readable_range,
     shrinkable_title,
 )
-from crs_desktop.ui.plot_decorations import Decorations, label_font, unit_shown
+from crs_desktop.ui.plot_decorations import Decorations, label_font
+from crs_desktop.ui.plot_hover import PointHover
+from crs_desktop.ui.plot_range import RangeFit
 from crs_desktop.ui.series_buffer import SeriesBuffer
 
 HOUR = 3600.0
@@ -87,17 +86,6 @@ STEP_ITEMS = ("o2_device", "o2_flow", "fio2")
 # What a round of observations charts: the oxygen step and a running vasopressor are
 # known to hold until the latest of these (not until now).
 PLOTTED_ITEMS = (*CURVE_ITEMS, *STEP_ITEMS, *sorted(RATE_ITEMS))
-# The y range of a plot with nothing in view: round, readable numbers, never an axis
-# around one old value ("2300.2 / 2300.0 / 2299.8").
-EMPTY_Y_RANGE = {
-    "temperature": (36.0, 40.0),
-    "bp": (40.0, 160.0),
-    "spo2": (85.0, 100.0),
-    "crp": (0.0, 100.0),
-    "ferritin": (0.0, 1000.0),
-    "heart_rate": (40.0, 160.0),
-    "resp_rate": (0.0, 40.0),
-}
 _DASH = {
     "solid": Qt.PenStyle.SolidLine,
     "dash": Qt.PenStyle.DashLine,
@@ -111,22 +99,17 @@ def _pen(key: str, width: float = 2.5) -> QPen:
     return pen
 
 
-def _any_between(buf: SeriesBuffer, start: float, end: float) -> bool:
-    first = np.searchsorted(buf.t, start, side="left")
-    return bool(np.searchsorted(buf.t, end, side="right") > first)
-
-
-def _clock(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch).astimezone().strftime("%d %b %H:%M")
-
-
 # Read before the window shows: the default 24 h view and a margin; the rest follows.
 FIRST_READ_H = 26.0
 HISTORY_AFTER_PAINT_MS = 0
 
 
-class PlotStack(Decorations, QWidget):
+class PlotStack(RangeFit, Decorations, PointHover, QWidget):
     """Stacked plots sharing one local-time axis; follows the newest value when asked."""
+
+    specs = PLOTS
+    step_items = STEP_ITEMS
+    first_read_h = FIRST_READ_H
 
     point_clicked = Signal(str, float)  # item, time: for a correction from the plot
 
@@ -457,23 +440,7 @@ class PlotStack(Decorations, QWidget):
                 self._pending_bp.setdefault(at, {})[item] = value
         self.curves["map"].setData(self._map.t, self._map.v)
 
-    # -- range -------------------------------------------------------------------------
-
-    def _latest_time(self) -> float | None:
-        times = [b.last_time() for b in self.buffers.values() if len(b)]
-        return max((t for t in times if t is not None), default=None)
-
-    def _resized(self) -> None:
-        """The y ranges and the words follow the pixels each plot has now."""
-        start, end = self.plots["temperature"].getViewBox().viewRange()[0]
-        for spec in PLOTS:
-            if spec.items:
-                self._fit_y(spec, start, end)
-        self.relayout_labels()
-
-    def known_until(self) -> float | None:
-        """The latest time anything plotted was charted (a round of observations)."""
-        return max(self._last_charted.values(), default=None)
+    # -- what the mixins ask of the stack ----------------------------------------------
 
     def fixed_labels(self, key: str) -> list[Placed]:
         """The threshold's words, at the right edge of the blood pressure plot."""
@@ -488,151 +455,9 @@ class PlotStack(Decorations, QWidget):
     def _steps_drawn(self) -> bool:
         return bool(self._device_rows or self._flow_rows or self._pressor_rows)
 
-    def _last_of(self, spec: PlotSpec) -> float | None:
-        items = spec.items or (STEP_ITEMS if spec.key == "oxygen" else ())
-        return max((self._last_charted[i] for i in items if i in self._last_charted), default=None)
-
-    def _show_notes(self, start: float, end: float) -> None:
-        """Each plot with nothing in view says so, and when its item was last charted."""
-        if self.follow_live and self.span_h in (24.0, 72.0):
-            period = f"in the last {self.span_h:g} h"
-        else:
-            period = "in this period"
-        for spec in PLOTS:
-            last = self._last_of(spec)
-            if spec.key == "oxygen":
-                shown = last is not None and (self.known_until() or last) >= start
-            else:
-                shown = any(_any_between(self.buffers[i], start, end) for i in spec.items)
-            if shown:
-                words = None
-            elif last is None:
-                words = "nothing charted yet"
-            else:
-                when = "later" if last > end else "last"
-                words = f"no values {period} — {when} charted {_clock(last)}"
-            self.notes[spec.key].say(words)
-
-    def set_span(self, hours: float | None) -> None:
-        self.span_h = hours
-        if hours is None or hours > FIRST_READ_H:
-            self.load_history()  # the span reaches back past the first read (once)
-        self.apply_range()
-
-    def set_range(self, start: float, end: float) -> None:
-        self.span_h = None
-        self.follow_live = False
-        self.plots["temperature"].setXRange(start, end, padding=0.01)
-        self._show_notes(start, end)
-
-    def apply_range(self) -> None:
-        latest = self._latest_time()
-        end = max(latest or 0.0, self.clock()) if self.follow_live else (latest or self.clock())
-        if self.span_h is None:
-            start = min((b.t[0] for b in self.buffers.values() if len(b)), default=end - HOUR)
-            if self.patient.infusion_time is not None:
-                start = min(start, self.patient.infusion_time)
-        else:
-            start = end - self.span_h * HOUR
-        plot = self.plots["temperature"]
-        plot.setXRange(start, end + 0.02 * (end - start), padding=0)
-        for spec in PLOTS:  # fit each y axis to what is in view
-            if spec.items:
-                self._fit_y(spec, start, end)
-        self._show_notes(start, end)
-
-    def _fit_y(self, spec: PlotSpec, start: float, end: float) -> None:
-        lows, highs = [], []
-        for item in spec.items:
-            buf = self.buffers[item]
-            i, j = np.searchsorted(buf.t, [start, end + 1])
-            if j > i:
-                lows.append(float(buf.v[i:j].min()))
-                highs.append(float(buf.v[i:j].max()))
-        if not lows:
-            self._set_y(spec.key, *EMPTY_Y_RANGE[spec.key])
-            return
-        low, high = min(lows), max(highs)
-        if spec.key in ("crp", "ferritin", "heart_rate", "resp_rate"):
-            low = min(low, 0.0)  # labs from zero, so a single value is not a flat line
-        if spec.key == "temperature":
-            low, high = min(low, 36.0), max(high, 40.0)
-        elif spec.key == "bp":
-            low, high = min(low, 40.0), max(high, 160.0)
-        elif spec.key == "spo2":
-            low, high = min(low, 85.0), 100.0
-        self._set_y(spec.key, low, high)
-
-    def _set_y(self, key: str, low: float, high: float) -> None:
-        """Round ticks, at least three, each labelled: widened to fit the plot's height."""
-        plot = self.plots[key]
-        axis = plot.getAxis("left")
-        px = plot.getViewBox().height()
-        if plot.getViewBox().state["logMode"][1]:
-            pad = 0.08 * (high - low or 1.0)
-            plot.setYRange(low - pad, high + pad, padding=0)
-            return
-        plot.setYRange(*readable_range(low, high, px, axis.text_height()), padding=0)
-
     def show_plot(self, key: str, shown: bool) -> None:
         self.plots[key].setVisible(shown)
         self._last_visible_bottom()
 
     def set_ferritin_log(self, log: bool) -> None:
         self.plots["ferritin"].setLogMode(y=log)
-
-    # -- hover and click ---------------------------------------------------------------
-
-    def _nearest(self, scene_pos: QPointF) -> tuple[str, float, float] | None:
-        """(item, time, value) of the charted point nearest the pointer, within 20 px."""
-        for spec in PLOTS:
-            plot = self.plots[spec.key]
-            if not plot.isVisible() or not plot.sceneBoundingRect().contains(scene_pos):
-                continue
-            vb = plot.getViewBox()
-            best: tuple[float, str, float, float] | None = None
-            for item in spec.items:
-                buf = self.buffers[item]
-                index = buf.nearest(vb.mapSceneToView(scene_pos).x())
-                if index is None:
-                    continue
-                point = vb.mapViewToScene(QPointF(buf.t[index], buf.v[index]))
-                distance = (point - scene_pos).manhattanLength()
-                if distance <= 20 and (best is None or distance < best[0]):
-                    best = (distance, item, float(buf.t[index]), float(buf.v[index]))
-            if best:
-                return best[1], best[2], best[3]
-        return None
-
-    def describe_point(self, item: str, at: float) -> str:
-        """'Temperature 38.4 °C at 24 Nov 14:32, charted by RN Demo' from the stored row."""
-        rows = self.store.rows(self.patient.id, items=[item], since=at, until=at)
-        if not rows:
-            return ""
-        lines = []
-        for row in rows:
-            value = f"{row.value:g} {unit_shown(item)}" if row.value is not None else row.text
-            line = f"{ITEMS[item].label} {value} at {_clock(row.observed_at)}"
-            line += f"\ncharted by {row.charted_by}"
-            if row.written_unit and row.written_unit != ITEMS[item].canonical_unit:
-                line += f" (written {row.written_value} {row.written_unit})"
-            if row.extreme:
-                line += "\n★ extreme value, confirmed when charted"
-            if row.entered_in_error:
-                line += f"\n✗ ENTERED IN ERROR: {row.error_reason} ({row.error_by})"
-            lines.append(line)
-        return "\n".join(lines)
-
-    def _hover(self, scene_pos: QPointF) -> None:
-        found = self._nearest(scene_pos)
-        if found is None:
-            QToolTip.hideText()
-            return
-        words = self.describe_point(found[0], found[1])
-        global_pos = self.view.mapToGlobal(self.view.mapFromScene(scene_pos))
-        QToolTip.showText(global_pos, words, self.view)
-
-    def _clicked(self, event: Any) -> None:  # pyqtgraph MouseClickEvent
-        found = self._nearest(event.scenePos())
-        if found is not None and event.double():
-            self.point_clicked.emit(found[0], found[1])
