@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -45,7 +43,9 @@ from crs_desktop.ui.due_strip import DueStrip
 from crs_desktop.ui.grading_panel import GradingPanel
 from crs_desktop.ui.patient_header import PatientHeader
 from crs_desktop.ui.patient_picker import choose_patient
+from crs_desktop.ui.plot_controls import PlotControls
 from crs_desktop.ui.plot_stack import PlotStack
+from crs_desktop.ui.record_watch import RecordWatch
 from crs_desktop.ui.session import PatientSession
 
 GRADES_MIN_WIDTH = 430  # px: "GRADE 4" at 30 pt beside its title, never clipped
@@ -59,12 +59,8 @@ if TYPE_CHECKING:  # the dialogs and the report load when first used, not at sta
     from crs_desktop.ui.handover_preview import HandoverPreview
     from crs_desktop.ui.mark_dialog import MarkDialog
 
-REPLACED_LOOK_MS = 250  # a replaced record's successor: looked for 40 times, 10 s
-FACT_ITEMS = frozenset({"weight", "car_t_infusion"})
-RANGES = (("This shift", "shift"), ("24 h", 24.0), ("72 h", 72.0), ("All", None))
 
-
-class MainWindow(QMainWindow):
+class MainWindow(RecordWatch, PlotControls, QMainWindow):
     """One patient at a time; every write carries the signed-in nurse."""
 
     def __init__(
@@ -210,95 +206,6 @@ class MainWindow(QMainWindow):
             self._tick.timeout.connect(self.refresh_treatment)
             self._tick.start()
 
-    def _patient_replaced(self, mrn: str) -> None:
-        """The open record was replaced (the demo reset by `crs-desktop demo`, from another
-        process): follow the new record of the same MRN and say so at the top; with none,
-        say the window can no longer chart (the store refuses writes to a replaced record)."""
-        new = self.store.patient(mrn)
-        if new is not None:
-            self._awaiting_record = None
-            self.open_patient(new)
-            words = (
-                f"⚠ The record of MRN {mrn} was replaced by a new one (e.g. the demo was "
-                "reset); the window now shows the new record."
-            )
-        else:
-            if self.session is not None:
-                self.session.close()
-            words = (
-                f"⚠ The record of MRN {mrn} was replaced; nothing more can be charted "
-                "in it. Open the patient again (Ctrl+O)."
-            )
-            # The demo archives the old record, then creates the new one: look again.
-            if getattr(self, "_awaiting_record", None) is None:
-                self._awaiting_record = mrn
-                self._look_again(mrn, tries=40)
-        self.replaced_note.setText(words)
-        self.replaced_note.show()
-
-    def _look_again(self, mrn: str, tries: int) -> None:
-        def look() -> None:
-            if self._awaiting_record != mrn:
-                return
-            if self.store.patient(mrn) is not None:
-                self._patient_replaced(mrn)
-            elif tries > 1:
-                self._look_again(mrn, tries - 1)
-
-        QTimer.singleShot(REPLACED_LOOK_MS, look)
-
-    def _facts_charted(self, rows: list[ChartedRow]) -> None:
-        """A weight or an infusion charted: the header reads the facts again."""
-        if self.session is not None and any(r.item in FACT_ITEMS for r in rows):
-            facts = self.store.patient_facts(self.session.patient, self.clock())
-            self.header.show_patient(facts, self.nurse)
-
-    def _range_bar(self) -> QWidget:
-        """The plots' spans, beside the Plots and Chart table tabs: on a 768-pixel ward
-        screen the plots need every row (two rows of controls left each plot 30 pixels);
-        Follow live and the extra plots are in the View menu."""
-        bar_widget = QWidget()
-        bar = QHBoxLayout(bar_widget)
-        bar.setContentsMargins(0, 0, 0, 2)
-        bar.setSpacing(2)
-        group = QButtonGroup(self)
-        group.setExclusive(True)
-        for n, (label, span) in enumerate(RANGES):
-            button = QPushButton(label)
-            button.setCheckable(True)
-            button.setChecked(span == 24.0)
-            button.setObjectName(f"range_{n}")
-            button.setStyleSheet("padding: 2px 6px;")
-            button.clicked.connect(lambda _checked=False, s=span: self.show_range(s))
-            group.addButton(button)
-            bar.addWidget(button)
-        return bar_widget
-
-    def _show_more_plots(self, shown: bool) -> None:
-        if self.session is not None:
-            self.plots.show_plot("heart_rate", shown)
-            self.plots.show_plot("resp_rate", shown)
-
-    def _ferritin_log(self, on: bool) -> None:
-        if self.session is not None:
-            self.plots.set_ferritin_log(on)
-
-    def show_range(self, span: float | str | None) -> None:
-        self.plots.follow_live = self.follow.isChecked()
-        if span == "shift":
-            now = self.clock()
-            start, _end = current_shift(now, self.shift_starts)
-            self.plots.set_span((now - start) / 3600 + 0.25)
-        else:
-            self.plots.set_span(span if span is None else float(span))
-
-    def _follow(self, on: bool) -> None:
-        if self.session is None:
-            return
-        self.plots.follow_live = on
-        if on:
-            self.plots.apply_range()
-
     # -- menus -----------------------------------------------------------------------
 
     def _build_menus(self) -> None:
@@ -320,20 +227,7 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
-        view_menu = self.menuBar().addMenu("&View")
-        self.follow = QAction("Follow live", self)
-        self.follow.setCheckable(True)
-        self.follow.setChecked(True)
-        self.follow.toggled.connect(self._follow)
-        view_menu.addAction(self.follow)
-        self.more_plots = QAction("Heart and resp. rate plots", self)
-        self.more_plots.setCheckable(True)
-        self.more_plots.toggled.connect(self._show_more_plots)
-        view_menu.addAction(self.more_plots)
-        self.ferritin_log = QAction("Ferritin log scale", self)
-        self.ferritin_log.setCheckable(True)
-        self.ferritin_log.toggled.connect(self._ferritin_log)
-        view_menu.addAction(self.ferritin_log)
+        self._build_view_menu()
         chart_menu = self.menuBar().addMenu("&Chart")
         new = QAction("Chart observations…", self)
         new.setShortcuts([QKeySequence("F2"), QKeySequence("Ctrl+N")])

@@ -127,16 +127,21 @@ class ReadableAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph is untyped
         # pyqtgraph measures tick text at 0.8 of its bounding height; the glyphs need it all.
         return float(QFontMetricsF(font).height())
 
-    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802
+    def tickValues(  # noqa: N802 (pyqtgraph's name)
+        self,
+        minVal: float,
+        maxVal: float,
+        size: float,  # noqa: N803
+    ) -> list[tuple[float, list[float]]]:
         if self.logMode or self._tickLevels is not None or size <= 0 or maxVal <= minVal:
-            return super().tickValues(minVal, maxVal, size)
+            return list(super().tickValues(minVal, maxVal, size))
         per_px = (maxVal - minVal) / size
         half = self.text_height() / 2 * per_px  # a label centred on a tick at the very edge
         ticks = _nice_ticks(
             minVal + half, maxVal - half, (self.text_height() + LABEL_GAP_PX) * per_px
         )
         if ticks is None:
-            return super().tickValues(minVal, maxVal, size)
+            return list(super().tickValues(minVal, maxVal, size))
         step, values = ticks
         return [(step, values)]
 

@@ -13,6 +13,7 @@ from crs_desktop.domain.vocabulary import ITEMS
 from crs_desktop.ui.plot_decorations import unit_shown
 
 if TYPE_CHECKING:
+    from crs_desktop.store import Patient
     from crs_desktop.ui.plot_stack import PlotSpec
 
 
@@ -24,6 +25,12 @@ class PointHover:
     """The tooltip and the double-click of a charted point."""
 
     specs: tuple[PlotSpec, ...]
+    plots: dict[str, Any]
+    buffers: dict[str, Any]
+    store: Any
+    patient: Patient
+    view: Any
+    point_clicked: Any
 
     def _nearest(self, scene_pos: QPointF) -> tuple[str, float, float] | None:
         """(item, time, value) of the charted point nearest the pointer, within 20 px."""

@@ -6,6 +6,7 @@ A mixin of PlotStack (kept apart so each module reads in one sitting).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from crs_desktop.ui.plot_axes import readable_range
 from crs_desktop.ui.series_buffer import SeriesBuffer
 
 if TYPE_CHECKING:
+    from crs_desktop.store import Patient
     from crs_desktop.ui.plot_stack import PlotSpec
 
 HOUR = 3600.0
@@ -52,6 +54,10 @@ class RangeFit:
     _last_charted: dict[str, float]
     follow_live: bool
     span_h: float | None
+    patient: Patient
+    clock: Callable[[], float]
+    relayout_labels: Callable[[], None]
+    load_history: Callable[[], None]
 
     def _latest_time(self) -> float | None:
         times = [b.last_time() for b in self.buffers.values() if len(b)]
