@@ -103,6 +103,9 @@ def test_no_plot_label_overlaps_another_or_is_cut(window):
             assert box.contains(rect), (key, words, rect, box)
         for (a, wa), (b, wb) in itertools.combinations(rects, 2):
             assert not a.intersects(b), (key, wa, wb)
+        note = getattr(window.plots, "notes", {}).get(key)
+        if note is not None and note.isVisible():  # "no values in the last 24 h — …", whole
+            assert box.contains(note.sceneBoundingRect()), (key, note.text())
         title = plot.titleLabel
         assert title.item.boundingRect().width() <= title.boundingRect().width() + 1, key
 

@@ -182,21 +182,31 @@ class EmptyNote(QGraphicsRectItem):
         self.setPen(QPen(Qt.PenStyle.NoPen))
         self.setZValue(100)
         self.hide()
-        view.sigResized.connect(lambda _vb: self._centre())
+        self.said: str | None = None
+        view.sigResized.connect(lambda _vb: self._fit())
 
     def text(self) -> str:
-        return str(self.words.text())
+        """The words, on one line."""
+        return self.said or ""
 
     def say(self, words: str | None) -> None:
+        self.said = words
         if not words:
             self.hide()
             return
+        self._fit()
+        self.show()
+
+    def _fit(self) -> None:
+        """On one line if the plot is wide enough, else broken after the dash."""
+        words = self.said or ""
         self.words.setText(words)
+        if self.words.boundingRect().width() + 8 > self.view.boundingRect().width():
+            self.words.setText(words.replace(" — ", " —\n"))
         text = self.words.boundingRect()
         self.setRect(0, 0, text.width() + 8, text.height() + 2)
         self.words.setPos(4, 1)
         self._centre()
-        self.show()
 
     def _centre(self) -> None:
         room, rect = self.view.boundingRect(), self.rect()

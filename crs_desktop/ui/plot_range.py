@@ -99,6 +99,7 @@ class RangeFit:
                 when = "later" if last > end else "last"
                 words = f"no values {period} — {when} charted {_clock(last)}"
             self.notes[spec.key].say(words)
+        self.relayout_labels()  # an empty plot shows its note, not the threshold's words
 
     def set_span(self, hours: float | None) -> None:
         self.span_h = hours

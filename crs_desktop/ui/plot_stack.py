@@ -446,6 +446,9 @@ class PlotStack(RangeFit, Decorations, PointHover, QWidget):
         """The threshold's words, at the right edge of the blood pressure plot."""
         if key != "bp":
             return []
+        if self.notes["bp"].isVisible():  # nothing in view: the note says so, alone
+            self.threshold_label.hide()
+            return []
         self._fixed.at = self.plots["bp"].getViewBox().viewRange()[0][1]
         return [self._fixed]
 
