@@ -1,5 +1,6 @@
 """Take the README's window screenshots: the demo patient, and a patient whose last values
-are a day old, each at the two ward screen sizes (1366 x 768 and 1280 x 800).
+are a day old, each at the two ward screen sizes (1366 x 768 and 1280 x 800); and the demo
+patient a minute later at CRS grade 3 (checklist-grade3.png, 1366 x 768).
 
     python docs/make_screenshots.py [--out docs]
 
@@ -34,8 +35,16 @@ SCREENS = ((1366, 768), (1280, 800))
 WINDOW_CHROME_PX = 62
 
 
-def clock() -> float:
-    return NOW
+class Clock:
+    """The fixed clock, moved on a minute for the grade 3 screenshot."""
+
+    now = NOW
+
+    def __call__(self) -> float:
+        return self.now
+
+
+clock = Clock()
 
 
 def build_store(path: Path):  # type: ignore[no-untyped-def]
@@ -65,6 +74,23 @@ def build_store(path: Path):  # type: ignore[no-untyped-def]
     for hour, group in groups:
         _chart_group(store, stale, infusion + hour * HOUR, group)
     return store
+
+
+def grade3(db_path_store, mrn: str) -> None:  # type: ignore[no-untyped-def]
+    """Chart a non-rebreather mask from another connection (another workstation)."""
+    from crs_desktop.store import ChartStore, Entry
+
+    other = ChartStore(db_path_store.path, clock=clock)
+    try:
+        patient = other.patient(mrn)
+        other.chart(
+            patient.id,
+            [Entry("o2_device", "non_rebreather"), Entry("spo2", "91")],
+            observed_at=clock.now,
+            actor="RN Other",
+        )
+    finally:
+        other.close()
 
 
 def grab(window, path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -99,6 +125,16 @@ def main(argv: list[str] | None = None) -> int:
                     window.show()
                     grab(window, out / f"window-{name}-{width}x{height}.png")
                     dispose(window)
+            # A minute later another workstation charts a non-rebreather mask: grade 3.
+            window = MainWindow(store, NURSE, clock=clock)
+            window.open_patient_by_mrn(DEMO_MRN)
+            window.resize(SCREENS[0][0], SCREENS[0][1] - WINDOW_CHROME_PX)
+            window.show()
+            clock.now = NOW + 60
+            grade3(store, DEMO_MRN)
+            window.session.feed.poll()  # as its timer would, within a quarter second
+            grab(window, out / "checklist-grade3.png")
+            dispose(window)
         finally:
             store.close()
     app.quit()

@@ -265,7 +265,9 @@ def lay_out_labels(view: pg.ViewBox, labels: Sequence[Placed], font: QFont) -> N
     table). The most recent labels are placed first: they are what the nurse reads."""
     box = view.sceneBoundingRect()
     taken: list[QRectF] = []
-    for label in sorted(labels, key=lambda lab: -lab.at):
+    # Newest first; of two at the same time, the one added last (the step that starts
+    # there, not the one that ends there).
+    for label in sorted(reversed(labels), key=lambda lab: -lab.at):
         placed = False
         for y in label.ys:
             for left in (label.left_of, not label.left_of):
