@@ -413,6 +413,8 @@ def build_handover(
         side = [r.to_observation() for r in side_rows]
         latest = _latest(sorted(side + recent, key=lambda o: o.time), upto)
         charted = _count(recent, start, end)
+        # The charted weight and infusion, as the header and the dose helper read them.
+        patient = store.patient_facts(patient, upto)
         grades, graded_at, scope = _grades(grader, start, upto, patient.infusion_time)
         events = store.events(patient_id, since=start, until=end)
         if protocol is not None:
@@ -467,7 +469,7 @@ def build_handover(
         mrn=patient.mrn,
         age_years=age_years(patient.birth_date, today),
         weight_kg=weight,
-        product=patient.car_t_product,
+        product=patient.car_t_product,  # the charted product, else the record's
         infusion_time=patient.infusion_time,
         day=day,
         start=start,

@@ -8,6 +8,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,17 @@ def _within(
 
 # A filter only ("+": no index is chosen for it), so every read keeps its query plan.
 _READABLE = f" AND +observed_at >= {EARLIEST_OBSERVED!r} AND +observed_at < {LATEST_READABLE!r}"
+
+
+def _require_current(conn: sqlite3.Connection, patient_id: int) -> None:
+    """Refuse a write to a record that was replaced (archived, e.g. by the demo reset), in
+    the writing transaction: a window still open on it charted onto 'DEMO-001~archived-2'."""
+    row = conn.execute("SELECT archived FROM patients WHERE id = ?", (patient_id,)).fetchone()
+    if row is not None and row[0]:
+        raise UserError(
+            "this patient's record was replaced by a new one (archived); nothing was "
+            "charted: open the patient again"
+        )
 
 
 def _patient(t: tuple[Any, ...]) -> Patient:
@@ -375,6 +387,33 @@ class ChartStore:
         patient = self.patient_by_id(patient_id)
         return patient.weight_kg if patient else None
 
+    def patient_facts(self, patient: Patient, at: float) -> Patient:
+        """The patient with the facts the chart holds as of `at`, as the dose helper reads
+        them: the weight in force (weight_at) and the CAR-T infusion charted (its time,
+        day 0, and its product), each falling back to the patient record. The header, the
+        plots and the handover read these, so none says "not recorded" beside a dose
+        computed from a charted weight."""
+        row = None
+        for sql in (
+            "AND observed_at <= ? ORDER BY observed_at DESC LIMIT 1",
+            "ORDER BY observed_at LIMIT 1",
+        ):
+            params = (patient.id, at) if "?" in sql else (patient.id,)
+            row = self.conn.execute(
+                "SELECT observed_at, text FROM observations WHERE patient_id = ? "
+                "AND item = 'car_t_infusion' AND status = 'final' " + sql,
+                params,
+            ).fetchone()
+            if row is not None:
+                break
+        infusion, product = (float(row[0]), row[1] or None) if row else (None, None)
+        return replace(
+            patient,
+            weight_kg=self.weight_at(patient.id, at),
+            infusion_time=infusion if infusion is not None else patient.infusion_time,
+            car_t_product=product or patient.car_t_product,
+        )
+
     def validate_entries(
         self, patient_id: int, entries: Sequence[Entry], observed_at: float
     ) -> list[ValidValue]:
@@ -423,6 +462,7 @@ class ChartStore:
         offset = local_offset_min(observed_at) if utc_offset_min is None else utc_offset_min
 
         def work(conn: sqlite3.Connection) -> list[int]:
+            _require_current(conn, patient_id)
             ids = []
             for entry, v in zip(entries, valid, strict=True):
                 cursor = conn.execute(
@@ -491,6 +531,7 @@ class ChartStore:
         now = self.clock()
 
         def work(conn: sqlite3.Connection) -> int | None:
+            _require_current(conn, old.patient_id)
             new_id = None
             if replacement is not None and valid is not None:
                 cursor = conn.execute(
@@ -563,6 +604,7 @@ class ChartStore:
         offset = local_offset_min(at)
 
         def work(conn: sqlite3.Connection) -> int:
+            _require_current(conn, patient_id)
             row_ids = []
             for entry, v in zip(entries, valid, strict=True):
                 cursor = conn.execute(

@@ -172,7 +172,7 @@ class ChecklistPanel(QWidget):
         if items:
             words += f" · {outstanding} to do" + (f", {new} NEW" if new else "")
         self.heading.setText(words)
-        self.drugs.setText(_drug_lines(tocilizumab, dose_text, steroids))
+        self.drugs.setText(_drug_lines(tocilizumab, dose_text, steroids, now))
         self._rebuild(items, now)
 
     def _rebuild(self, items: Sequence[ChecklistItem], now: float) -> None:
@@ -215,7 +215,9 @@ def _g(grade: int | None) -> str:
     return "–" if grade is None else str(grade)
 
 
-def _drug_lines(toci: TocilizumabStatus, dose_text: str, steroids: Sequence[SteroidDay]) -> str:
+def _drug_lines(
+    toci: TocilizumabStatus, dose_text: str, steroids: Sequence[SteroidDay], now: float
+) -> str:
     """Rich text: the dose and the next allowed time in bold, the rest plain."""
     given = (
         f"given {toci.doses_24h} in the last 24 h ({toci.mg_24h:g} mg), "
@@ -224,7 +226,8 @@ def _drug_lines(toci: TocilizumabStatus, dose_text: str, steroids: Sequence[Ster
     if toci.last_at is not None:
         given += f"; last {_clock(toci.last_at)}"
     lines = [f"<b>Tocilizumab dose {escape(dose_text)}</b>; {escape(given)}."]
-    if toci.next_allowed_at is not None:
+    # A limit already past is no limit: "not before 28 Nov" read on 1 Dec as a wait.
+    if toci.next_allowed_at is not None and toci.next_allowed_at > now:
         lines.append(f"<b>Next tocilizumab not before {_clock(toci.next_allowed_at)}.</b>")
     if steroids:
         parts = [

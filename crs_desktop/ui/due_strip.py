@@ -13,9 +13,10 @@ from crs_desktop.domain.checklist import timer_words
 from crs_desktop.domain.reassessment import TimerState
 
 OVERDUE_STYLE = (
-    "background: #b00020; color: white; font-size: 14pt; font-weight: bold; padding: 4px 10px;"
+    "background: #b00020; color: white; font-size: 12pt; font-weight: bold; padding: 3px 8px;"
 )
-DUE_STYLE = "background: #e8eef7; color: #102040; font-size: 12pt; padding: 4px 10px;"
+OVERDUE_MARK = "⚠ "
+DUE_STYLE = "background: #e8eef7; color: #102040; font-size: 12pt; padding: 3px 8px;"
 
 
 class DueStrip(QWidget):
@@ -49,7 +50,9 @@ class DueStrip(QWidget):
                 self.layout_.removeWidget(label)
                 self.layout_.insertWidget(index, label, 1)
             words = timer_words(state, now, tz)
-            label.setText(("⏰ " if state.overdue else "") + words)
+            # ⚠ (U+26A0) is in DejaVu Sans, the font shipped with the app; the alarm clock
+            # before it was not, and showed as a missing-glyph box.
+            label.setText((OVERDUE_MARK if state.overdue else "") + words)
             label.setStyleSheet(OVERDUE_STYLE if state.overdue else DUE_STYLE)
             label.setProperty("overdue", state.overdue)
 

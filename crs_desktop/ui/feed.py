@@ -18,6 +18,9 @@ class ChartFeed(QObject):
     """Emits `changed(Changes)` with only what is new since the last look."""
 
     changed = Signal(object)
+    # The open patient's record was replaced (archived, e.g. `crs-desktop demo` reset it
+    # from another process): its MRN, so the window can open the new record.
+    replaced = Signal(str)
 
     def __init__(
         self,
@@ -31,6 +34,8 @@ class ChartFeed(QObject):
         self.patient_id = patient_id
         self._marks = high_water
         self._version = store.data_version()
+        patient = store.patient_by_id(patient_id)
+        self._mrn = patient.mrn if patient is not None else ""
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.poll)
@@ -46,7 +51,18 @@ class ChartFeed(QObject):
         version = self.store.data_version()
         if version != self._version:
             self._version = version
+            if self._replaced():
+                return
             self.check_now()
+
+    def _replaced(self) -> bool:
+        """The record renamed away from its MRN (archived): stop, and say so once."""
+        patient = self.store.patient_by_id(self.patient_id)
+        if patient is not None and patient.mrn == self._mrn:
+            return False
+        self.stop()
+        self.replaced.emit(self._mrn)
+        return True
 
     def check_now(self) -> None:
         """Read what was committed after the last look (call after this window's own writes)."""

@@ -12,9 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QCheckBox,
-    QHBoxLayout,
+    QLabel,
     QMainWindow,
     QMessageBox,
     QPushButton,
@@ -47,7 +45,9 @@ from crs_desktop.ui.grading_panel import GradingPanel
 from crs_desktop.ui.news2_scale import change_news2_scale
 from crs_desktop.ui.patient_header import PatientHeader
 from crs_desktop.ui.patient_picker import choose_patient
+from crs_desktop.ui.plot_controls import PlotControls
 from crs_desktop.ui.plot_stack import PlotStack
+from crs_desktop.ui.record_watch import RecordWatch
 from crs_desktop.ui.session import PatientSession
 from crs_desktop.ui.theme import warning_label
 
@@ -62,10 +62,8 @@ if TYPE_CHECKING:  # the dialogs and the report load when first used, not at sta
     from crs_desktop.ui.handover_preview import HandoverPreview
     from crs_desktop.ui.mark_dialog import MarkDialog
 
-RANGES = (("This shift", "shift"), ("24 h", 24.0), ("72 h", 72.0), ("All", None))
 
-
-class MainWindow(QMainWindow):
+class MainWindow(RecordWatch, PlotControls, QMainWindow):
     """One patient at a time; every write carries the signed-in nurse."""
 
     def __init__(
@@ -92,6 +90,7 @@ class MainWindow(QMainWindow):
         # them): the "This shift" plot range and the handover's period.
         self.shift_starts = tuple(shift_starts)
         self.session: PatientSession | None = None
+        self._awaiting_record: str | None = None
         self.setWindowTitle("crs_desktop")
         self._build_menus()
 
@@ -110,22 +109,24 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"crs_desktop: {patient.name} (MRN {patient.mrn})")
 
         self.header = PatientHeader(self.clock)
-        self.header.show_patient(patient, self.nurse)
+        # The header, the plots and the dose helper read the same facts: the charted
+        # weight and CAR-T infusion, else the patient record (store.patient_facts).
+        facts = self.store.patient_facts(patient, self.clock())
+        self.header.show_patient(facts, self.nurse)
         self.banner = AlertBanner()
         self.banner.acknowledged.connect(self._acknowledge)
-        self.plots = PlotStack(self.store, patient, settings, self.clock)
+        self.plots = PlotStack(self.store, facts, settings, self.clock)
         self.plots.point_clicked.connect(self._correct_point)
-        self.grading = GradingPanel()
+        self.plots.follow_live = self.follow.isChecked()  # the View menu's choices
+        self._show_more_plots(self.more_plots.isChecked())
+        self._ferritin_log(self.ferritin_log.isChecked())
+        self.grading = GradingPanel(self.clock, settings.vitals_window_h)
         self.table = ChartTable(session, self.clock)
         self.table.correct_requested.connect(self.correct_row)
 
         self.tabs = QTabWidget()
-        plots_page = QWidget()
-        plots_layout = QVBoxLayout(plots_page)
-        plots_layout.setContentsMargins(0, 0, 0, 0)
-        plots_layout.addLayout(self._range_bar())
-        plots_layout.addWidget(self.plots, 1)
-        self.tabs.addTab(plots_page, "Plots")
+        self.tabs.addTab(self.plots, "Plots")
+        self.tabs.setCornerWidget(self._range_bar(), Qt.Corner.TopRightCorner)
         self.tabs.addTab(self.table, "Chart table")
 
         right = QWidget()
@@ -176,6 +177,12 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 6)
+        self.replaced_note = QLabel()
+        self.replaced_note.setObjectName("replaced_note")
+        self.replaced_note.setProperty("role", "error")
+        self.replaced_note.setWordWrap(True)
+        self.replaced_note.hide()
+        layout.addWidget(self.replaced_note)
         layout.addWidget(self.header)
         layout.addWidget(self.banner)
         layout.addWidget(self.due)
@@ -183,6 +190,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         session.rows_added.connect(self.plots.add_rows)
+        session.rows_added.connect(self._facts_charted)
+        session.feed.replaced.connect(self._patient_replaced, Qt.ConnectionType.QueuedConnection)
         session.rows_entered_in_error.connect(self.plots.rows_entered_in_error)
         session.grades_changed.connect(self._grades_changed)
         session.events_added.connect(lambda _events: self._refresh_banner())
@@ -205,57 +214,6 @@ class MainWindow(QMainWindow):
             self._tick.timeout.connect(self.refresh_treatment)
             self._tick.start()
 
-    def _range_bar(self) -> QVBoxLayout:
-        """The plots' controls in two short rows, not one long one: a long row set the
-        window's narrowest width past a 1366-pixel ward screen."""
-        rows = QVBoxLayout()
-        bar = QHBoxLayout()
-        rows.addLayout(bar)
-        group = QButtonGroup(self)
-        group.setExclusive(True)
-        for n, (label, span) in enumerate(RANGES):
-            button = QPushButton(label)
-            button.setCheckable(True)
-            button.setChecked(span == 24.0)
-            button.setObjectName(f"range_{n}")
-            button.clicked.connect(lambda _checked=False, s=span: self.show_range(s))
-            group.addButton(button)
-            bar.addWidget(button)
-        self.follow = QCheckBox("Follow live")
-        self.follow.setObjectName("follow_live")
-        self.follow.setChecked(True)
-        self.follow.toggled.connect(self._follow)
-        bar.addWidget(self.follow)
-        bar.addStretch(1)
-        shown = QHBoxLayout()
-        rows.addLayout(shown)
-        more = QCheckBox("Heart and resp. rate")
-        more.toggled.connect(self._show_more_plots)
-        shown.addWidget(more)
-        log = QCheckBox("Ferritin log scale")
-        log.toggled.connect(lambda on: self.plots.set_ferritin_log(on))
-        shown.addWidget(log)
-        shown.addStretch(1)
-        return rows
-
-    def _show_more_plots(self, shown: bool) -> None:
-        self.plots.show_plot("heart_rate", shown)
-        self.plots.show_plot("resp_rate", shown)
-
-    def show_range(self, span: float | str | None) -> None:
-        self.plots.follow_live = self.follow.isChecked()
-        if span == "shift":
-            now = self.clock()
-            start, _end = current_shift(now, self.shift_starts)
-            self.plots.set_span((now - start) / 3600 + 0.25)
-        else:
-            self.plots.set_span(span if span is None else float(span))
-
-    def _follow(self, on: bool) -> None:
-        self.plots.follow_live = on
-        if on:
-            self.plots.apply_range()
-
     # -- menus -----------------------------------------------------------------------
 
     def _build_menus(self) -> None:
@@ -277,6 +235,7 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        self._build_view_menu()
         chart_menu = self.menuBar().addMenu("&Chart")
         new = QAction("Chart observations…", self)
         new.setShortcuts([QKeySequence("F2"), QKeySequence("Ctrl+N")])
@@ -354,6 +313,9 @@ class MainWindow(QMainWindow):
             urgent = [i.action.title for i in new if i.action.group == "Escalation"]
             extra = f"{len(new)} new action(s) on the checklist, marked NEW"
             extra += (": " + "; ".join(urgent)) if urgent else ""
+        stale = self.grading.stale_words()
+        if stale:  # a grade from old findings is not "now" (the banner says "now GRADE")
+            extra = f"⚠ NOT CURRENT: {stale}" + (f"; {extra}" if extra else "")
         self.banner.show_alerts(self.session.pending_alerts(), extra, self.clock())
 
     # -- the checklist and the timers -------------------------------------------------
@@ -365,6 +327,7 @@ class MainWindow(QMainWindow):
             return []
         treatment, now = session.treatment, self.clock()
         grades = session.grades
+        self.grading.show_age()  # findings grow old with the clock, not only with values
         self.due.show_timers(treatment.timers(grades, now), now, None)
         if session.grader is None:  # a long chart is still being graded
             return []
@@ -481,6 +444,9 @@ class MainWindow(QMainWindow):
         return outstanding, due
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if hasattr(self, "_tick"):  # a closed window refreshes nothing (its store may close)
+            self._tick.stop()
+        self._awaiting_record = None
         if self.session is not None:
             self.session.close()
         super().closeEvent(event)

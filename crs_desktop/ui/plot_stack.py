@@ -9,47 +9,50 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPen
-from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from crs_desktop.domain import thresholds
 from crs_desktop.domain.grading.settings import GradingSettings
-from crs_desktop.domain.grading.wording import UNIT_SHOWN
-from crs_desktop.domain.oxygen_course import (
-    BAND_NAMES,
-    OxygenCharted,
-    device_short,
-    oxygen_course,
-)
+from crs_desktop.domain.oxygen_course import BAND_NAMES
 from crs_desktop.domain.vitals import mean_arterial_pressure
 from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS, RATE_ITEMS, Category
 from crs_desktop.store import ChartStore, Patient
 from crs_desktop.store.records import ChartedRow
 from crs_desktop.ui import theme
+from crs_desktop.ui.plot_axes import (
+    EmptyNote,
+    Placed,
+    ReadableAxis,
+    fit_title_row,
+    plot_label,
+    shrinkable_title,
+)
+from crs_desktop.ui.plot_decorations import Decorations, label_font
+from crs_desktop.ui.plot_hover import PointHover
+from crs_desktop.ui.plot_range import RangeFit
 from crs_desktop.ui.series_buffer import SeriesBuffer
 
 HOUR = 3600.0
 DOTS_UP_TO = 2000  # points per series drawn with a dot on each value
 MONITOR_SPACING_S = 300.0  # values closer than this on average: a feed, drawn without dots
 
-LEFT_AXIS_PX = 88  # the widest oxygen band name at 11 pt, and the same for every plot
+LEFT_AXIS_PX = 80  # the widest oxygen band name at 10 pt, and the same for every plot
+AXIS_POINT_SIZE = 10  # the time axis
+# The y axes' numbers: three of them fit a plot 44 pixels high (a 768-pixel screen with an
+# overdue strip and a banner leaves each plot about that).
+Y_AXIS_POINT_SIZE = 9
+TITLE_SIZE = "10pt"
 MARKER_DRUGS = frozenset(
     name
     for name in DOSE_ITEMS
     if ITEMS[name].category
     in (Category.ANTICYTOKINE, Category.CORTICOSTEROID, Category.ANTIPYRETIC)
 )
-
-
-def unit_shown(item: str) -> str:
-    unit = ITEMS[item].canonical_unit
-    return UNIT_SHOWN.get(unit, unit)
 
 
 @dataclass(frozen=True)
@@ -63,11 +66,13 @@ class PlotSpec:
 PLOTS = (
     # The fever line is named in the title: a label on the line sat where the latest
     # drug markers' labels are, and one hid the other.
+    # Titles short enough for the plot column of a 1280-pixel screen: a longer one was cut
+    # ("(shaded: vas").
     # "{fever}": the fever line of domain/thresholds.py, filled in when the plot is made.
-    PlotSpec("temperature", "Temperature °C   ╍╍ fever {fever}", ("temperature",)),
+    PlotSpec("temperature", "Temperature °C  ╍ fever {fever}", ("temperature",)),
     PlotSpec(
         "bp",
-        "BP mmHg: systolic ━━  diastolic ╍╍  MAP ┈┈  (shaded: vasopressor running)",
+        "BP mmHg ━ systolic ╍ diastolic ┈ MAP ▒ pressor",
         ("systolic_bp", "diastolic_bp"),
     ),
     PlotSpec("oxygen", "Oxygen need", ()),
@@ -79,6 +84,9 @@ PLOTS = (
 )
 CURVE_ITEMS = tuple(item for spec in PLOTS for item in spec.items)
 STEP_ITEMS = ("o2_device", "o2_flow", "fio2")
+# What a round of observations charts: the oxygen step and a running vasopressor are
+# known to hold until the latest of these (not until now).
+PLOTTED_ITEMS = (*CURVE_ITEMS, *STEP_ITEMS, *sorted(RATE_ITEMS))
 _DASH = {
     "solid": Qt.PenStyle.SolidLine,
     "dash": Qt.PenStyle.DashLine,
@@ -92,50 +100,17 @@ def _pen(key: str, width: float = 2.5) -> QPen:
     return pen
 
 
-def _clock(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch).astimezone().strftime("%d %b %H:%M")
-
-
 # Read before the window shows: the default 24 h view and a margin; the rest follows.
 FIRST_READ_H = 26.0
 HISTORY_AFTER_PAINT_MS = 0
 
 
-# Oxygen changes at one level charted this close together are one round of charting
-# (the device, then its flow): labelled once, with the last words.
-SAME_ROUND_S = 15 * 60
-
-
-class ShrinkableTitle(pg.LabelItem):  # type: ignore[misc]  # pyqtgraph is untyped
-    """A plot title that never makes the plot wider than the window gives it.
-
-    pyqtgraph's title asks for its text's full width; a long title (the blood pressure
-    legend) on a narrow window widened the whole stack past the window, pushing the
-    right edge, the latest values, out of sight. Cut at the right edge instead.
-    """
-
-    def updateMin(self) -> None:  # noqa: N802 (pyqtgraph's name)
-        super().updateMin()
-        self.setMinimumWidth(0)
-        height = self._sizeHint[Qt.SizeHint.MinimumSize][1]
-        self._sizeHint[Qt.SizeHint.MinimumSize] = (0, height)
-        self._sizeHint[Qt.SizeHint.PreferredSize] = (0, height)
-
-
-def _shrinkable_title(plot: pg.PlotItem) -> None:
-    """Put a ShrinkableTitle where the plot's own title sits (row 0, column 1)."""
-    old = plot.titleLabel
-    plot.layout.removeItem(old)
-    if old.scene() is not None:
-        old.scene().removeItem(old)
-    title = ShrinkableTitle("", size="11pt")
-    title.setParentItem(plot)
-    plot.layout.addItem(title, 0, 1)
-    plot.titleLabel = title
-
-
-class PlotStack(QWidget):
+class PlotStack(RangeFit, Decorations, PointHover, QWidget):
     """Stacked plots sharing one local-time axis; follows the newest value when asked."""
+
+    specs = PLOTS
+    step_items = STEP_ITEMS
+    first_read_h = FIRST_READ_H
 
     point_clicked = Signal(str, float)  # item, time: for a correction from the plot
 
@@ -166,16 +141,28 @@ class PlotStack(QWidget):
         self._drug_rows: list[ChartedRow] = []
         self._decorations: list[tuple[pg.PlotItem, pg.GraphicsObject]] = []
         self._flagged: dict[str, list[ChartedRow]] = {}
+        self._labels = {}
+        # The latest time each plotted item was charted (the whole chart, not only what
+        # is read yet): the empty plots say when, and the steps end there.
+        self._last_charted: dict[str, float] = {}
+        self.notes: dict[str, EmptyNote] = {}
+        self.note_font = label_font()
         self.history_held = False
 
         pg.setConfigOptions(antialias=True, background=theme.PLOT_BACKGROUND, exitCleanup=False)
         self.view = pg.GraphicsLayoutWidget()
-        self.view.ci.setSpacing(2)
+        self.view.ci.setSpacing(0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self._build_plots()
         self._load()
+        # The words beside the curves are laid out for the pixels each plot has.
+        for plot in self.plots.values():
+            plot.getViewBox().sigResized.connect(lambda _vb: self._resized())
+        self.plots["temperature"].getViewBox().sigXRangeChanged.connect(
+            lambda _vb, _range: self.relayout_labels()
+        )
         # The older history is read once the plots have painted (see _load).
         self.view.viewport().installEventFilter(self)
         self.view.scene().sigMouseMoved.connect(self._hover)
@@ -185,14 +172,22 @@ class PlotStack(QWidget):
 
     def _build_plots(self) -> None:
         axis_font = QFont()
-        axis_font.setPointSize(11)
+        axis_font.setPointSize(AXIS_POINT_SIZE)
+        y_font = QFont()
+        y_font.setPointSize(Y_AXIS_POINT_SIZE)
         first: pg.PlotItem | None = None
         for row, spec in enumerate(PLOTS):
             date_axis = pg.DateAxisItem(orientation="bottom")
-            plot = self.view.addPlot(row=row, col=0, axisItems={"bottom": date_axis})
-            _shrinkable_title(plot)
+            plot = self.view.addPlot(
+                row=row, col=0, axisItems={"bottom": date_axis, "left": ReadableAxis("left")}
+            )
+            shrinkable_title(plot, TITLE_SIZE)
             title = spec.title.format(fever=thresholds.fever_words())
-            plot.setTitle(title, size="12pt", color=theme.PLOT_FOREGROUND, justify="left")
+            plot.setTitle(title, size=TITLE_SIZE, color=theme.PLOT_FOREGROUND, justify="left")
+            fit_title_row(plot)
+            self.notes[spec.key] = EmptyNote(
+                plot.getViewBox(), self.note_font, theme.PLOT_FOREGROUND
+            )
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=True, y=False)
@@ -200,7 +195,7 @@ class PlotStack(QWidget):
             plot.setDownsampling(auto=True, mode="peak")
             for name in ("left", "bottom"):
                 axis = plot.getAxis(name)
-                axis.setTickFont(axis_font)
+                axis.setTickFont(axis_font if name == "bottom" else y_font)
                 axis.setTextPen(theme.PLOT_FOREGROUND)
                 axis.setPen(theme.PLOT_FOREGROUND)
             plot.getAxis("left").setWidth(LEFT_AXIS_PX)
@@ -228,19 +223,20 @@ class PlotStack(QWidget):
                 pen=pg.mkPen(theme.THRESHOLD_COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
             )
         )
+        threshold = self.settings.systolic_threshold
         self.plots["bp"].addItem(
             pg.InfiniteLine(
-                self.settings.systolic_threshold,
+                threshold,
                 angle=0,
                 pen=pg.mkPen(theme.THRESHOLD_COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
-                label=f"systolic < {self.settings.systolic_threshold:g}",
-                labelOpts={
-                    "position": 0.99,
-                    "color": theme.THRESHOLD_COLOUR,
-                    "anchors": [(1, 1), (1, 1)],
-                },
             )
         )
+        # Its words at the right edge, laid out with the vasopressor labels (one hid the
+        # other there).
+        words = f"systolic < {threshold:g}"
+        self.threshold_label = plot_label(words, theme.THRESHOLD_COLOUR, label_font())
+        self.plots["bp"].addItem(self.threshold_label, ignoreBounds=True)
+        self._fixed = Placed(0.0, words, self.threshold_label, [threshold])
         self.curves["map"] = self.plots["bp"].plot(pen=_pen("map", 2), name="MAP")
         oxygen = self.plots["oxygen"]
         # Oxygen need as a step, in the bands of the ASTCT hypoxia levels (REFERENCE.md
@@ -287,6 +283,7 @@ class PlotStack(QWidget):
         """
         pid = self.patient.id
         self._history_before: float | None = self.clock() - FIRST_READ_H * HOUR
+        self._last_charted = self.store.latest_times(pid, PLOTTED_ITEMS)
         for item in CURVE_ITEMS:
             t, v = self.store.series(pid, item, since=self._history_before)
             self.buffers[item] = SeriesBuffer(t, v)
@@ -356,7 +353,12 @@ class PlotStack(QWidget):
         """New committed rows: append to the buffers and redraw only what they touch."""
         touched: set[str] = set()
         steps = False
+        known = self.known_until()
         for row in rows:
+            if row.item in PLOTTED_ITEMS and row.observed_at > self._last_charted.get(
+                row.item, -np.inf
+            ):
+                self._last_charted[row.item] = row.observed_at
             if row.item in self.buffers and row.value is not None:
                 self.buffers[row.item].add(row.observed_at, row.value)
                 touched.add(row.item)
@@ -372,7 +374,8 @@ class PlotStack(QWidget):
             self._set_curve(item)
         if touched & {"systolic_bp", "diastolic_bp"}:
             self.curves["map"].setData(self._map.t, self._map.v)
-        if steps:
+        # The oxygen step and a running vasopressor reach the latest charting.
+        if steps or (self.known_until() != known and self._steps_drawn()):
             self._redraw_steps()
         if "flagged" in touched:
             self._redraw_flagged()
@@ -394,7 +397,8 @@ class PlotStack(QWidget):
             self._set_curve(item)
         if items & {"systolic_bp", "diastolic_bp"}:
             self._rebuild_map()
-        if items & {*STEP_ITEMS, *RATE_ITEMS, *MARKER_DRUGS}:
+        self._last_charted = self.store.latest_times(self.patient.id, PLOTTED_ITEMS)
+        if items & {*STEP_ITEMS, *RATE_ITEMS, *MARKER_DRUGS, *PLOTTED_ITEMS}:
             gone = set(row_ids)
             for rows in (self._device_rows, self._flow_rows, self._pressor_rows, self._drug_rows):
                 rows[:] = [r for r in rows if r.id not in gone]
@@ -438,200 +442,23 @@ class PlotStack(QWidget):
                 self._pending_bp.setdefault(at, {})[item] = value
         self.curves["map"].setData(self._map.t, self._map.v)
 
-    # -- decorations: oxygen band, pressor periods, drug markers, flagged points --------
+    # -- what the mixins ask of the stack ----------------------------------------------
 
-    def _clear_decorations(self) -> None:
-        for plot, item in self._decorations:
-            plot.removeItem(item)
-        self._decorations.clear()
+    def fixed_labels(self, key: str) -> list[Placed]:
+        """The threshold's words, at the right edge of the blood pressure plot."""
+        if key != "bp":
+            return []
+        if self.notes["bp"].isVisible():  # nothing in view: the note says so, alone
+            self.threshold_label.hide()
+            return []
+        self._fixed.at = self.plots["bp"].getViewBox().viewRange()[0][1]
+        return [self._fixed]
 
-    def _decorate(self, key: str, item: pg.GraphicsObject) -> None:
-        self.plots[key].addItem(item)
-        self._decorations.append((self.plots[key], item))
+    def _infusion_time(self) -> float | None:
+        return self.patient.infusion_time
 
-    def _label(
-        self, key: str, x: float, y: float, words: str, anchor: tuple[float, float] = (0, 1)
-    ) -> None:
-        text = pg.TextItem(words, color=theme.PLOT_FOREGROUND, anchor=anchor)
-        font = QFont()
-        font.setPointSize(10)
-        text.setFont(font)
-        text.setPos(x, y)
-        self._decorate(key, text)
-
-    def _redraw_steps(self) -> None:
-        self._clear_decorations()
-        now = max(self.clock(), self._latest_time() or 0.0)
-        self._draw_oxygen(now)
-        self._draw_pressors(now)
-        self._draw_drugs()
-
-    def _draw_oxygen(self, now: float) -> None:
-        course = oxygen_course(
-            OxygenCharted(r.observed_at, r.item, r.value, r.text)
-            for r in (*self._device_rows, *self._flow_rows)
-        )
-        labels: list[tuple[float, int, str]] = []
-        for state in course:
-            device = state.device or "room_air"
-            words = device_short(device)
-            if device != "room_air":
-                if state.flow:
-                    words += f" {state.flow:g} L/min"
-                if state.fio2:
-                    words += f" FiO2 {state.fio2:g}%"
-            level, at = state.band, state.time
-            if labels and labels[-1][1] == level and at - labels[-1][0] <= SAME_ROUND_S:
-                # The device and then its flow, charted one after the other: one label.
-                labels[-1] = (labels[-1][0], level, words)
-            elif not labels or words != labels[-1][2]:
-                labels.append((at, level, words))
-        # Each label ends where its step ends (the next change, or now): none runs past
-        # the right edge, where the view follows and the latest change is.
-        ends = [at for at, _level, _words in labels[1:]] + [now] if labels else []
-        for (_at, level, words), end in zip(labels, ends, strict=True):
-            self._label("oxygen", end, level + 0.15, words, anchor=(1, 1))
-        if course:
-            xs = [state.time for state in course] + [now]
-            ys = [state.band for state in course]
-            ys.append(ys[-1])
-            # Steps: each level holds until the next change.
-            x = np.repeat(np.asarray(xs), 2)[1:]
-            y = np.repeat(np.asarray(ys, dtype=float), 2)[:-1]
-            self.curves["o2_level"].setData(x, y)
-        else:
-            self.curves["o2_level"].setData([], [])
-
-    def _draw_pressors(self, now: float) -> None:
-        """Shade each period a vasopressor ran, labelled with the drug and the rate."""
-        by_drug: dict[str, list[ChartedRow]] = {}
-        for row in sorted(self._pressor_rows, key=lambda r: (r.observed_at, r.id)):
-            by_drug.setdefault(row.item, []).append(row)
-        top = 190.0
-        for n, (drug, rows) in enumerate(sorted(by_drug.items())):
-            start: float | None = None
-            y = top - 12 * n
-            for index, row in enumerate(rows):
-                rate = row.value or 0.0
-                if rate > 0:
-                    if start is None:
-                        start = row.observed_at
-                    words = f"{drug} {rate:g} {unit_shown(drug)}"
-                    if index == len(rows) - 1:
-                        # Running now: the rate ends at now, inside the right edge (as oxygen).
-                        self._label("bp", now, y, words, anchor=(1, 1))
-                    else:
-                        self._label("bp", row.observed_at, y, words)
-                elif start is not None:
-                    self._shade(start, row.observed_at)
-                    start = None
-            if start is not None:
-                self._shade(start, now)
-
-    def _shade(self, start: float, end: float) -> None:
-        region = pg.LinearRegionItem(
-            (start, end), movable=False, brush=theme.PRESSOR_SHADE, pen=pg.mkPen(None)
-        )
-        region.setZValue(-10)
-        self._decorate("bp", region)
-
-    def _draw_drugs(self) -> None:
-        """Drugs given and day 0 as vertical markers across every plot."""
-        marks = [
-            (r.observed_at, f"{r.item} {r.value:g} {unit_shown(r.item)}") for r in self._drug_rows
-        ]
-        if self.patient.infusion_time is not None:
-            marks.append((self.patient.infusion_time, "day 0: CAR-T infusion"))
-        marks.sort()
-        for n, (at, words) in enumerate(marks):
-            for key in self.plots:
-                line = pg.InfiniteLine(
-                    at,
-                    angle=90,
-                    pen=pg.mkPen(theme.DRUG_MARKER_COLOUR, width=1.5, style=Qt.PenStyle.DotLine),
-                    label=words if key == "temperature" else None,
-                    labelOpts={  # staggered so neighbouring doses stay readable
-                        "position": (0.97, 0.78, 0.59)[n % 3],
-                        "color": theme.PLOT_FOREGROUND,
-                        "anchors": [
-                            (1, 0),
-                            (1, 0),
-                        ],  # left of the line: recent doses sit at the right edge
-                    },
-                )
-                self._decorate(key, line)
-
-    def _redraw_flagged(self) -> None:
-        """Extreme values as stars, entered-in-error values as grey crosses."""
-        for key, spec in ((s.key, s) for s in PLOTS):
-            extreme = [
-                (r.observed_at, r.value)
-                for item in spec.items
-                for r in self._flagged.get(item, [])
-                if r.extreme and r.status == "final" and r.value is not None
-            ]
-            errors = [
-                (r.observed_at, r.value)
-                for item in spec.items
-                for r in self._flagged.get(item, [])
-                if r.status != "final" and r.value is not None
-            ]
-            self.extreme_scatter[key].setData([p[0] for p in extreme], [p[1] for p in extreme])
-            self.error_scatter[key].setData([p[0] for p in errors], [p[1] for p in errors])
-
-    # -- range -------------------------------------------------------------------------
-
-    def _latest_time(self) -> float | None:
-        times = [b.last_time() for b in self.buffers.values() if len(b)]
-        return max((t for t in times if t is not None), default=None)
-
-    def set_span(self, hours: float | None) -> None:
-        self.span_h = hours
-        if hours is None or hours > FIRST_READ_H:
-            self.load_history()  # the span reaches back past the first read (once)
-        self.apply_range()
-
-    def set_range(self, start: float, end: float) -> None:
-        self.span_h = None
-        self.follow_live = False
-        self.plots["temperature"].setXRange(start, end, padding=0.01)
-
-    def apply_range(self) -> None:
-        latest = self._latest_time()
-        end = max(latest or 0.0, self.clock()) if self.follow_live else (latest or self.clock())
-        if self.span_h is None:
-            start = min((b.t[0] for b in self.buffers.values() if len(b)), default=end - HOUR)
-            if self.patient.infusion_time is not None:
-                start = min(start, self.patient.infusion_time)
-        else:
-            start = end - self.span_h * HOUR
-        plot = self.plots["temperature"]
-        plot.setXRange(start, end + 0.02 * (end - start), padding=0)
-        for spec in PLOTS:  # fit each y axis to what is in view
-            if spec.items:
-                self._fit_y(spec, start, end)
-
-    def _fit_y(self, spec: PlotSpec, start: float, end: float) -> None:
-        lows, highs = [], []
-        for item in spec.items:
-            buf = self.buffers[item]
-            i, j = np.searchsorted(buf.t, [start, end + 1])
-            if j > i:
-                lows.append(float(buf.v[i:j].min()))
-                highs.append(float(buf.v[i:j].max()))
-        if not lows:
-            return
-        low, high = min(lows), max(highs)
-        if spec.key in ("crp", "ferritin", "heart_rate", "resp_rate"):
-            low = min(low, 0.0)  # labs from zero, so a single value is not a flat line
-        if spec.key == "temperature":
-            low, high = min(low, 36.0), max(high, 40.0)
-        elif spec.key == "bp":
-            low, high = min(low, 40.0), max(high, 160.0)
-        elif spec.key == "spo2":
-            low, high = min(low, 85.0), 100.0
-        pad = 0.08 * (high - low or 1.0)
-        self.plots[spec.key].setYRange(low - pad, high + pad, padding=0)
+    def _steps_drawn(self) -> bool:
+        return bool(self._device_rows or self._flow_rows or self._pressor_rows)
 
     def show_plot(self, key: str, shown: bool) -> None:
         self.plots[key].setVisible(shown)
@@ -639,59 +466,3 @@ class PlotStack(QWidget):
 
     def set_ferritin_log(self, log: bool) -> None:
         self.plots["ferritin"].setLogMode(y=log)
-
-    # -- hover and click ---------------------------------------------------------------
-
-    def _nearest(self, scene_pos: QPointF) -> tuple[str, float, float] | None:
-        """(item, time, value) of the charted point nearest the pointer, within 20 px."""
-        for spec in PLOTS:
-            plot = self.plots[spec.key]
-            if not plot.isVisible() or not plot.sceneBoundingRect().contains(scene_pos):
-                continue
-            vb = plot.getViewBox()
-            best: tuple[float, str, float, float] | None = None
-            for item in spec.items:
-                buf = self.buffers[item]
-                index = buf.nearest(vb.mapSceneToView(scene_pos).x())
-                if index is None:
-                    continue
-                point = vb.mapViewToScene(QPointF(buf.t[index], buf.v[index]))
-                distance = (point - scene_pos).manhattanLength()
-                if distance <= 20 and (best is None or distance < best[0]):
-                    best = (distance, item, float(buf.t[index]), float(buf.v[index]))
-            if best:
-                return best[1], best[2], best[3]
-        return None
-
-    def describe_point(self, item: str, at: float) -> str:
-        """'Temperature 38.4 °C at 24 Nov 14:32, charted by RN Demo' from the stored row."""
-        rows = self.store.rows(self.patient.id, items=[item], since=at, until=at)
-        if not rows:
-            return ""
-        lines = []
-        for row in rows:
-            value = f"{row.value:g} {unit_shown(item)}" if row.value is not None else row.text
-            line = f"{ITEMS[item].label} {value} at {_clock(row.observed_at)}"
-            line += f"\ncharted by {row.charted_by}"
-            if row.written_unit and row.written_unit != ITEMS[item].canonical_unit:
-                line += f" (written {row.written_value} {row.written_unit})"
-            if row.extreme:
-                line += "\n★ extreme value, confirmed when charted"
-            if row.entered_in_error:
-                line += f"\n✗ ENTERED IN ERROR: {row.error_reason} ({row.error_by})"
-            lines.append(line)
-        return "\n".join(lines)
-
-    def _hover(self, scene_pos: QPointF) -> None:
-        found = self._nearest(scene_pos)
-        if found is None:
-            QToolTip.hideText()
-            return
-        words = self.describe_point(found[0], found[1])
-        global_pos = self.view.mapToGlobal(self.view.mapFromScene(scene_pos))
-        QToolTip.showText(global_pos, words, self.view)
-
-    def _clicked(self, event: Any) -> None:  # pyqtgraph MouseClickEvent
-        found = self._nearest(event.scenePos())
-        if found is not None and event.double():
-            self.point_clicked.emit(found[0], found[1])
