@@ -104,9 +104,10 @@ def test_charting_vitals_by_keyboard_updates_plots_grade_and_store(qtbot, window
     type_into(
         qtbot,
         form,
-        {"temperature": "38.6", "systolic_bp": "85", "diastolic_bp": "50", "heart_rate": "118"},
+        {"temperature": "38.6", "systolic_bp": "85", "diastolic_bp": "50", "heart_rate": "118"}
+        | {"resp_rate": "18", "spo2": "96", "acvpu": "A", "o2_device": "r"},  # all of NEWS2
     )
-    qtbot.keyClick(form.fields["heart_rate"].editor, Qt.Key.Key_Return)
+    qtbot.keyClick(form.fields["o2_device"].editor, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not form.isVisible())
 
     rows = store.rows(store.patient("MRN-1").id, items=["temperature"])
@@ -127,8 +128,10 @@ def test_escape_cancels_and_writes_nothing(qtbot, window, store):
     form = window.new_observations()
     qtbot.waitUntil(form.isVisible)
     type_into(qtbot, form, {"temperature": "39.0"})
+    asked = _answer_next_message_box(QMessageBox.StandardButton.Yes)  # "Discard 1 value?"
     qtbot.keyClick(form.fields["temperature"].editor, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not form.isVisible())
+    assert asked == ["Discard 1 value?"]
     assert counts(store) == before
     assert crs_badge(window) == "grade 0 (none)"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
@@ -31,18 +31,22 @@ from PySide6.QtWidgets import (
 
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.grading import ice_score
-from crs_desktop.domain.grading.wording import UNIT_SHOWN
 from crs_desktop.domain.observation import OTHER_CAUSE
 from crs_desktop.domain.validation import ChartValueError, ValidValue
-from crs_desktop.domain.vocabulary import ITEMS, RATE_ITEMS, Category
+from crs_desktop.domain.vitals import VITAL_SIGN_ITEMS, news2_missing
+from crs_desktop.domain.vocabulary import ITEMS, RATE_ITEMS, Category, unit_text
 from crs_desktop.store.chart_store import EntriesRefused
 from crs_desktop.store.records import Entry
 from crs_desktop.ui.clock_time import ClockTimeEdit
+from crs_desktop.ui.discard_guard import confirm_discard
+from crs_desktop.ui.form_fields import Field, add_field, fill_units
 from crs_desktop.ui.session import PatientSession
+from crs_desktop.ui.vitals_section import OXYGEN, VitalsSection
 
-VITALS = ("temperature", "systolic_bp", "diastolic_bp", "heart_rate", "resp_rate", "spo2")
-OXYGEN = ("o2_device", "o2_flow", "fio2")
-NEURO_WORDS = ("acvpu", "consciousness", "seizure", "motor_weakness", "cerebral_edema", "sedation")
+# The values of a set that carry the reason NEWS2 is incomplete.
+NEWS2_ITEMS = VITAL_SIGN_ITEMS | set(OXYGEN)
+# ACVPU is with the vital signs (vitals_section.py); the level of consciousness stays here.
+NEURO_WORDS = ("consciousness", "seizure", "motor_weakness", "cerebral_edema", "sedation")
 LABS = tuple(name for name, item in ITEMS.items() if item.category is Category.LAB)
 GIVEN = tuple(
     name
@@ -54,36 +58,10 @@ GIVEN = tuple(
 ICE_PARTS = (("orientation", 4), ("naming", 3), ("commands", 1), ("writing", 1), ("attention", 1))
 
 
-def _unit_label(unit: str) -> str:
-    return UNIT_SHOWN.get(unit, unit)
-
-
 def _as_written(value: ValidValue) -> str:
     """'Temperature 101.3 °F': the value as the nurse typed it, with the unit it was in."""
-    unit = _unit_label(value.written_unit or value.unit)
+    unit = unit_text(value.written_unit or value.unit)
     return f"{ITEMS[value.item].label} {value.written_value} {unit}".strip()
-
-
-@dataclass
-class Field:
-    """One value on the form: an editor, its unit choice, and where its error shows."""
-
-    item: str
-    editor: QLineEdit | QComboBox
-    unit: QComboBox | None
-    error: QLabel
-
-    def text(self) -> str:
-        if isinstance(self.editor, QComboBox):
-            return self.editor.currentData() or ""
-        return self.editor.text().strip()
-
-    def unit_text(self) -> str:
-        return self.unit.currentData() if self.unit is not None else ""
-
-    def show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))
 
 
 class EntryForm(QDialog):
@@ -125,8 +103,9 @@ class EntryForm(QDialog):
         left, right = QVBoxLayout(), QVBoxLayout()
         columns.addLayout(left)
         columns.addLayout(right)
-        left.addWidget(self._group("Vital signs", VITALS))
-        left.addWidget(self._group("Oxygen", OXYGEN))
+        self.vitals = VitalsSection()
+        self.fields.update(self.vitals.fields)
+        left.addWidget(self.vitals)
         left.addWidget(self._infusion_group())
         left.addStretch(1)
         right.addWidget(self._neuro_group())
@@ -159,21 +138,21 @@ class EntryForm(QDialog):
         # buttons stay on it and the fields scroll.
         room = self.screen().availableGeometry()
         self.resize(min(1100, room.width()), min(820, room.height()))
+        self._set_tab_order(cancel)
         self.fields["temperature"].editor.setFocus()
 
-    # -- building -------------------------------------------------------------------
+    def _set_tab_order(self, last: QWidget) -> None:
+        """Tab goes value to value: the vitals as read off the monitor, then the rest of the
+        form top to bottom, the note, the buttons, and the time (unit boxes are left out)."""
+        path: list[QWidget] = self.vitals.tab_path()
+        path += [self.pressor_choice, self._pressor_field.editor]
+        path += list(self.ice_edits.values())
+        path += [self.fields[item].editor for item in NEURO_WORDS + GIVEN + LABS]
+        path += [self.note, self.save_button, last, self.time_edit]
+        for before, after in zip(path, path[1:], strict=False):
+            QWidget.setTabOrder(before, after)
 
-    def _editor(self, item: str) -> QLineEdit | QComboBox:
-        spec = ITEMS[item]
-        if spec.words:
-            combo = QComboBox()
-            combo.addItem("", "")
-            for word in spec.words:
-                combo.addItem(word.replace("_", " "), word)
-            return combo
-        line = QLineEdit()
-        line.setMaximumWidth(110)
-        return line
+    # -- building -------------------------------------------------------------------
 
     def _add_field(
         self,
@@ -184,29 +163,7 @@ class EntryForm(QDialog):
         key: str | None = None,
         label: str | None = None,
     ) -> Field:
-        spec = ITEMS[item]
-        editor = self._editor(item)
-        editor.setObjectName(f"field_{key or item}")
-        unit: QComboBox | None = None
-        if len(spec.units) > 1:
-            unit = QComboBox()
-            for u in spec.units:
-                unit.addItem(_unit_label(u), u)
-            unit.setObjectName(f"unit_{key or item}")
-        error = QLabel()
-        error.setProperty("role", "error")
-        error.setWordWrap(True)
-        error.hide()
-        name = QLabel(label or spec.label)
-        name.setBuddy(editor)
-        grid.addWidget(name, row * 2, col * 3)
-        grid.addWidget(editor, row * 2, col * 3 + 1)
-        if unit is not None:
-            grid.addWidget(unit, row * 2, col * 3 + 2)
-        elif spec.units:
-            grid.addWidget(QLabel(_unit_label(spec.units[0])), row * 2, col * 3 + 2)
-        grid.addWidget(error, row * 2 + 1, col * 3, 1, 3)
-        field = Field(item, editor, unit, error)
+        field = add_field(grid, row, col, item, key, label)
         self.fields[key or item] = field
         return field
 
@@ -241,9 +198,7 @@ class EntryForm(QDialog):
         self._pressor_field.item = item
         unit = self._pressor_field.unit
         if unit is not None:
-            unit.clear()
-            for u in ITEMS[item].units if item else ():
-                unit.addItem(_unit_label(u), u)
+            fill_units(unit, ITEMS[item].units if item else ())
 
     def _given_group(self) -> QGroupBox:
         box = QGroupBox("Given now (doses and boluses)")
@@ -364,16 +319,28 @@ class EntryForm(QDialog):
         except EntriesRefused as refused:
             self._show_refusal(refused.errors, by_item)
             return
+        problem = self.vitals.pair_problem(valid)
+        if problem:  # never a systolic and a diastolic typed into each other's box
+            field = self.fields["diastolic_bp"]
+            field.show_error(problem)
+            field.editor.setFocus()
+            self.form_error.setText("Not saved: 1 value to correct (shown in red).")
+            self.form_error.show()
+            return
+        with_news2 = self._with_news2_reason(entries, valid)
+        if with_news2 is None:
+            return
+        entries = with_news2
         extreme = [v for v in valid if v.extreme]
         if extreme and not self.confirm_extreme(
             "\n".join(f"{_as_written(v)}: {v.flag}" for v in extreme)
         ):
             return
-        note = self.note.text()
-        if (
-            OTHER_CAUSE in note.lower()
-            and len(valid) > 1
-            and not self.confirm_other_cause("\n".join(_as_written(v) for v in valid))
+        # Every value whose note says other_cause is left out of grading (the set's note, or
+        # a reason typed with it): asked when that is more than one value.
+        left_out = [v for v, e in zip(valid, entries, strict=True) if OTHER_CAUSE in e.note.lower()]
+        if len(left_out) > 1 and not self.confirm_other_cause(
+            "\n".join(_as_written(v) for v in valid)
         ):
             return
         with_reason = self._with_tocilizumab_reason(entries, valid, at)
@@ -390,6 +357,30 @@ class EntryForm(QDialog):
             self.time_error.show()
             return
         self.accept()
+
+    def _with_news2_reason(
+        self, entries: list[Entry], valid: list[ValidValue]
+    ) -> list[Entry] | None:
+        """A set of vital signs is a whole NEWS2 set, or says why not (REFERENCE.md §1.3a
+        item 6, §7.1): asked at the vitals; the reason is charted in the note of the set's
+        vital signs. None: asked, nothing is saved."""
+        missing = news2_missing({v.item for v in valid})
+        if not missing:
+            return entries
+        reason = self.vitals.reason_text()
+        if not reason:
+            self.vitals.ask_for(missing)
+            self.form_error.setText(
+                "Not saved: NEWS2 is incomplete. Type the missing values, or the reason "
+                "they are not charted (under Vital signs and NEWS2)."
+            )
+            self.form_error.show()
+            return None
+        said = f"NEWS2 incomplete, not charted: {', '.join(missing)}; reason: {reason}"
+        return [
+            replace(e, note=f"{e.note}; {said}" if e.note else said) if e.item in NEWS2_ITEMS else e
+            for e in entries
+        ]
 
     def _with_tocilizumab_reason(
         self, entries: list[Entry], valid: list[ValidValue], at: float
@@ -478,6 +469,19 @@ class EntryForm(QDialog):
         box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
         box.setDefaultButton(QMessageBox.StandardButton.No)
         return box.exec() == QMessageBox.StandardButton.Yes
+
+    def typed_count(self) -> int:
+        """How many values (and the note, the reason) the nurse has typed or chosen."""
+        values = [field.text() for field in self.fields.values()]
+        values += [edit.text().strip() for edit in self.ice_edits.values()]
+        values += [self.note.text().strip(), self.vitals.reason.text().strip()]
+        return sum(1 for value in values if value)
+
+    def reject(self) -> None:
+        """Esc, Cancel or closing: typed values are discarded only when the nurse says so."""
+        if not self.saved_ids and not confirm_discard(self, self.typed_count()):
+            return
+        super().reject()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
         # Enter saves from any field, including the combo boxes and the time.

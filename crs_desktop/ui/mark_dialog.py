@@ -25,6 +25,7 @@ from crs_desktop.domain.vocabulary import ITEMS
 from crs_desktop.report.treatment import TreatmentState
 from crs_desktop.store.records import Entry
 from crs_desktop.ui.clock_time import ClockTimeEdit
+from crs_desktop.ui.discard_guard import confirm_discard
 from crs_desktop.ui.session import PatientSession
 
 
@@ -146,7 +147,19 @@ class MarkDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        self._dose_offered = self.dose.text()  # the computed dose is not typed by the nurse
         (self.dose if gives_drug else self.reason).setFocus()
+
+    def typed_count(self) -> int:
+        """The values the nurse typed: a reason, a dose other than the one offered."""
+        typed = [self.reason.text().strip(), self.dose.text() != self._dose_offered]
+        return sum(1 for value in typed if value)
+
+    def reject(self) -> None:
+        """Esc or Cancel: a typed reason or dose is discarded only when the nurse says so."""
+        if self.event_id is None and not confirm_discard(self, self.typed_count()):
+            return
+        super().reject()
 
     def _tocilizumab_so_far(self, now: float) -> str:
         status = self.treatment.tocilizumab(now)
