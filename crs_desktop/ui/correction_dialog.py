@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -50,6 +51,8 @@ class CorrectionDialog(QDialog):
             self.unit.addItem(unit_text(u), u)
         # The unit it was charted in: a typing error is corrected in the same unit.
         self.unit.setCurrentIndex(max(0, self.unit.findData(row.written_unit)))
+        if len(spec.units) < 2:  # nothing to choose: Tab goes from the value to the reason
+            self.unit.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.reason = QLineEdit()
         self.reason.setObjectName("correct_reason")
         self.reason.setPlaceholderText("e.g. wrong patient, typing error, wrong unit")

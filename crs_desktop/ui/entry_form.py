@@ -470,6 +470,16 @@ class EntryForm(QDialog):
         box.setDefaultButton(QMessageBox.StandardButton.No)
         return box.exec() == QMessageBox.StandardButton.Yes
 
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002, N802 (Qt's names)
+        """From a unit box (reached by click or Ctrl+U, out of the Tab path), Tab goes on
+        from its value, and Shift+Tab back to the value."""
+        focus = self.focusWidget()
+        for field in self.fields.values():
+            if field.unit is not None and field.unit is focus:
+                field.editor.setFocus(Qt.FocusReason.BacktabFocusReason)
+                return True if not next else super().focusNextPrevChild(True)
+        return super().focusNextPrevChild(next)
+
     def typed_count(self) -> int:
         """How many values (and the note, the reason) the nurse has typed or chosen."""
         values = [field.text() for field in self.fields.values()]

@@ -58,8 +58,8 @@ def fill_units(box: QComboBox, units: tuple[str, ...]) -> None:
 
 
 def _open_unit(unit: QComboBox) -> None:
+    """The unit box takes the keys: Down/Up choose, Alt+Down opens its list."""
     unit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-    unit.showPopup()
 
 
 def add_field(
