@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from crs_desktop.domain.checklist import NOT_DONE
 from crs_desktop.domain.validation import ChartValueError, validate
-from crs_desktop.domain.vocabulary import value_text
 from crs_desktop.store import ChartStore
 from crs_desktop.store.records import Entry
 from crs_desktop.ui.app import dispose
@@ -169,7 +168,7 @@ def test_a_diastolic_not_below_the_systolic_is_refused_at_the_field(
 # -- 2. Esc does not throw typed values away ----------------------------------------------
 
 
-def test_escape_with_typed_values_asks_and_no_is_the_default(qtbot, form, store):
+def test_escape_with_typed_values_asks_and_no_is_the_default(qtbot, window, form, store):
     press(qtbot, form, "38.2", TAB, "120", TAB, TAB, "95")
     said = asked(qtbot, key=RETURN)  # Enter on the question: its default
     press(qtbot, form, ESC)
@@ -180,11 +179,11 @@ def test_escape_with_typed_values_asks_and_no_is_the_default(qtbot, form, store)
     press(qtbot, form, ESC)
     qtbot.waitUntil(lambda: not form.isVisible())
     assert said == ["Discard 3 values? [default No]"] and charted(store) == {}
-
-
-def test_escape_on_an_empty_form_closes_at_once(qtbot, form):
-    press(qtbot, form, ESC)
-    assert not form.isVisible()
+    # Nothing typed: Esc closes at once.
+    empty = window.new_observations()
+    qtbot.waitUntil(empty.isVisible)
+    press(qtbot, empty, ESC)
+    assert not empty.isVisible()
 
 
 def test_the_correction_dialog_opens_in_the_value_and_escape_asks(qtbot, window, store):
@@ -264,6 +263,8 @@ def test_labs_alone_are_not_a_vitals_set_and_are_not_asked_for_news2(qtbot, form
 
 
 def test_a_temperature_in_fahrenheit_reads_in_celsius_with_what_was_written(qtbot, window, store):
+    from crs_desktop.domain.vocabulary import value_text  # new in issue 13
+
     assert value_text("temperature", 38.888888888888886, None, "102", "degF") == "38.9 °C (102 °F)"
     assert value_text("o2_device", None, "nasal_cannula") == "nasal cannula"
     assert value_text("systolic_bp", 120.0, None, "120", "") == "120 mmHg"
