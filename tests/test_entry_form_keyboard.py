@@ -285,6 +285,7 @@ def test_a_celsius_temperature_of_90_to_110_is_refused_as_likely_fahrenheit(qtbo
     press(qtbot, form, "102", RETURN)
     error = form.fields["temperature"].error
     assert form.isVisible() and "did you mean °F?" in error.text() and charted(store) == {}
+    assert error.text().startswith("Temperature '102 °C'")  # the field's name, not a code
 
 
 @pytest.mark.parametrize(

@@ -143,7 +143,7 @@ def test_bad_input_is_shown_at_the_field_and_nothing_is_saved(qtbot, window, sto
     qtbot.keyClick(form.fields["spo2"].editor, Qt.Key.Key_Return)
     assert form.isVisible()
     hr_error = form.fields["heart_rate"].error
-    assert hr_error.isVisible() and "heart_rate 'fast'" in hr_error.text()
+    assert hr_error.isVisible() and "Heart rate 'fast'" in hr_error.text()
     spo2_error = form.fields["spo2"].error
     assert spo2_error.isVisible() and "140" in spo2_error.text()
     assert not form.fields["temperature"].error.isVisible()

@@ -1,4 +1,5 @@
-"""Charting a set of observations at one time, keyboard first: Enter saves, Escape cancels.
+"""Charting a set of observations at one time, keyboard first: Tab goes value to value,
+Enter saves, Escape cancels (asking first when values were typed).
 
 Every value is validated by the domain (the same rules as the importer); a
 bad value is shown beside its field and nothing at all is saved. Values that
@@ -20,10 +21,8 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -40,6 +39,11 @@ from crs_desktop.store.records import Entry
 from crs_desktop.ui.clock_time import ClockTimeEdit
 from crs_desktop.ui.discard_guard import confirm_discard
 from crs_desktop.ui.form_fields import Field, add_field, fill_units
+from crs_desktop.ui.form_questions import (
+    ask_tocilizumab_reason,
+    confirm_extreme,
+    confirm_other_cause,
+)
 from crs_desktop.ui.session import PatientSession
 from crs_desktop.ui.vitals_section import OXYGEN, VitalsSection
 
@@ -62,6 +66,15 @@ def _as_written(value: ValidValue) -> str:
     """'Temperature 101.3 °F': the value as the nurse typed it, with the unit it was in."""
     unit = unit_text(value.written_unit or value.unit)
     return f"{ITEMS[value.item].label} {value.written_value} {unit}".strip()
+
+
+def _said(error: ChartValueError) -> str:
+    """'Heart rate 'fast': must be a number…': the field's own name, not the item's code."""
+    item = ITEMS.get(error.item)
+    if item is None:
+        return str(error)
+    shown = f"{error.value!r}" if error.value != "" else "(empty)"
+    return f"{item.label} {shown}: {error.problem}"
 
 
 class EntryForm(QDialog):
@@ -332,15 +345,15 @@ class EntryForm(QDialog):
             return
         entries = with_news2
         extreme = [v for v in valid if v.extreme]
-        if extreme and not self.confirm_extreme(
-            "\n".join(f"{_as_written(v)}: {v.flag}" for v in extreme)
+        if extreme and not confirm_extreme(
+            self, "\n".join(f"{_as_written(v)}: {v.flag}" for v in extreme)
         ):
             return
         # Every value whose note says other_cause is left out of grading (the set's note, or
         # a reason typed with it): asked when that is more than one value.
         left_out = [v for v, e in zip(valid, entries, strict=True) if OTHER_CAUSE in e.note.lower()]
-        if len(left_out) > 1 and not self.confirm_other_cause(
-            "\n".join(_as_written(v) for v in valid)
+        if len(left_out) > 1 and not confirm_other_cause(
+            self, "\n".join(_as_written(v) for v in valid)
         ):
             return
         with_reason = self._with_tocilizumab_reason(entries, valid, at)
@@ -395,8 +408,8 @@ class EntryForm(QDialog):
         warnings = treatment.tocilizumab(at, dose.value).warnings
         if not warnings:
             return entries
-        reason = self.ask_tocilizumab_reason(
-            "⚠ Check before giving tocilizumab:\n" + "\n".join(f"• {w}" for w in warnings)
+        reason = ask_tocilizumab_reason(
+            self, "⚠ Check before giving tocilizumab:\n" + "\n".join(f"• {w}" for w in warnings)
         )
         if reason is None:
             return None
@@ -414,61 +427,20 @@ class EntryForm(QDialog):
             for e in entries
         ]
 
-    def ask_tocilizumab_reason(self, warning: str) -> str | None:
-        """The nurse's reason to give tocilizumab past a warning; None when cancelled."""
-        dialog = QInputDialog(self)
-        dialog.setObjectName("tocilizumab_reason")
-        dialog.setWindowTitle("Tocilizumab limits")
-        dialog.setLabelText(
-            f"{warning}\n\nYou may go on: give the reason (it is charted with the dose)."
-        )
-        dialog.setOkButtonText("Chart the dose")
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return None
-        return dialog.textValue().strip()
-
     def _show_refusal(self, errors: list[ChartValueError], by_item: dict[str, Field]) -> None:
+        first = True
         for error in errors:
             field = by_item.get(error.item)
             if field is not None:
-                field.show_error(str(error))
-                field.editor.setFocus()
+                field.show_error(_said(error))
+                if first:  # the cursor to the first value to correct
+                    field.editor.setFocus()
+                    first = False
             else:
                 self.ice_error.setText(str(error))
                 self.ice_error.show()
         self.form_error.setText(f"Not saved: {len(errors)} value(s) to correct (shown in red).")
         self.form_error.show()
-
-    def confirm_extreme(self, details: str) -> bool:
-        """Ask before charting a possible-but-extreme value (No is the default)."""
-        box = QMessageBox(self)
-        box.setObjectName("confirm_extreme")
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Confirm extreme value")
-        box.setText("These values are possible but extreme. Chart them as entered?")
-        box.setInformativeText(details)
-        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        return box.exec() == QMessageBox.StandardButton.Yes
-
-    def confirm_other_cause(self, details: str) -> bool:
-        """The note applies to every value of the set: "other_cause" in it leaves them all
-        out of grading. Asked, so that one finding's cause does not hide the others (No is
-        the default: chart the finding with another cause on its own)."""
-        box = QMessageBox(self)
-        box.setObjectName("confirm_other_cause")
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("other_cause applies to every value")
-        box.setText(
-            "The note says other_cause, and a note applies to every value charted with it: "
-            "all of these will be left out of grading. Chart them all like that?"
-        )
-        box.setInformativeText(
-            f"{details}\n\nTo leave out one finding only, chart it on its own with the note."
-        )
-        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        return box.exec() == QMessageBox.StandardButton.Yes
 
     def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002, N802 (Qt's names)
         """From a unit box (reached by click or Ctrl+U, out of the Tab path), Tab goes on

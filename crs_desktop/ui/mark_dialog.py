@@ -21,7 +21,7 @@ from crs_desktop.domain.checklist import DONE, STATUS_WORDS
 from crs_desktop.domain.drug_doses import tocilizumab_dose_mg, tocilizumab_mg_per_kg
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.protocol import Action
-from crs_desktop.domain.vocabulary import ITEMS
+from crs_desktop.domain.vocabulary import ITEMS, unit_text
 from crs_desktop.report.treatment import TreatmentState
 from crs_desktop.store.records import Entry
 from crs_desktop.ui.clock_time import ClockTimeEdit
@@ -115,7 +115,7 @@ class MarkDialog(QDialog):
             item = ITEMS[action.drug]
             unit = item.canonical_unit
             given = "volume given" if unit == "mL" else "dose given"
-            form.addRow(f"{item.label} {given} ({unit})", self.dose)
+            form.addRow(f"{item.label} {given} ({unit_text(unit)})", self.dose)
             form.addRow("", _wrapped(how))
             form.addRow("Given at", self.when_row)
             if action.drug == "tocilizumab":
