@@ -274,6 +274,9 @@ def test_a_temperature_in_fahrenheit_reads_in_celsius_with_what_was_written(qtbo
     table.set_rows(store.rows(patient.id))
     texts = [table.data(table.index(0, col)) for col in range(table.columnCount())]
     assert texts[2:5] == ["38.9", "°C", "102 °F"]
+    said = window.plots.describe_point("temperature", NOW - 60)
+    assert said.startswith("Temperature 38.9 °C (102 °F) at ")
+    assert "38.8889" not in said and "degF" not in said
 
 
 def test_a_celsius_temperature_of_90_to_110_is_refused_as_likely_fahrenheit(qtbot, form, store):

@@ -22,7 +22,7 @@ from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.grading.wording import UNIT_SHOWN
 from crs_desktop.domain.oxygen_course import BAND_NAMES, OxygenCharted, oxygen_course
 from crs_desktop.domain.vitals import mean_arterial_pressure
-from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS, RATE_ITEMS, Category
+from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS, RATE_ITEMS, Category, value_text
 from crs_desktop.store import ChartStore, Patient
 from crs_desktop.store.records import ChartedRow
 from crs_desktop.ui import theme
@@ -671,11 +671,10 @@ class PlotStack(QWidget):
             return ""
         lines = []
         for row in rows:
-            value = f"{row.value:g} {unit_shown(item)}" if row.value is not None else row.text
+            # '38.9 °C (102 °F)': read as charted, never '38.8889' (vocabulary.value_text).
+            value = value_text(item, row.value, row.text, row.written_value, row.written_unit)
             line = f"{ITEMS[item].label} {value} at {_clock(row.observed_at)}"
             line += f"\ncharted by {row.charted_by}"
-            if row.written_unit and row.written_unit != ITEMS[item].canonical_unit:
-                line += f" (written {row.written_value} {row.written_unit})"
             if row.extreme:
                 line += "\n★ extreme value, confirmed when charted"
             if row.entered_in_error:
