@@ -443,7 +443,7 @@ class EntryForm(QDialog):
         self.form_error.show()
 
     def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002, N802 (Qt's names)
-        """From a unit box (reached by click or Ctrl+U, out of the Tab path), Tab goes on
+        """From a unit box (reached by click or F4, out of the Tab path), Tab goes on
         from its value, and Shift+Tab back to the value."""
         focus = self.focusWidget()
         for field in self.fields.values():

@@ -10,9 +10,10 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit
 
 from crs_desktop.domain.vocabulary import ITEMS, unit_text, word_text
 
-# From a value, the key that opens its unit box: the unit boxes are out of the Tab path
-# (Tab goes value to value, issue 13), so the keyboard reaches them this way.
-UNIT_KEY = "Ctrl+U"
+# From a value, the key to its unit box: the unit boxes are out of the Tab path (Tab goes
+# value to value, issue 13), so the keyboard reaches them this way. Not Ctrl+U: a line edit
+# takes that to clear the line.
+UNIT_KEY = "F4"
 
 
 @dataclass
@@ -81,7 +82,7 @@ def add_field(
         unit.setObjectName(f"unit_{key or item}")
         # Out of the Tab path: Tab from a temperature goes to the next value, never to
         # its unit (typing "120" into a unit box, then the rest one box late, charted a
-        # systolic of 80 and a diastolic of 88). A click or Ctrl+U reaches it.
+        # systolic of 80 and a diastolic of 88). A click or F4 reaches it.
         unit.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         unit.setToolTip(f"Unit ({UNIT_KEY} from the value)")
         shortcut = QShortcut(QKeySequence(UNIT_KEY), editor)
