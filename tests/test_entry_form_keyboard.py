@@ -48,6 +48,9 @@ def window(qtbot, store):
     w.open_patient_by_mrn(MRN)
     w.resize(1366, 768)
     w.show()
+    # The session starts its feed from the event loop: a window disposed before that would
+    # start it afterwards, its timer outliving the store (as test_window_checklist.py waits).
+    qtbot.waitUntil(lambda: w.session.feed._timer.isActive())
     yield w
     dispose(w)  # while Qt is up (PySide6 6.12 and pyqtgraph)
 
