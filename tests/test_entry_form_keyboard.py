@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from crs_desktop.domain.checklist import NOT_DONE
@@ -53,6 +53,9 @@ def window(qtbot, store):
     qtbot.waitUntil(lambda: w.session.feed._timer.isActive())
     yield w
     dispose(w)  # while Qt is up (PySide6 6.12 and pyqtgraph)
+    # Deleted now, not at the next event loop: its 20 s timer must not outlive the store
+    # (the grading tests after these run no event loop for longer than that).
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -103,46 +104,84 @@ def _rows(path: Path) -> dict[str, tuple[str, str]]:
         store.close()
 
 
-def test_tab_through_the_vitals_in_a_real_window_charts_each_value_where_it_was_typed(
-    display, chart, tmp_path
-):
+@contextmanager
+def _app(display: str, chart: Path, home: Path) -> Iterator[None]:
+    """The real app (`python -m crs_desktop`) on the display, open on the patient; ended
+    afterwards, and its output checked for a traceback."""
     env = {
         **os.environ,
         "DISPLAY": display,
         "QT_QPA_PLATFORM": "xcb",
-        "HOME": str(tmp_path),  # the app's settings and caches, not the user's
-        "XDG_RUNTIME_DIR": str(tmp_path),
+        "HOME": str(home),  # the app's settings and caches, not the user's
+        "XDG_RUNTIME_DIR": str(home),
     }
     command = [sys.executable, "-m", "crs_desktop", "--db", str(chart)]
     command += ["--patient", MRN, "--nurse", NURSE]
     app = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         _focus_window(display, "crs_desktop: Keys")
-        _xdotool(display, "key", "F2")
-        _focus_window(display, "Chart observations")
-        for keys in ("37.2", "Tab", "120", "Tab", "80", "Tab", "88", "Return"):
-            if keys[0].isdigit():
-                _xdotool(display, "type", "--delay", "20", keys)
-            else:
-                _xdotool(display, "key", keys)
-        # Respiratory rate, SpO2, ACVPU and the oxygen were not typed: the form asks for
-        # them (REFERENCE.md §1.3a item 6), and nothing is charted until it is answered.
-        # The answer by keyboard: Alt+R to the reason, "asleep", Enter.
-        _xdotool(display, "key", "alt+r")
-        _xdotool(display, "type", "--delay", "20", "asleep")
-        _xdotool(display, "key", "Return")
-        rows = _wait_until(lambda: _rows(chart), 30, "the values to be charted")
-        assert isinstance(rows, dict)
-        assert {item: value for item, (value, _) in rows.items()} == {
-            "temperature": "37.2",
-            "systolic_bp": "120",
-            "diastolic_bp": "80",
-            "heart_rate": "88",
-        }
-        notes = {note for _, note in rows.values()}
-        [note] = notes
-        assert "asleep" in note and "respiratory rate" in note
+        yield
     finally:
         app.terminate()
         output = app.communicate(timeout=30)[0].decode(errors="replace")
     assert "Traceback" not in output, output
+
+
+def _type(display: str, *keys: str) -> None:
+    """Keys as xdotool names them ("Tab", "F4", "alt+r"); text is anything with a digit or
+    a lower-case word of more than one letter ("37.2", "asleep")."""
+    for keys_ in keys:
+        if keys_[0].isdigit() or (keys_.isalpha() and keys_.islower() and len(keys_) > 1):
+            _xdotool(display, "type", "--delay", "20", keys_)
+        else:
+            _xdotool(display, "key", keys_)
+
+
+def test_tab_through_the_vitals_in_a_real_window_charts_each_value_where_it_was_typed(
+    display, chart, tmp_path
+):
+    with _app(display, chart, tmp_path):
+        _type(display, "F2")
+        _focus_window(display, "Chart observations")
+        _type(display, "37.2", "Tab", "120", "Tab", "80", "Tab", "88", "Return")
+        # Respiratory rate, SpO2, ACVPU and the oxygen were not typed: the form asks for
+        # them (REFERENCE.md §1.3a item 6), and nothing is charted until it is answered.
+        # The answer by keyboard: Alt+R to the reason, "asleep", Enter.
+        _type(display, "alt+r", "asleep", "Return")
+        rows = _wait_until(lambda: _rows(chart), 30, "the values to be charted")
+    assert isinstance(rows, dict)
+    assert {item: value for item, (value, _) in rows.items()} == {
+        "temperature": "37.2",
+        "systolic_bp": "120",
+        "diastolic_bp": "80",
+        "heart_rate": "88",
+    }
+    [note] = {note for _, note in rows.values()}
+    assert "asleep" in note and "respiratory rate" in note
+
+
+def test_a_whole_news2_set_in_fahrenheit_by_keyboard_in_a_real_window(display, chart, tmp_path):
+    """F4 from the temperature to its unit (Down: °F), Tab on to the systolic; the seven
+    NEWS2 parameters typed, so nothing is asked."""
+    with _app(display, chart, tmp_path):
+        _type(display, "F2")
+        _focus_window(display, "Chart observations")
+        _type(display, "101.3", "F4", "Down", "Tab", "120", "Tab", "80", "Tab", "88")
+        _type(display, "Tab", "16", "Tab", "97", "Tab", "A", "Tab", "r", "Return")
+        rows = _wait_until(lambda: _rows(chart), 30, "the values to be charted")
+    assert rows == {
+        "temperature": ("101.3", ""),
+        "systolic_bp": ("120", ""),
+        "diastolic_bp": ("80", ""),
+        "heart_rate": ("88", ""),
+        "resp_rate": ("16", ""),
+        "spo2": ("97", ""),
+        "acvpu": ("A", ""),
+        "o2_device": ("room_air", ""),
+    }
+    store = ChartStore(chart)
+    try:
+        [temperature] = store.rows(store.patient(MRN).id, items=["temperature"])
+    finally:
+        store.close()
+    assert temperature.written_unit == "degF" and round(temperature.value, 1) == 38.5
