@@ -353,7 +353,7 @@ class EntryForm(QDialog):
         # a reason typed with it): asked when that is more than one value.
         left_out = [v for v, e in zip(valid, entries, strict=True) if OTHER_CAUSE in e.note.lower()]
         if len(left_out) > 1 and not confirm_other_cause(
-            self, "\n".join(_as_written(v) for v in valid)
+            self, "\n".join(_as_written(v) for v in left_out)
         ):
             return
         with_reason = self._with_tocilizumab_reason(entries, valid, at)
