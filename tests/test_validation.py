@@ -54,7 +54,7 @@ def test_weight_based_rate_without_weight_is_refused_by_name():
     [
         ("temperature", "20", "", "possible range"),
         ("temperature", "50", "", "possible range"),
-        ("temperature", "122", "degF", "= 50 Cel"),
+        ("temperature", "122", "degF", "= 50 °C"),
         ("spo2", "120", "", "possible range"),
         ("ice_score", "11", "", "possible range"),
         ("ice_score", "7.5", "", "whole number"),
@@ -62,7 +62,7 @@ def test_weight_based_rate_without_weight_is_refused_by_name():
         ("temperature", "nan", "", "number"),
         ("temperature", "", "", "number"),
         ("temperature", "38", "K", "unit 'K' is not allowed"),
-        ("o2_device", "tent", "", "allowed values are room_air"),
+        ("o2_device", "tent", "", "allowed values are room air"),
         ("o2_device", "room_air", "L/min", "takes no unit"),
         ("seizure", "maybe", "", "allowed values"),
         ("made_up", "1", "", "unknown item"),

@@ -512,6 +512,8 @@ def test_the_observed_time_follows_the_clock_until_the_nurse_sets_it(qtbot, grad
     opened = int(clock())
     clock.advance(40 * MINUTE)
     qtbot.keyClicks(form.fields["heart_rate"].editor, "101")
+    form.save()  # a heart rate alone: NEWS2 asks for the rest, or why not
+    qtbot.keyClicks(form.vitals.reason, "spot check")
     form.save()
     assert not form.isVisible()
     row = store.rows(pid(store), items=["heart_rate"])[-1]
@@ -524,6 +526,8 @@ def test_the_observed_time_follows_the_clock_until_the_nurse_sets_it(qtbot, grad
     form.time_row.follow_clock()  # the form's timer: a time the nurse set stays
     assert form.time_edit.dateTime().toSecsSinceEpoch() == taken
     qtbot.keyClicks(form.fields["heart_rate"].editor, "99")
+    form.save()
+    qtbot.keyClicks(form.vitals.reason, "spot check")
     form.save()
     newest = max(store.rows(pid(store), items=["heart_rate"]), key=lambda r: r.id)
     assert (newest.value, newest.observed_at) == (99, taken)

@@ -13,7 +13,17 @@ from datetime import UTC, datetime
 from fractions import Fraction
 
 from crs_desktop.domain.errors import UserError
-from crs_desktop.domain.vocabulary import ITEMS, SYNONYMS, Item, Kind, lookup_item
+from crs_desktop.domain.vocabulary import (
+    FAHRENHEIT_TYPED_AS_CELSIUS,
+    ITEMS,
+    SYNONYMS,
+    Item,
+    Kind,
+    lookup_item,
+    number_text,
+    unit_text,
+    word_text,
+)
 
 # ASCII digits only: a Unicode \d would read Arabic-Indic '٣٨.٥' as 38.5, a value
 # the nurse never wrote in the form every other tool reads.
@@ -101,7 +111,7 @@ def _fmt(x: float) -> str:
 
 
 def _range_text(item: Item, lo: float, hi: float) -> str:
-    unit = f" {item.canonical_unit}" if item.canonical_unit else ""
+    unit = f" {unit_text(item.canonical_unit)}" if item.canonical_unit else ""
     return f"{_fmt(lo)}–{_fmt(hi)}{unit}"
 
 
@@ -116,9 +126,9 @@ def _to_canonical(
         if weight_kg is None or not weight_kg > 0:
             raise ChartValueError(
                 item.name,
-                f"{written} {unit}",
-                f"a rate in {unit} needs the patient's weight; chart a weight first "
-                f"or give the rate in {item.canonical_unit}",
+                f"{written} {unit_text(unit)}",
+                f"a rate in {unit_text(unit)} needs the patient's weight; chart a weight first "
+                f"or give the rate in {unit_text(item.canonical_unit)}",
             )
         result *= Fraction(weight_kg)
     return result
@@ -141,9 +151,11 @@ def validate(
         if unit:
             raise ChartValueError(name, written, f"takes no unit, got {shorten(unit)!r}")
         for word in item.words:
-            if written.lower() == word.lower():
+            # 'nasal cannula' as the ward writes it, or the code 'nasal_cannula'.
+            if written.lower() in (word.lower(), word_text(word).lower()):
                 return ValidValue(name, None, word, "", written, unit)
-        raise ChartValueError(name, written, f"allowed values are {', '.join(item.words)}")
+        allowed = ", ".join(word_text(w) for w in item.words)
+        raise ChartValueError(name, written, f"allowed values are {allowed}")
 
     if item.kind is Kind.TEXT:
         if unit:
@@ -181,12 +193,16 @@ def validate(
     if not math.isfinite(as_float):
         raise ChartValueError(name, written, "must be a finite number")
 
+    if name == "temperature" and unit_used == item.canonical_unit:
+        lo, hi = FAHRENHEIT_TYPED_AS_CELSIUS
+        if lo <= as_float <= hi:
+            raise ChartValueError(name, f"{written} °C", "did you mean °F? Choose °F as the unit")
     if item.possible is not None:
         lo, hi = item.possible
         if not lo <= as_float <= hi:
-            shown = f"{written} {unit}".strip() if unit else written
+            shown = f"{written} {unit_text(unit)}".strip() if unit else written
             converted = (
-                f" (= {_fmt(as_float)} {item.canonical_unit})"
+                f" (= {_fmt(as_float)} {unit_text(item.canonical_unit)})"
                 if unit and unit != item.canonical_unit
                 else ""
             )
@@ -202,8 +218,8 @@ def validate(
         if not lo <= as_float <= hi:
             extreme = True
             flag = (
-                f"{item.label} {_fmt(as_float)} {item.canonical_unit} is outside the usual "
-                f"{_range_text(item, lo, hi)}: check and confirm"
+                f"{item.label} {number_text(name, as_float)} {unit_text(item.canonical_unit)} "
+                f"is outside the usual {_range_text(item, lo, hi)}: check and confirm"
             )
     return ValidValue(
         name, as_float, None, item.canonical_unit, written, unit, extreme=extreme, flag=flag

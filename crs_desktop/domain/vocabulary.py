@@ -416,3 +416,81 @@ def lookup_item(name: str) -> Item | None:
 
 def items_in(category: Category) -> list[Item]:
     return [i for i in _ITEM_LIST if i.category is category]
+
+
+# -- the words a nurse reads -------------------------------------------------------------
+# Units are stored as UCUM codes (REFERENCE.md §6.2: `Cel`, `mm[Hg]`, `10*9/L`); a nurse
+# reads "°C", "mmHg", "×10⁹/L". Every message and label shows a unit through unit_text().
+UNIT_WORDS = {
+    "Cel": "°C",
+    "degF": "°F",
+    "mm[Hg]": "mmHg",
+    "ug/min": "µg/min",
+    "ug/kg/min": "µg/kg/min",
+    "U/min": "U/min",
+    "/min": "/min",
+    "10*9/L": "×10⁹/L",
+    "10*3/uL": "×10³/µL",
+    "umol/L": "µmol/L",
+    "ug/L": "µg/L",
+    "[lb_av]": "lb",
+}
+
+# A temperature typed in °C that reads as °F (96-105 °F is a fever or a normal
+# temperature in °F; no one is 90-110 °C). Not a clinical threshold: a check of the unit,
+# like the possible ranges above (issue 13).
+FAHRENHEIT_TYPED_AS_CELSIUS = (90.0, 110.0)
+
+
+def unit_text(unit: str) -> str:
+    """'°C' for 'Cel': a unit as the ward writes it."""
+    return UNIT_WORDS.get(unit, unit)
+
+
+def word_text(word: str) -> str:
+    """'nasal cannula' for 'nasal_cannula': a charted word as the ward says it."""
+    return word.replace("_", " ")
+
+
+def number_text(item: str, value: float) -> str:
+    """A canonical number at the precision it is read: temperature to 0.1 °C (as NEWS2
+    scores it, REFERENCE.md §7.1), other values to 4 significant figures."""
+    return f"{value:.1f}" if item == "temperature" else f"{value:.4g}"
+
+
+def number_shown(item: str, value: float, written_value: str = "", written_unit: str = "") -> str:
+    """The canonical number as it is read: as typed when it was typed in the canonical
+    unit ('37.25'), else rounded ('38.9' for 102 °F, never '38.8889')."""
+    same_unit = written_unit in ("", ITEMS[item].canonical_unit)
+    if written_value and same_unit and _as_number(written_value) == value:
+        return written_value
+    return number_text(item, value)
+
+
+def value_text(
+    item: str,
+    value: float | None,
+    text: str | None = None,
+    written_value: str = "",
+    written_unit: str = "",
+) -> str:
+    """A charted value as a nurse reads it: '38.9 °C (102 °F)', '120 mmHg', 'nasal cannula'.
+
+    The canonical value first, and the value as written when it was written otherwise, so
+    that neither is lost.
+    """
+    if value is None:
+        return word_text(text or "")
+    unit = unit_text(ITEMS[item].canonical_unit)
+    number = number_shown(item, value, written_value, written_unit)
+    shown = f"{number} {unit}".strip()
+    if written_value and number != written_value:
+        shown += f" ({written_value} {unit_text(written_unit)})".replace(" )", ")")
+    return shown
+
+
+def _as_number(written: str) -> float | None:
+    try:
+        return float(written)
+    except ValueError:
+        return None

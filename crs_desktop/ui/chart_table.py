@@ -28,8 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crs_desktop.domain.grading.wording import UNIT_SHOWN
-from crs_desktop.domain.vocabulary import ITEMS
+from crs_desktop.domain.vocabulary import ITEMS, number_shown, unit_text, word_text
 from crs_desktop.store.records import ChartedRow
 from crs_desktop.ui.session import PatientSession
 
@@ -120,12 +119,16 @@ class ChartRowsModel(QAbstractTableModel):
         if col == 1:
             return ITEMS[row.item].label
         if col == 2:
-            value = f"{row.value:g}" if row.value is not None else (row.text or "")
+            value = (
+                number_shown(row.item, row.value, row.written_value, row.written_unit)
+                if row.value is not None
+                else word_text(row.text or "")
+            )
             return value + ("  ★ extreme" if row.extreme else "")
         if col == 3:
-            return UNIT_SHOWN.get(row.unit, row.unit)
+            return unit_text(row.unit)
         if col == 4:
-            return f"{row.written_value} {row.written_unit}".strip()
+            return f"{row.written_value} {unit_text(row.written_unit)}".strip()
         if col == 5:
             return row.charted_by
         if col == 6:

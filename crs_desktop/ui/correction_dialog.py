@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -16,9 +17,9 @@ from PySide6.QtWidgets import (
 )
 
 from crs_desktop.domain.errors import UserError
-from crs_desktop.domain.grading.wording import UNIT_SHOWN
-from crs_desktop.domain.vocabulary import ITEMS
+from crs_desktop.domain.vocabulary import ITEMS, unit_text
 from crs_desktop.store.records import ChartedRow, Entry
+from crs_desktop.ui.discard_guard import confirm_discard
 from crs_desktop.ui.session import PatientSession
 
 
@@ -33,7 +34,7 @@ class CorrectionDialog(QDialog):
         self.setWindowTitle("Correct a charted value")
         spec = ITEMS[row.item]
         when = datetime.fromtimestamp(row.observed_at).astimezone().strftime("%d %b %Y %H:%M")
-        shown = f"{row.written_value} {UNIT_SHOWN.get(row.written_unit, row.written_unit)}"
+        shown = f"{row.written_value} {unit_text(row.written_unit)}"
         layout = QVBoxLayout(self)
         layout.addWidget(
             QLabel(
@@ -47,9 +48,11 @@ class CorrectionDialog(QDialog):
         self.value.setPlaceholderText("the right value (leave empty if nothing should be charted)")
         self.unit = QComboBox()
         for u in spec.units:
-            self.unit.addItem(UNIT_SHOWN.get(u, u), u)
+            self.unit.addItem(unit_text(u), u)
         # The unit it was charted in: a typing error is corrected in the same unit.
         self.unit.setCurrentIndex(max(0, self.unit.findData(row.written_unit)))
+        if len(spec.units) < 2:  # nothing to choose: Tab goes from the value to the reason
+            self.unit.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.reason = QLineEdit()
         self.reason.setObjectName("correct_reason")
         self.reason.setPlaceholderText("e.g. wrong patient, typing error, wrong unit")
@@ -69,7 +72,16 @@ class CorrectionDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.reason.setFocus()
+        # The right value first: most corrections are a typing error, corrected by typing
+        # the value, then Tab, then the reason.
+        self.value.setFocus()
+
+    def reject(self) -> None:
+        """Esc or Cancel: a typed value or reason is discarded only when the nurse says so."""
+        typed = sum(1 for edit in (self.value, self.reason) if edit.text().strip())
+        if self.new_id is None and not confirm_discard(self, typed):
+            return
+        super().reject()
 
     def save(self) -> None:
         value = self.value.text().strip()

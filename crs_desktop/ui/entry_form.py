@@ -1,4 +1,5 @@
-"""Charting a set of observations at one time, keyboard first: Enter saves, Escape cancels.
+"""Charting a set of observations at one time, keyboard first: Tab goes value to value,
+Enter saves, Escape cancels (asking first when values were typed).
 
 Every value is validated by the domain (the same rules as the importer); a
 bad value is shown beside its field and nothing at all is saved. Values that
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
@@ -20,10 +21,8 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -32,18 +31,27 @@ from PySide6.QtWidgets import (
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.grading import ice_score
 from crs_desktop.domain.grading.astct_icans import ICE_PARTS as ICANS_ICE_PARTS
-from crs_desktop.domain.grading.wording import UNIT_SHOWN
 from crs_desktop.domain.observation import OTHER_CAUSE
 from crs_desktop.domain.validation import ChartValueError, ValidValue
-from crs_desktop.domain.vocabulary import ITEMS, RATE_ITEMS, Category
+from crs_desktop.domain.vitals import VITAL_SIGN_ITEMS, news2_missing
+from crs_desktop.domain.vocabulary import ITEMS, RATE_ITEMS, Category, unit_text
 from crs_desktop.store.chart_store import EntriesRefused
 from crs_desktop.store.records import Entry
 from crs_desktop.ui.clock_time import ClockTimeEdit
+from crs_desktop.ui.discard_guard import confirm_discard
+from crs_desktop.ui.form_fields import Field, add_field, fill_units
+from crs_desktop.ui.form_questions import (
+    ask_tocilizumab_reason,
+    confirm_extreme,
+    confirm_other_cause,
+)
 from crs_desktop.ui.session import PatientSession
+from crs_desktop.ui.vitals_section import OXYGEN, VitalsSection
 
-VITALS = ("temperature", "systolic_bp", "diastolic_bp", "heart_rate", "resp_rate", "spo2")
-OXYGEN = ("o2_device", "o2_flow", "fio2")
-NEURO_WORDS = ("acvpu", "consciousness", "seizure", "motor_weakness", "cerebral_edema", "sedation")
+# The values of a set that carry the reason NEWS2 is incomplete.
+NEWS2_ITEMS = VITAL_SIGN_ITEMS | set(OXYGEN)
+# ACVPU is with the vital signs (vitals_section.py); the level of consciousness stays here.
+NEURO_WORDS = ("consciousness", "seizure", "motor_weakness", "cerebral_edema", "sedation")
 LABS = tuple(name for name, item in ITEMS.items() if item.category is Category.LAB)
 GIVEN = tuple(
     name
@@ -55,36 +63,19 @@ GIVEN = tuple(
 ICE_PARTS = tuple(ICANS_ICE_PARTS.items())
 
 
-def _unit_label(unit: str) -> str:
-    return UNIT_SHOWN.get(unit, unit)
-
-
 def _as_written(value: ValidValue) -> str:
     """'Temperature 101.3 °F': the value as the nurse typed it, with the unit it was in."""
-    unit = _unit_label(value.written_unit or value.unit)
+    unit = unit_text(value.written_unit or value.unit)
     return f"{ITEMS[value.item].label} {value.written_value} {unit}".strip()
 
 
-@dataclass
-class Field:
-    """One value on the form: an editor, its unit choice, and where its error shows."""
-
-    item: str
-    editor: QLineEdit | QComboBox
-    unit: QComboBox | None
-    error: QLabel
-
-    def text(self) -> str:
-        if isinstance(self.editor, QComboBox):
-            return self.editor.currentData() or ""
-        return self.editor.text().strip()
-
-    def unit_text(self) -> str:
-        return self.unit.currentData() if self.unit is not None else ""
-
-    def show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))
+def _said(error: ChartValueError) -> str:
+    """'Heart rate 'fast': must be a number…': the field's own name, not the item's code."""
+    item = ITEMS.get(error.item)
+    if item is None:
+        return str(error)
+    shown = f"{error.value!r}" if error.value != "" else "(empty)"
+    return f"{item.label} {shown}: {error.problem}"
 
 
 class EntryForm(QDialog):
@@ -126,8 +117,9 @@ class EntryForm(QDialog):
         left, right = QVBoxLayout(), QVBoxLayout()
         columns.addLayout(left)
         columns.addLayout(right)
-        left.addWidget(self._group("Vital signs", VITALS))
-        left.addWidget(self._group("Oxygen", OXYGEN))
+        self.vitals = VitalsSection()
+        self.fields.update(self.vitals.fields)
+        left.addWidget(self.vitals)
         left.addWidget(self._infusion_group())
         left.addStretch(1)
         right.addWidget(self._neuro_group())
@@ -160,21 +152,21 @@ class EntryForm(QDialog):
         # buttons stay on it and the fields scroll.
         room = self.screen().availableGeometry()
         self.resize(min(1100, room.width()), min(820, room.height()))
+        self._set_tab_order(cancel)
         self.fields["temperature"].editor.setFocus()
 
-    # -- building -------------------------------------------------------------------
+    def _set_tab_order(self, last: QWidget) -> None:
+        """Tab goes value to value: the vitals as read off the monitor, then the rest of the
+        form top to bottom, the note, the buttons, and the time (unit boxes are left out)."""
+        path: list[QWidget] = self.vitals.tab_path()
+        path += [self.pressor_choice, self._pressor_field.editor]
+        path += list(self.ice_edits.values())
+        path += [self.fields[item].editor for item in NEURO_WORDS + GIVEN + LABS]
+        path += [self.note, self.save_button, last, self.time_edit]
+        for before, after in zip(path, path[1:], strict=False):
+            QWidget.setTabOrder(before, after)
 
-    def _editor(self, item: str) -> QLineEdit | QComboBox:
-        spec = ITEMS[item]
-        if spec.words:
-            combo = QComboBox()
-            combo.addItem("", "")
-            for word in spec.words:
-                combo.addItem(word.replace("_", " "), word)
-            return combo
-        line = QLineEdit()
-        line.setMaximumWidth(110)
-        return line
+    # -- building -------------------------------------------------------------------
 
     def _add_field(
         self,
@@ -185,29 +177,7 @@ class EntryForm(QDialog):
         key: str | None = None,
         label: str | None = None,
     ) -> Field:
-        spec = ITEMS[item]
-        editor = self._editor(item)
-        editor.setObjectName(f"field_{key or item}")
-        unit: QComboBox | None = None
-        if len(spec.units) > 1:
-            unit = QComboBox()
-            for u in spec.units:
-                unit.addItem(_unit_label(u), u)
-            unit.setObjectName(f"unit_{key or item}")
-        error = QLabel()
-        error.setProperty("role", "error")
-        error.setWordWrap(True)
-        error.hide()
-        name = QLabel(label or spec.label)
-        name.setBuddy(editor)
-        grid.addWidget(name, row * 2, col * 3)
-        grid.addWidget(editor, row * 2, col * 3 + 1)
-        if unit is not None:
-            grid.addWidget(unit, row * 2, col * 3 + 2)
-        elif spec.units:
-            grid.addWidget(QLabel(_unit_label(spec.units[0])), row * 2, col * 3 + 2)
-        grid.addWidget(error, row * 2 + 1, col * 3, 1, 3)
-        field = Field(item, editor, unit, error)
+        field = add_field(grid, row, col, item, key, label)
         self.fields[key or item] = field
         return field
 
@@ -242,9 +212,7 @@ class EntryForm(QDialog):
         self._pressor_field.item = item
         unit = self._pressor_field.unit
         if unit is not None:
-            unit.clear()
-            for u in ITEMS[item].units if item else ():
-                unit.addItem(_unit_label(u), u)
+            fill_units(unit, ITEMS[item].units if item else ())
 
     def _given_group(self) -> QGroupBox:
         box = QGroupBox("Given now (doses and boluses)")
@@ -366,16 +334,28 @@ class EntryForm(QDialog):
         except EntriesRefused as refused:
             self._show_refusal(refused.errors, by_item)
             return
+        problem = self.vitals.pair_problem(valid)
+        if problem:  # never a systolic and a diastolic typed into each other's box
+            field = self.fields["diastolic_bp"]
+            field.show_error(problem)
+            field.editor.setFocus()
+            self.form_error.setText("Not saved: 1 value to correct (shown in red).")
+            self.form_error.show()
+            return
+        with_news2 = self._with_news2_reason(entries, valid)
+        if with_news2 is None:
+            return
+        entries = with_news2
         extreme = [v for v in valid if v.extreme]
-        if extreme and not self.confirm_extreme(
-            "\n".join(f"{_as_written(v)}: {v.flag}" for v in extreme)
+        if extreme and not confirm_extreme(
+            self, "\n".join(f"{_as_written(v)}: {v.flag}" for v in extreme)
         ):
             return
-        note = self.note.text()
-        if (
-            OTHER_CAUSE in note.lower()
-            and len(valid) > 1
-            and not self.confirm_other_cause("\n".join(_as_written(v) for v in valid))
+        # Every value whose note says other_cause is left out of grading (the set's note, or
+        # a reason typed with it): asked when that is more than one value.
+        left_out = [v for v, e in zip(valid, entries, strict=True) if OTHER_CAUSE in e.note.lower()]
+        if len(left_out) > 1 and not confirm_other_cause(
+            self, "\n".join(_as_written(v) for v in left_out)
         ):
             return
         with_reason = self._with_tocilizumab_reason(entries, valid, at)
@@ -393,6 +373,30 @@ class EntryForm(QDialog):
             return
         self.accept()
 
+    def _with_news2_reason(
+        self, entries: list[Entry], valid: list[ValidValue]
+    ) -> list[Entry] | None:
+        """A set of vital signs is a whole NEWS2 set, or says why not (REFERENCE.md §1.3a
+        item 6, §7.1): asked at the vitals; the reason is charted in the note of the set's
+        vital signs. None: asked, nothing is saved."""
+        missing = news2_missing({v.item for v in valid})
+        if not missing:
+            return entries
+        reason = self.vitals.reason_text()
+        if not reason:
+            self.vitals.ask_for(missing)
+            self.form_error.setText(
+                "Not saved: NEWS2 is incomplete. Type the missing values, or the reason "
+                "they are not charted (under Vital signs and NEWS2)."
+            )
+            self.form_error.show()
+            return None
+        said = f"NEWS2 incomplete, not charted: {', '.join(missing)}; reason: {reason}"
+        return [
+            replace(e, note=f"{e.note}; {said}" if e.note else said) if e.item in NEWS2_ITEMS else e
+            for e in entries
+        ]
+
     def _with_tocilizumab_reason(
         self, entries: list[Entry], valid: list[ValidValue], at: float
     ) -> list[Entry] | None:
@@ -406,8 +410,8 @@ class EntryForm(QDialog):
         warnings = treatment.tocilizumab(at, dose.value).warnings
         if not warnings:
             return entries
-        reason = self.ask_tocilizumab_reason(
-            "⚠ Check before giving tocilizumab:\n" + "\n".join(f"• {w}" for w in warnings)
+        reason = ask_tocilizumab_reason(
+            self, "⚠ Check before giving tocilizumab:\n" + "\n".join(f"• {w}" for w in warnings)
         )
         if reason is None:
             return None
@@ -425,61 +429,43 @@ class EntryForm(QDialog):
             for e in entries
         ]
 
-    def ask_tocilizumab_reason(self, warning: str) -> str | None:
-        """The nurse's reason to give tocilizumab past a warning; None when cancelled."""
-        dialog = QInputDialog(self)
-        dialog.setObjectName("tocilizumab_reason")
-        dialog.setWindowTitle("Tocilizumab limits")
-        dialog.setLabelText(
-            f"{warning}\n\nYou may go on: give the reason (it is charted with the dose)."
-        )
-        dialog.setOkButtonText("Chart the dose")
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return None
-        return dialog.textValue().strip()
-
     def _show_refusal(self, errors: list[ChartValueError], by_item: dict[str, Field]) -> None:
+        first = True
         for error in errors:
             field = by_item.get(error.item)
             if field is not None:
-                field.show_error(str(error))
-                field.editor.setFocus()
+                field.show_error(_said(error))
+                if first:  # the cursor to the first value to correct
+                    field.editor.setFocus()
+                    first = False
             else:
                 self.ice_error.setText(str(error))
                 self.ice_error.show()
         self.form_error.setText(f"Not saved: {len(errors)} value(s) to correct (shown in red).")
         self.form_error.show()
 
-    def confirm_extreme(self, details: str) -> bool:
-        """Ask before charting a possible-but-extreme value (No is the default)."""
-        box = QMessageBox(self)
-        box.setObjectName("confirm_extreme")
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Confirm extreme value")
-        box.setText("These values are possible but extreme. Chart them as entered?")
-        box.setInformativeText(details)
-        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        return box.exec() == QMessageBox.StandardButton.Yes
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002, N802 (Qt's names)
+        """From a unit box (reached by click or F4, out of the Tab path), Tab goes on
+        from its value, and Shift+Tab back to the value."""
+        focus = self.focusWidget()
+        for field in self.fields.values():
+            if field.unit is not None and field.unit is focus:
+                field.editor.setFocus(Qt.FocusReason.BacktabFocusReason)
+                return True if not next else super().focusNextPrevChild(True)
+        return super().focusNextPrevChild(next)
 
-    def confirm_other_cause(self, details: str) -> bool:
-        """The note applies to every value of the set: "other_cause" in it leaves them all
-        out of grading. Asked, so that one finding's cause does not hide the others (No is
-        the default: chart the finding with another cause on its own)."""
-        box = QMessageBox(self)
-        box.setObjectName("confirm_other_cause")
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("other_cause applies to every value")
-        box.setText(
-            "The note says other_cause, and a note applies to every value charted with it: "
-            "all of these will be left out of grading. Chart them all like that?"
-        )
-        box.setInformativeText(
-            f"{details}\n\nTo leave out one finding only, chart it on its own with the note."
-        )
-        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        return box.exec() == QMessageBox.StandardButton.Yes
+    def typed_count(self) -> int:
+        """How many values (and the note, the reason) the nurse has typed or chosen."""
+        values = [field.text() for field in self.fields.values()]
+        values += [edit.text().strip() for edit in self.ice_edits.values()]
+        values += [self.note.text().strip(), self.vitals.reason.text().strip()]
+        return sum(1 for value in values if value)
+
+    def reject(self) -> None:
+        """Esc, Cancel or closing: typed values are discarded only when the nurse says so."""
+        if not self.saved_ids and not confirm_discard(self, self.typed_count()):
+            return
+        super().reject()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
         # Enter saves from any field, including the combo boxes and the time.

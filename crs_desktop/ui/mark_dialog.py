@@ -21,10 +21,11 @@ from crs_desktop.domain.checklist import DONE, STATUS_WORDS
 from crs_desktop.domain.drug_doses import tocilizumab_dose_mg, tocilizumab_mg_per_kg
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.protocol import Action
-from crs_desktop.domain.vocabulary import ITEMS
+from crs_desktop.domain.vocabulary import ITEMS, unit_text
 from crs_desktop.report.treatment import TreatmentState
 from crs_desktop.store.records import Entry
 from crs_desktop.ui.clock_time import ClockTimeEdit
+from crs_desktop.ui.discard_guard import confirm_discard
 from crs_desktop.ui.session import PatientSession
 
 
@@ -114,7 +115,7 @@ class MarkDialog(QDialog):
             item = ITEMS[action.drug]
             unit = item.canonical_unit
             given = "volume given" if unit == "mL" else "dose given"
-            form.addRow(f"{item.label} {given} ({unit})", self.dose)
+            form.addRow(f"{item.label} {given} ({unit_text(unit)})", self.dose)
             form.addRow("", _wrapped(how))
             form.addRow("Given at", self.when_row)
             if action.drug == "tocilizumab":
@@ -150,7 +151,19 @@ class MarkDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        self._dose_offered = self.dose.text()  # the computed dose is not typed by the nurse
         (self.dose if gives_drug else self.reason).setFocus()
+
+    def typed_count(self) -> int:
+        """The values the nurse typed: a reason, a dose other than the one offered."""
+        typed = [self.reason.text().strip(), self.dose.text() != self._dose_offered]
+        return sum(1 for value in typed if value)
+
+    def reject(self) -> None:
+        """Esc or Cancel: a typed reason or dose is discarded only when the nurse says so."""
+        if self.event_id is None and not confirm_discard(self, self.typed_count()):
+            return
+        super().reject()
 
     def _tocilizumab_so_far(self, now: float) -> str:
         status = self.treatment.tocilizumab(now)

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QToolTip
 
-from crs_desktop.domain.vocabulary import ITEMS
-from crs_desktop.ui.plot_decorations import unit_shown
+from crs_desktop.domain.vocabulary import ITEMS, value_text
 
 if TYPE_CHECKING:
     from crs_desktop.store import Patient
@@ -60,11 +59,10 @@ class PointHover:
             return ""
         lines = []
         for row in rows:
-            value = f"{row.value:g} {unit_shown(item)}" if row.value is not None else row.text
+            # '38.9 °C (102 °F)': read as charted, never '38.8889' (vocabulary.value_text).
+            value = value_text(item, row.value, row.text, row.written_value, row.written_unit)
             line = f"{ITEMS[item].label} {value} at {_clock(row.observed_at)}"
             line += f"\ncharted by {row.charted_by}"
-            if row.written_unit and row.written_unit != ITEMS[item].canonical_unit:
-                line += f" (written {row.written_value} {row.written_unit})"
             if row.extreme:
                 line += "\n★ extreme value, confirmed when charted"
             if row.entered_in_error:

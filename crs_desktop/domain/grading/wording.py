@@ -6,17 +6,9 @@ from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
 
 from crs_desktop.domain.observation import Observation
-from crs_desktop.domain.vocabulary import ITEMS
+from crs_desktop.domain.vocabulary import ITEMS, UNIT_WORDS
 
-UNIT_SHOWN = {
-    "Cel": "°C",
-    "mm[Hg]": "mmHg",
-    "ug/min": "µg/min",
-    "U/min": "U/min",
-    "/min": "/min",
-    "10*9/L": "×10⁹/L",
-    "umol/L": "µmol/L",
-}
+UNIT_SHOWN = UNIT_WORDS  # one list of the units' ward words (vocabulary.py)
 
 
 class ShownZone(tzinfo):
