@@ -257,7 +257,7 @@ def test_a_section_drawn_6_px_off_fails_the_comparison(
 ):
     """The real drawing with one section moved by 6 points (6 px at 72 dpi) and nothing else
     changed: the comparison must see it."""
-    from crs_desktop.report import render as sections
+    from crs_desktop.report import page_sections as sections
 
     monkeypatch.delenv("CRS_DESKTOP_NEW_REFERENCE", raising=False)
     monkeypatch.setattr(sections, section, section_drawn_off(sections, section, dx, dy))
