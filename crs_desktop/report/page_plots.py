@@ -10,7 +10,7 @@ from datetime import tzinfo
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QFont, QPainterPath, QPolygonF
 
-from crs_desktop.report.handover_data import DrugMark, Line, Plot, local_datetime
+from crs_desktop.report.handover_records import DrugMark, Line, Plot, local_datetime
 from crs_desktop.report.page_layout import (
     BLACK,
     BODY,

@@ -13,7 +13,7 @@ from PySide6.QtGui import QFont
 from crs_desktop.domain import thresholds as clinical
 from crs_desktop.domain.grading.wording import clock
 from crs_desktop.domain.vocabulary import Category
-from crs_desktop.report.handover_data import (
+from crs_desktop.report.handover_records import (
     MARK_WORDS,
     GradeSummary,
     HandoverData,

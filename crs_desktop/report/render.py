@@ -17,7 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QMarginsF
 from PySide6.QtGui import QPagedPaintDevice, QPageLayout, QPageSize, QPainter, QPdfWriter
 
-from crs_desktop.report.handover_data import HandoverData, local_datetime
+from crs_desktop.report.handover_records import HandoverData, local_datetime
 from crs_desktop.report.page_layout import (
     BODY,
     PLOT_H,
