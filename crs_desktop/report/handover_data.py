@@ -40,6 +40,9 @@ from crs_desktop.report.handover_records import (
 from crs_desktop.report.treatment import TreatmentState
 from crs_desktop.store import ChartStore
 
+# What other modules take from here (the records themselves are in handover_records).
+__all__ = ["GRADED_SYSTEMS", "HandoverData", "build_handover", "local_datetime"]
+
 HOUR = 3600.0
 DAY_S = 24 * HOUR
 
