@@ -17,7 +17,8 @@ from pypdf import PdfReader
 from crs_desktop.cli import main
 from crs_desktop.demo_course import DEMO_MRN, DEMO_NAME
 from crs_desktop.domain.grading import Grader
-from crs_desktop.report.handover_data import build_handover, news2_band
+from crs_desktop.report.gather_grades import news2_band
+from crs_desktop.report.handover_data import build_handover
 from crs_desktop.report.shifts import current_shift, parse_shift_starts, previous_shift
 from crs_desktop.store import ChartStore, Entry
 

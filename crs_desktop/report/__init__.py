@@ -7,6 +7,11 @@ print, print preview and PDF (render).
 
 Only the gathering is imported here, so importing the package does not load Qt;
 the drawing is `crs_desktop.report.render`.
+
+Gathering, no Qt: handover_data (build_handover) with gather_grades, gather_plots and
+gather_treatment, into the records of handover_records. Drawing, Qt: render (pages,
+footer, PDF) with page_sections (the SBAR sections), page_plots (the plots) and
+page_layout (points on any device, wrapped text, blocks and pagination).
 """
 
 from crs_desktop.report.handover_data import HandoverData, build_handover
