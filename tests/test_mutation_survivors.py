@@ -243,3 +243,79 @@ def test_premedication_exactly_24_h_before_may_still_mask_the_fever():
     assert any("fever may be masked by" in f for f in g.flags), g.flags
     g = crs([(0, "paracetamol", 1000), (24.01, "systolic_bp", 80)])
     assert not any("fever may be masked by" in f for f in g.flags), g.flags
+
+
+# -- Lee 2014 (REFERENCE.md §2) and CTCAE v5.0 (§3)
+
+
+def _lee(rows, settings=None):
+    from tests.test_grading_lee_ctcae import system
+
+    return system("lee2014_crs", rows, settings)
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # §2.2 [U] high dose, needed >= 3 h: dopamine 10 µg/kg/min, phenylephrine 200 µg/min.
+        ([(0, "weight", 70), (0, "dopamine", 9.95 * 70)], 2),
+        ([(0, "weight", 70), (0, "dopamine", 10 * 70)], 3),
+        ([(0, "phenylephrine", 199.9)], 2),
+        ([(0, "norepinephrine", 20)], 3),
+        # §2.2 with vasopressin: norepinephrine equivalent >= 10 µg/min (§1.3a item 4).
+        ([(0, "vasopressin", 0.03), (0, "norepinephrine", 9.95)], 2),
+        ([(0, "vasopressin", 0.03), (0, "norepinephrine", 10)], 3),
+        # VASST: dopamine counts half its µg/kg/min: 19.8 -> 9.9, 20 -> 10.
+        ([(0, "weight", 70), (0, "vasopressin", 0.03), (0, "dopamine", 19.8 * 70)], 2),
+        ([(0, "weight", 70), (0, "vasopressin", 0.03), (0, "dopamine", 20 * 70)], 3),
+    ],
+)
+def test_lee_high_dose_boundaries(rows, expected):
+    g = _lee([*rows, (3, "heart_rate", 90)])
+    assert g.grade == expected, g.reasons
+
+
+def test_lee_says_high_dose_of_one_vasopressor_not_multiple():
+    g = _lee([(0, "norepinephrine", 25), (3, "heart_rate", 90)])
+    assert g.grade == 3 and g.reasons[-1].startswith("high-dose vasopressor: "), g.reasons
+
+
+@pytest.mark.parametrize("name", ["lee2014_crs", "ctcae_crs"])
+def test_a_fever_exactly_24_h_old_still_counts(name):
+    from tests.test_grading_lee_ctcae import system
+
+    # settings.fever_window_h = 24: charted within 24 h counts, 24 h included.
+    assert system(name, [(0, "temperature", 38.5), (24, "heart_rate", 90)]).grade == 1
+    assert system(name, [(0, "temperature", 38.5), (24.01, "heart_rate", 90)]).grade == 0
+
+
+@pytest.mark.parametrize(
+    ("alt", "words"),
+    [
+        (800, "ALT CTCAE grade 3"),  # 20 x ULN 40: grade 3 (> 5-20 x), Lee grade 3
+        (801, "ALT CTCAE grade 4"),  # > 20 x: grade 4 transaminitis, Lee grade 3 (§2.1)
+        (1000, "ALT CTCAE grade 4"),
+    ],
+)
+def test_lee_names_the_ctcae_grade_of_alt(alt, words):
+    from tests.test_grading_lee_ctcae import LABS
+
+    g = _lee([(0, "alt", alt)], LABS)
+    assert g.grade == 3
+    assert any(r.startswith(words) for r in g.reasons), g.reasons
+
+
+def test_nasal_cannula_fio2_estimate():
+    from crs_desktop.domain.grading.oxygen_fraction import estimate_nasal_cannula_fio2
+
+    # REFERENCE.md §2.1 rule of thumb [S: X1]: 1 L/min ~ 24 %, + 4 % per L/min.
+    assert estimate_nasal_cannula_fio2(1) == 24.0
+    assert estimate_nasal_cannula_fio2(5) == 40.0
+    assert estimate_nasal_cannula_fio2(4.5) == 38.0
+
+
+def test_a_drug_given_at_the_moment_crs_began_waives_the_fever():
+    # Fever and tocilizumab charted at 00:00: CRS began then, and the drug given then lifts
+    # the fever need (REFERENCE.md §1.2 footnote); at 30 h, afebrile, hypotension is grade 2.
+    g = crs([FEVER, (0, "tocilizumab", 560), (30, "systolic_bp", 80)])
+    assert g.grade == 2, (g.reasons, g.flags)

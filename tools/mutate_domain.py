@@ -12,7 +12,8 @@ project's Python (the one that has pytest and the test libraries). Prints one JS
 
 It works on a copy of the repository in a temporary folder, so the worktree is never
 left mutated. Numbers that are unit conversions or layout (3600, 60, 1000, an index) are
-not clinical thresholds: they are mutated too when --all is given, else skipped (see
+not clinical thresholds, nor is what an absent value counts as (`value or 0.0`,
+`table.get(word, 0)`): they are mutated too when --all is given, else skipped (see
 NOT_CLINICAL); comparisons are always mutated.
 """
 
@@ -95,6 +96,7 @@ NOT_CLINICAL = re.compile(
     r"3600|\b60\b|1000|SNAPSHOT_EVERY|round\(|\[-?\d\]|\bHOUR|DAY_S\s*=|% 60|// 60|"
     r"__slots__|range\(|enumerate\(|\.split|\[:|maxsplit"
 )
+ZEROS = ("0", "0.0")
 COMPARE = {"<": "<=", "<=": "<", ">": ">=", ">=": ">"}
 
 
@@ -133,7 +135,12 @@ def mutants_of(rel: str, all_numbers: bool) -> list[Mutant]:
     source = (DOMAIN / rel).read_text(encoding="utf-8")
     lines = source.splitlines()
     found: list[Mutant] = []
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+    tokens = [
+        t
+        for t in tokenize.generate_tokens(io.StringIO(source).readline)
+        if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)
+    ]
+    for n, tok in enumerate(tokens):
         if tok.type not in (tokenize.OP, tokenize.NUMBER):
             continue
         line_text = lines[tok.start[0] - 1]
@@ -167,7 +174,12 @@ def mutants_of(rel: str, all_numbers: bool) -> list[Mutant]:
                 )
             )
         elif tok.type == tokenize.NUMBER and not tok.string.endswith(("j", "J")):
-            clinical = not NOT_CLINICAL.search(line_text)
+            before = tokens[n - 1].string if n else ""
+            after = tokens[n + 1].string if n + 1 < len(tokens) else ""
+            # What an absent value counts as (`x.value or 0.0`, `table.get(word, 0)`): the
+            # vocabulary and validation decide that no value is missing there, not a threshold.
+            absent = before == "or" or (before == "," and after == ")" and tok.string in ZEROS)
+            clinical = not absent and not NOT_CLINICAL.search(line_text)
             if not clinical and not all_numbers:
                 continue
             for sign in (1, -1):
