@@ -319,3 +319,79 @@ def test_a_drug_given_at_the_moment_crs_began_waives_the_fever():
     # the fever need (REFERENCE.md §1.2 footnote); at 30 h, afebrile, hypotension is grade 2.
     g = crs([FEVER, (0, "tocilizumab", 560), (30, "systolic_bp", 80)])
     assert g.grade == 2, (g.reasons, g.flags)
+
+
+def test_a_map_just_below_65_is_hypotension():
+    # 95/49.9: MAP 64.93, below 65 (settings.py map_threshold).
+    assert crs([FEVER, (1, "systolic_bp", 95), (1, "diastolic_bp", 49.9)]).grade == 2
+
+
+def test_the_oxygen_plot_band_of_a_cannula_follows_the_6_l_min_line():
+    from crs_desktop.domain.oxygen_course import o2_band
+
+    # REFERENCE.md §1.2 ‡: <= 6 L/min low flow (band 1), over 6 high flow (band 2).
+    assert o2_band("nasal_cannula", 6.0) == 1
+    assert o2_band("nasal_cannula", 6.1) == 2
+    assert o2_band("nasal_cannula", None) == 1
+
+
+# -- tocilizumab (REFERENCE.md §5.1, the shipped protocol's limits) and the day's steroids
+
+
+def _rules():
+    from crs_desktop.domain.protocol import parse_protocol
+    from crs_desktop.resources_path import default_protocol_path
+
+    text = default_protocol_path().read_text(encoding="utf-8")
+    return parse_protocol(text, "default.toml").tocilizumab
+
+
+def test_tocilizumab_mg_per_kg_changes_at_exactly_30_kg():
+    from crs_desktop.domain.drug_doses import tocilizumab_dose_mg
+
+    rules = _rules()  # 8 mg/kg at >= 30 kg, 12 mg/kg below
+    assert tocilizumab_dose_mg(30.0, rules) == 240.0
+    assert tocilizumab_dose_mg(29.9, rules) == round(12 * 29.9, 1)
+    with pytest.raises(ValueError, match="must be more than 0"):
+        tocilizumab_dose_mg(0.0, rules)
+
+
+def test_tocilizumab_limits_at_their_boundaries():
+    from crs_desktop.domain.drug_doses import Dose, tocilizumab_status
+
+    rules = _rules()  # at most 800 mg, >= 8 h apart, 3 in 24 h, 4 in total
+    hour = 3600.0
+    assert tocilizumab_status([], 0.0, rules, 800.0).warnings == ()
+    assert "maximum per infusion" in tocilizumab_status([], 0.0, rules, 800.1).warnings[0]
+    one = [Dose(0.0, 560.0)]
+    assert tocilizumab_status(one, 8 * hour, rules).warnings == ()  # exactly 8 h: allowed
+    assert "since the last dose" in tocilizumab_status(one, 8 * hour - 60, rules).warnings[0]
+    two = [Dose(0.0, 560.0), Dose(8 * hour, 560.0)]
+    assert tocilizumab_status(two, 16 * hour, rules).warnings == ()  # a 3rd in 24 h: allowed
+    three = [*two, Dose(16 * hour, 560.0)]
+    said = tocilizumab_status(three, 23 * hour, rules).warnings
+    assert any("dose 4 in 24 h" in w for w in said), said
+    # The 4th in total, 24 h after the first: allowed; a 5th never is.
+    assert not any("in total" in w for w in tocilizumab_status(three, 24 * hour, rules).warnings)
+    four = [*three, Dose(24 * hour, 560.0)]
+    said = tocilizumab_status(four, 40 * hour, rules).warnings
+    assert any("dose 5 in total" in w for w in said), said
+
+
+def test_a_dose_at_the_moment_asked_counts_as_given():
+    from crs_desktop.domain.drug_doses import Dose, tocilizumab_status
+
+    status = tocilizumab_status([Dose(100.0, 560.0)], 100.0, _rules())
+    assert status.doses_total == 1 and status.doses_24h == 1
+
+
+def test_steroids_today_counts_from_midnight_to_now_both_included():
+    from crs_desktop.domain.drug_doses import Dose, steroids_today
+
+    doses = [
+        ("dexamethasone", Dose(0.0, 10.0)),
+        ("dexamethasone", Dose(50.0, 10.0)),
+        ("dexamethasone", Dose(51.0, 10.0)),
+    ]
+    (day,) = steroids_today(doses, day_start=0.0, now=50.0)
+    assert day.total_mg == 20.0  # the dose at midnight and the one at `now`, not after
