@@ -354,6 +354,7 @@ def test_tocilizumab_mg_per_kg_changes_at_exactly_30_kg():
     assert tocilizumab_dose_mg(29.9, rules) == round(12 * 29.9, 1)
     with pytest.raises(ValueError, match="must be more than 0"):
         tocilizumab_dose_mg(0.0, rules)
+    assert tocilizumab_dose_mg(1.0, rules) == 12.0  # any weight above 0 has a dose
 
 
 def test_tocilizumab_limits_at_their_boundaries():
