@@ -396,3 +396,11 @@ def test_steroids_today_counts_from_midnight_to_now_both_included():
     ]
     (day,) = steroids_today(doses, day_start=0.0, now=50.0)
     assert day.total_mg == 20.0  # the dose at midnight and the one at `now`, not after
+
+
+def test_a_fever_noted_as_another_cause_is_said_left_out_for_24_h_included():
+    noted = (0, "temperature", 38.5, "other_cause: transfusion reaction")
+    g = crs([noted, (24, "heart_rate", 90)])
+    assert any("temperature 38.5" in f and "another cause" in f for f in g.flags), g.flags
+    g = crs([noted, (24.01, "heart_rate", 90)])
+    assert not any("temperature" in f for f in g.flags), g.flags
