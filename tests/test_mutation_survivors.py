@@ -404,3 +404,18 @@ def test_a_fever_noted_as_another_cause_is_said_left_out_for_24_h_included():
     assert any("temperature 38.5" in f and "another cause" in f for f in g.flags), g.flags
     g = crs([noted, (24.01, "heart_rate", 90)])
     assert not any("temperature" in f for f in g.flags), g.flags
+
+
+def test_premedication_charted_with_the_low_pressure_may_mask_the_fever():
+    g = crs([(24, "paracetamol", 1000), (24, "systolic_bp", 80)])
+    assert any("fever may be masked by" in f for f in g.flags), g.flags
+
+
+def test_organ_values_below_ctcae_grade_2_give_no_lee_grade():
+    from tests.test_grading_lee_ctcae import LABS
+
+    # ALT 120 is 3 x ULN 40 (CTCAE grade 1); creatinine 150 is 1.5 x ULN 100 (grade 1).
+    g = _lee([(0, "alt", 120), (0, "creatinine", 150)], LABS)
+    assert g.grade == 0 and g.reasons == (), g.reasons
+    g = _lee([(0, "alt", 121), (0, "creatinine", 151)], LABS)
+    assert g.grade == 2, g.reasons
