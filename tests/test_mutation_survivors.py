@@ -243,3 +243,179 @@ def test_premedication_exactly_24_h_before_may_still_mask_the_fever():
     assert any("fever may be masked by" in f for f in g.flags), g.flags
     g = crs([(0, "paracetamol", 1000), (24.01, "systolic_bp", 80)])
     assert not any("fever may be masked by" in f for f in g.flags), g.flags
+
+
+# -- Lee 2014 (REFERENCE.md §2) and CTCAE v5.0 (§3)
+
+
+def _lee(rows, settings=None):
+    from tests.test_grading_lee_ctcae import system
+
+    return system("lee2014_crs", rows, settings)
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # §2.2 [U] high dose, needed >= 3 h: dopamine 10 µg/kg/min, phenylephrine 200 µg/min.
+        ([(0, "weight", 70), (0, "dopamine", 9.95 * 70)], 2),
+        ([(0, "weight", 70), (0, "dopamine", 10 * 70)], 3),
+        ([(0, "phenylephrine", 199.9)], 2),
+        ([(0, "norepinephrine", 20)], 3),
+        # §2.2 with vasopressin: norepinephrine equivalent >= 10 µg/min (§1.3a item 4).
+        ([(0, "vasopressin", 0.03), (0, "norepinephrine", 9.95)], 2),
+        ([(0, "vasopressin", 0.03), (0, "norepinephrine", 10)], 3),
+        # VASST: dopamine counts half its µg/kg/min: 19.8 -> 9.9, 20 -> 10.
+        ([(0, "weight", 70), (0, "vasopressin", 0.03), (0, "dopamine", 19.8 * 70)], 2),
+        ([(0, "weight", 70), (0, "vasopressin", 0.03), (0, "dopamine", 20 * 70)], 3),
+    ],
+)
+def test_lee_high_dose_boundaries(rows, expected):
+    g = _lee([*rows, (3, "heart_rate", 90)])
+    assert g.grade == expected, g.reasons
+
+
+def test_lee_says_high_dose_of_one_vasopressor_not_multiple():
+    g = _lee([(0, "norepinephrine", 25), (3, "heart_rate", 90)])
+    assert g.grade == 3 and g.reasons[-1].startswith("high-dose vasopressor: "), g.reasons
+
+
+@pytest.mark.parametrize("name", ["lee2014_crs", "ctcae_crs"])
+def test_a_fever_exactly_24_h_old_still_counts(name):
+    from tests.test_grading_lee_ctcae import system
+
+    # settings.fever_window_h = 24: charted within 24 h counts, 24 h included.
+    assert system(name, [(0, "temperature", 38.5), (24, "heart_rate", 90)]).grade == 1
+    assert system(name, [(0, "temperature", 38.5), (24.01, "heart_rate", 90)]).grade == 0
+
+
+@pytest.mark.parametrize(
+    ("alt", "words"),
+    [
+        (800, "ALT CTCAE grade 3"),  # 20 x ULN 40: grade 3 (> 5-20 x), Lee grade 3
+        (801, "ALT CTCAE grade 4"),  # > 20 x: grade 4 transaminitis, Lee grade 3 (§2.1)
+        (1000, "ALT CTCAE grade 4"),
+    ],
+)
+def test_lee_names_the_ctcae_grade_of_alt(alt, words):
+    from tests.test_grading_lee_ctcae import LABS
+
+    g = _lee([(0, "alt", alt)], LABS)
+    assert g.grade == 3
+    assert any(r.startswith(words) for r in g.reasons), g.reasons
+
+
+def test_nasal_cannula_fio2_estimate():
+    from crs_desktop.domain.grading.oxygen_fraction import estimate_nasal_cannula_fio2
+
+    # REFERENCE.md §2.1 rule of thumb [S: X1]: 1 L/min ~ 24 %, + 4 % per L/min.
+    assert estimate_nasal_cannula_fio2(1) == 24.0
+    assert estimate_nasal_cannula_fio2(5) == 40.0
+    assert estimate_nasal_cannula_fio2(4.5) == 38.0
+
+
+def test_a_drug_given_at_the_moment_crs_began_waives_the_fever():
+    # Fever and tocilizumab charted at 00:00: CRS began then, and the drug given then lifts
+    # the fever need (REFERENCE.md §1.2 footnote); at 30 h, afebrile, hypotension is grade 2.
+    g = crs([FEVER, (0, "tocilizumab", 560), (30, "systolic_bp", 80)])
+    assert g.grade == 2, (g.reasons, g.flags)
+
+
+def test_a_map_just_below_65_is_hypotension():
+    # 95/49.9: MAP 64.93, below 65 (settings.py map_threshold).
+    assert crs([FEVER, (1, "systolic_bp", 95), (1, "diastolic_bp", 49.9)]).grade == 2
+
+
+def test_the_oxygen_plot_band_of_a_cannula_follows_the_6_l_min_line():
+    from crs_desktop.domain.oxygen_course import o2_band
+
+    # REFERENCE.md §1.2 ‡: <= 6 L/min low flow (band 1), over 6 high flow (band 2).
+    assert o2_band("nasal_cannula", 6.0) == 1
+    assert o2_band("nasal_cannula", 6.1) == 2
+    assert o2_band("nasal_cannula", None) == 1
+
+
+# -- tocilizumab (REFERENCE.md §5.1, the shipped protocol's limits) and the day's steroids
+
+
+def _rules():
+    from crs_desktop.domain.protocol import parse_protocol
+    from crs_desktop.resources_path import default_protocol_path
+
+    text = default_protocol_path().read_text(encoding="utf-8")
+    return parse_protocol(text, "default.toml").tocilizumab
+
+
+def test_tocilizumab_mg_per_kg_changes_at_exactly_30_kg():
+    from crs_desktop.domain.drug_doses import tocilizumab_dose_mg
+
+    rules = _rules()  # 8 mg/kg at >= 30 kg, 12 mg/kg below
+    assert tocilizumab_dose_mg(30.0, rules) == 240.0
+    assert tocilizumab_dose_mg(29.9, rules) == round(12 * 29.9, 1)
+    with pytest.raises(ValueError, match="must be more than 0"):
+        tocilizumab_dose_mg(0.0, rules)
+    assert tocilizumab_dose_mg(1.0, rules) == 12.0  # any weight above 0 has a dose
+
+
+def test_tocilizumab_limits_at_their_boundaries():
+    from crs_desktop.domain.drug_doses import Dose, tocilizumab_status
+
+    rules = _rules()  # at most 800 mg, >= 8 h apart, 3 in 24 h, 4 in total
+    hour = 3600.0
+    assert tocilizumab_status([], 0.0, rules, 800.0).warnings == ()
+    assert "maximum per infusion" in tocilizumab_status([], 0.0, rules, 800.1).warnings[0]
+    one = [Dose(0.0, 560.0)]
+    assert tocilizumab_status(one, 8 * hour, rules).warnings == ()  # exactly 8 h: allowed
+    assert "since the last dose" in tocilizumab_status(one, 8 * hour - 60, rules).warnings[0]
+    two = [Dose(0.0, 560.0), Dose(8 * hour, 560.0)]
+    assert tocilizumab_status(two, 16 * hour, rules).warnings == ()  # a 3rd in 24 h: allowed
+    three = [*two, Dose(16 * hour, 560.0)]
+    said = tocilizumab_status(three, 23 * hour, rules).warnings
+    assert any("dose 4 in 24 h" in w for w in said), said
+    # The 4th in total, 24 h after the first: allowed; a 5th never is.
+    assert not any("in total" in w for w in tocilizumab_status(three, 24 * hour, rules).warnings)
+    four = [*three, Dose(24 * hour, 560.0)]
+    said = tocilizumab_status(four, 40 * hour, rules).warnings
+    assert any("dose 5 in total" in w for w in said), said
+
+
+def test_a_dose_at_the_moment_asked_counts_as_given():
+    from crs_desktop.domain.drug_doses import Dose, tocilizumab_status
+
+    status = tocilizumab_status([Dose(100.0, 560.0)], 100.0, _rules())
+    assert status.doses_total == 1 and status.doses_24h == 1
+
+
+def test_steroids_today_counts_from_midnight_to_now_both_included():
+    from crs_desktop.domain.drug_doses import Dose, steroids_today
+
+    doses = [
+        ("dexamethasone", Dose(0.0, 10.0)),
+        ("dexamethasone", Dose(50.0, 10.0)),
+        ("dexamethasone", Dose(51.0, 10.0)),
+    ]
+    (day,) = steroids_today(doses, day_start=0.0, now=50.0)
+    assert day.total_mg == 20.0  # the dose at midnight and the one at `now`, not after
+
+
+def test_a_fever_noted_as_another_cause_is_said_left_out_for_24_h_included():
+    noted = (0, "temperature", 38.5, "other_cause: transfusion reaction")
+    g = crs([noted, (24, "heart_rate", 90)])
+    assert any("temperature 38.5" in f and "another cause" in f for f in g.flags), g.flags
+    g = crs([noted, (24.01, "heart_rate", 90)])
+    assert not any("temperature" in f for f in g.flags), g.flags
+
+
+def test_premedication_charted_with_the_low_pressure_may_mask_the_fever():
+    g = crs([(24, "paracetamol", 1000), (24, "systolic_bp", 80)])
+    assert any("fever may be masked by" in f for f in g.flags), g.flags
+
+
+def test_organ_values_below_ctcae_grade_2_give_no_lee_grade():
+    from tests.test_grading_lee_ctcae import LABS
+
+    # ALT 120 is 3 x ULN 40 (CTCAE grade 1); creatinine 150 is 1.5 x ULN 100 (grade 1).
+    g = _lee([(0, "alt", 120), (0, "creatinine", 150)], LABS)
+    assert g.grade == 0 and g.reasons == (), g.reasons
+    g = _lee([(0, "alt", 121), (0, "creatinine", 151)], LABS)
+    assert g.grade == 2, g.reasons

@@ -12,7 +12,8 @@ project's Python (the one that has pytest and the test libraries). Prints one JS
 
 It works on a copy of the repository in a temporary folder, so the worktree is never
 left mutated. Numbers that are unit conversions or layout (3600, 60, 1000, an index) are
-not clinical thresholds: they are mutated too when --all is given, else skipped (see
+not clinical thresholds, nor is what an absent value counts as (`value or 0.0`,
+`table.get(word, 0)`): they are mutated too when --all is given, else skipped (see
 NOT_CLINICAL); comparisons are always mutated.
 """
 
@@ -86,15 +87,25 @@ TESTS: dict[str, list[str]] = {
     "oxygen_course.py": ["test_oxygen_course.py", "test_mutation_survivors.py"],
     "reassessment.py": ["test_checklist.py", "test_mutation_survivors.py"],
     "checklist.py": ["test_checklist.py", "test_mutation_survivors.py"],
-    "drug_doses.py": ["test_checklist.py", "test_mutation_survivors.py"],
+    "drug_doses.py": [
+        "test_checklist.py",
+        "test_mutation_survivors.py",
+        "test_clinical_numbers.py",
+    ],
 }
 DEFAULT_FILES = list(TESTS)
 
+# Mutants that are not of a clinical threshold, counted apart in the JSON line: the walk's
+# bookkeeping in grader.py (indices, snapshots, row order), the plot band numbers, the order
+# of checklist answers and acknowledgements by when they were recorded.
+NOT_CLINICAL_FILES = ("grading/grader.py",)
+NOT_CLINICAL_LINES = re.compile(r"BAND_NAMES =|recorded_at|acknowledged_at|due_at is None")
 # Numbers that are not clinical thresholds: unit conversions, snapshot spacing, rounding.
 NOT_CLINICAL = re.compile(
     r"3600|\b60\b|1000|SNAPSHOT_EVERY|round\(|\[-?\d\]|\bHOUR|DAY_S\s*=|% 60|// 60|"
     r"__slots__|range\(|enumerate\(|\.split|\[:|maxsplit"
 )
+ZEROS = ("0", "0.0")
 COMPARE = {"<": "<=", "<=": "<", ">": ">=", ">=": ">"}
 
 
@@ -133,10 +144,16 @@ def mutants_of(rel: str, all_numbers: bool) -> list[Mutant]:
     source = (DOMAIN / rel).read_text(encoding="utf-8")
     lines = source.splitlines()
     found: list[Mutant] = []
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+    tokens = [
+        t
+        for t in tokenize.generate_tokens(io.StringIO(source).readline)
+        if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)
+    ]
+    for n, tok in enumerate(tokens):
         if tok.type not in (tokenize.OP, tokenize.NUMBER):
             continue
         line_text = lines[tok.start[0] - 1]
+        excluded = rel in NOT_CLINICAL_FILES or bool(NOT_CLINICAL_LINES.search(line_text))
         if tok.type == tokenize.OP and tok.string in ("==", "!=") and ".time" in line_text:
             # Two readings paired by their time (a systolic with its diastolic): an equal
             # time that becomes "not after" or "not before" pairs a stale reading.
@@ -149,7 +166,7 @@ def mutants_of(rel: str, all_numbers: bool) -> list[Mutant]:
                         tok.string,
                         new,
                         "comparison",
-                        True,
+                        not excluded,
                         line_text.strip(),
                     )
                 )
@@ -162,12 +179,17 @@ def mutants_of(rel: str, all_numbers: bool) -> list[Mutant]:
                     tok.string,
                     COMPARE[tok.string],
                     "comparison",
-                    True,
+                    not excluded,
                     line_text.strip(),
                 )
             )
         elif tok.type == tokenize.NUMBER and not tok.string.endswith(("j", "J")):
-            clinical = not NOT_CLINICAL.search(line_text)
+            before = tokens[n - 1].string if n else ""
+            after = tokens[n + 1].string if n + 1 < len(tokens) else ""
+            # What an absent value counts as (`x.value or 0.0`, `table.get(word, 0)`): the
+            # vocabulary and validation decide that no value is missing there, not a threshold.
+            absent = before == "or" or (before == "," and after == ")" and tok.string in ZEROS)
+            clinical = not absent and not excluded and not NOT_CLINICAL.search(line_text)
             if not clinical and not all_numbers:
                 continue
             for sign in (1, -1):

@@ -248,16 +248,17 @@ def organ_toxicity(
     best = (0, "")
     if alt is not None and alt.value is not None and settings.alt_uln:
         ratio = alt.value / settings.alt_uln
-        ctcae = 4 if ratio > 20 else 3 if ratio > 5 else 2 if ratio > 3 else 1 if ratio > 1 else 0
+        # CTCAE grades 2-4 of §3 (grade 1, > ULN, is below every Lee grade: left out).
+        ctcae = 4 if ratio > 20 else 3 if ratio > 5 else 2 if ratio > 3 else 0
         # Lee: grade 4 transaminitis is grade 3 CRS; other grade N organ toxicity is grade N.
-        lee = 3 if ctcae == 4 else ctcae if ctcae >= 2 else 0
+        lee = 3 if ctcae == 4 else ctcae
         if lee:
             said = f"ALT CTCAE grade {ctcae}: {finding(alt, tz, at)}" if words else ""
             best = max(best, (lee, said))
     if creat is not None and creat.value is not None and settings.creatinine_uln:
         ratio = creat.value / settings.creatinine_uln
-        ctcae = 4 if ratio > 6 else 3 if ratio > 3 else 2 if ratio > 1.5 else 1 if ratio > 1 else 0
-        if ctcae >= 2:
+        ctcae = 4 if ratio > 6 else 3 if ratio > 3 else 2 if ratio > 1.5 else 0  # as for ALT
+        if ctcae:
             said = f"creatinine CTCAE grade {ctcae}: {finding(creat, tz, at)}" if words else ""
             best = max(best, (ctcae, said))
     return best[0], best[1], flags
