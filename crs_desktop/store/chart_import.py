@@ -10,9 +10,9 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from crs_desktop.domain.chart_row import ChartRow
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.validation import ObservedTimeError, check_observed_time
-from crs_desktop.interop.chart_csv import ChartRow
 from crs_desktop.store.records import INSERT_ROW, Patient
 
 if TYPE_CHECKING:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from crs_desktop.domain.chart_row import ChartRow
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.observation import Observation
 from crs_desktop.domain.validation import (
@@ -27,7 +28,6 @@ from crs_desktop.domain.validation import (
     check_observed_time,
     validate,
 )
-from crs_desktop.interop.chart_csv import ChartRow
 from crs_desktop.store import chart_import
 from crs_desktop.store.database import StoreError, open_connection, write_failure
 from crs_desktop.store.records import (
