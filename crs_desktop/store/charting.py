@@ -71,6 +71,34 @@ def _require_current(conn: sqlite3.Connection, patient_id: int) -> None:
         )
 
 
+def _insert_entries(
+    conn: sqlite3.Connection,
+    patient_id: int,
+    entries: Sequence[Entry],
+    valid: Sequence[ValidValue],
+    observed_at: float,
+    utc_offset_min: int,
+    now: float,
+    actor: str,
+    source: str,
+) -> list[int]:
+    """Write a validated set of entries (one time) inside the caller's transaction; the ids."""
+    ids = []
+    for entry, v in zip(entries, valid, strict=True):
+        values = final_row(
+            patient_id,
+            v,
+            entry.note,
+            observed_at=observed_at,
+            utc_offset_min=utc_offset_min,
+            recorded_at=now,
+            actor=actor,
+            source=source,
+        )
+        ids.append(int(conn.execute(INSERT_ROW, values).lastrowid or 0))
+    return ids
+
+
 class Charting(PatientRecords):
     """The writes of values and events to a chart file (see ChartStore)."""
 
@@ -123,19 +151,9 @@ class Charting(PatientRecords):
 
         def work(conn: sqlite3.Connection) -> list[int]:
             _require_current(conn, patient_id)
-            ids = []
-            for entry, v in zip(entries, valid, strict=True):
-                values = final_row(
-                    patient_id,
-                    v,
-                    entry.note,
-                    observed_at=observed_at,
-                    utc_offset_min=offset,
-                    recorded_at=now,
-                    actor=actor,
-                    source=source,
-                )
-                ids.append(int(conn.execute(INSERT_ROW, values).lastrowid or 0))
+            ids = _insert_entries(
+                conn, patient_id, entries, valid, observed_at, offset, now, actor, source
+            )
             self._audit(conn, "chart", actor, source, patient_id, {"rows": ids})
             return ids
 
@@ -247,19 +265,9 @@ class Charting(PatientRecords):
 
         def work(conn: sqlite3.Connection) -> int:
             _require_current(conn, patient_id)
-            row_ids = []
-            for entry, v in zip(entries, valid, strict=True):
-                values = final_row(
-                    patient_id,
-                    v,
-                    entry.note,
-                    observed_at=at,
-                    utc_offset_min=offset,
-                    recorded_at=now,
-                    actor=actor,
-                    source=source,
-                )
-                row_ids.append(int(conn.execute(INSERT_ROW, values).lastrowid or 0))
+            row_ids = _insert_entries(
+                conn, patient_id, entries, valid, at, offset, now, actor, source
+            )
             full = dict(detail or {})
             if row_ids:
                 full["rows"] = row_ids
