@@ -21,6 +21,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from crs_desktop.commands.errors import UsageError  # noqa: F401 (importable from here too)
 from crs_desktop.domain.errors import UserError
 
 # name -> (module, one-line help)
@@ -34,10 +35,6 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 DEBUG_ENV = "CRS_DESKTOP_DEBUG"
 WINDOW_MODULE = "crs_desktop.commands.window"
-
-
-class UsageError(UserError):
-    """A user's mistake on the command line: printed as one line, exit status 2."""
 
 
 def _build_parser() -> argparse.ArgumentParser:

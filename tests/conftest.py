@@ -55,3 +55,15 @@ def chart_demo():
         assert main(argv) == 0
 
     return chart
+
+
+@pytest.fixture
+def themed(qapp):
+    """The app's own large type and style (as `crs-desktop` starts), put back afterwards."""
+    from crs_desktop.ui import theme  # Qt: only for the tests that ask for it
+
+    font, sheet = qapp.font(), qapp.styleSheet()
+    theme.apply_theme(qapp)
+    yield qapp
+    qapp.setFont(font)
+    qapp.setStyleSheet(sheet)

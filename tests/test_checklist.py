@@ -16,31 +16,16 @@ from crs_desktop.domain.checklist import (
     timer_words,
 )
 from crs_desktop.domain.escalation import Acknowledgement
-from crs_desktop.domain.grading import Grader
 from crs_desktop.domain.observation import Observation
 from crs_desktop.domain.protocol import ProtocolError, parse_protocol
 from crs_desktop.domain.reassessment import Context, timer_state
 from crs_desktop.resources_path import default_protocol_path
-
-T0 = 1_795_132_800.0  # 2026-11-20T00:00:00Z
-HOUR = 3600.0
+from tests.support.grading import HOUR, T0, graded
 
 
 @pytest.fixture(scope="module")
 def protocol():
     return parse_protocol(default_protocol_path().read_text(encoding="utf-8"), "default.toml")
-
-
-def grader_for(rows) -> Grader:
-    g = Grader(local_tz=UTC)
-    obs = []
-    for n, (hour, item, value) in enumerate(rows, 1):
-        if isinstance(value, str):
-            obs.append(Observation(T0 + hour * HOUR, item, None, value, id=n))
-        else:
-            obs.append(Observation(T0 + hour * HOUR, item, float(value), id=n))
-    g.add(obs)
-    return g
 
 
 FEVER = [(0, "temperature", 38.6)]
@@ -58,7 +43,7 @@ def ack(grade: int, at: float, now: int | None = None) -> Acknowledgement:
 
 @pytest.mark.parametrize(("rows", "grade"), [(FEVER, 1), (GRADE_2, 2), (GRADE_3, 3)])
 def test_each_grade_shows_its_protocol_items(protocol, rows, grade):
-    items = checklist(protocol, grader_for(rows), [], {})
+    items = checklist(protocol, graded(rows), [], {})
     assert {i.grade for i in items} == {grade}
     expected = {a.key for a in protocol.actions_for("astct_crs", grade)}
     assert keys(items) == expected
@@ -66,11 +51,11 @@ def test_each_grade_shows_its_protocol_items(protocol, rows, grade):
 
 
 def test_no_crs_no_items(protocol):
-    assert checklist(protocol, grader_for([(0, "temperature", 37.2)]), [], {}) == []
+    assert checklist(protocol, graded([(0, "temperature", 37.2)]), [], {}) == []
 
 
 def test_a_rise_brings_new_items_and_keeps_earlier_answers(protocol):
-    g2 = grader_for(GRADE_2)
+    g2 = graded(GRADE_2)
     assert due_since(g2, "astct_crs", (2, 3, 4)) == T0 + 1 * HOUR
     # At grade 2 the nurse gives tocilizumab and acknowledges the alert.
     doses = [Observation(T0 + 1.5 * HOUR, "tocilizumab", 576.0, id=90, charted_by="RN A")]
@@ -79,7 +64,7 @@ def test_a_rise_brings_new_items_and_keeps_earlier_answers(protocol):
     assert items["crs_tocilizumab"].mark.at == T0 + 1.5 * HOUR
     assert not any(i.new for i in items.values())  # all due before the acknowledgement
 
-    g3 = grader_for(GRADE_3)
+    g3 = graded(GRADE_3)
     items3 = {i.action.key: i for i in checklist(protocol, g3, [], acked, doses, T0 + 3 * HOUR)}
     # Still answered: tocilizumab has been due since grade 2 began (grades 2-4).
     assert items3["crs_tocilizumab"].mark.by == "RN A"
@@ -97,7 +82,7 @@ def test_a_rise_brings_new_items_and_keeps_earlier_answers(protocol):
 
 def test_a_mark_before_the_item_was_due_does_not_answer_it(protocol):
     early = [Mark("crs_icu", "not_applicable", T0, T0 + 0.5 * HOUR, "RN A", "grade 2")]
-    items = {i.action.key: i for i in checklist(protocol, grader_for(GRADE_3), early, {})}
+    items = {i.action.key: i for i in checklist(protocol, graded(GRADE_3), early, {})}
     assert items["crs_icu"].mark is None
 
 
@@ -106,13 +91,13 @@ def test_latest_mark_wins(protocol):
         Mark("crs_cultures", "not_done", T0 + 1 * HOUR, T0 + 1 * HOUR, "RN A", "no bottles"),
         Mark("crs_cultures", "done", T0 + 2 * HOUR, T0 + 2 * HOUR, "RN B"),
     ]
-    items = {i.action.key: i for i in checklist(protocol, grader_for(FEVER), marks, {})}
+    items = {i.action.key: i for i in checklist(protocol, graded(FEVER), marks, {})}
     assert items["crs_cultures"].mark.status == "done"
 
 
 def test_falling_out_and_back_into_a_grade_reopens_its_items(protocol):
     rows = [*GRADE_2, (5, "o2_device", "room_air"), (9, "o2_device", "nasal_cannula")]
-    g = grader_for(rows)
+    g = graded(rows)
     # The fever at 0 h is still within the 24 h window: grade 1 at 5 h, grade 2 again at 9 h.
     assert g.latest().systems["astct_crs"].grade == 2
     assert due_since(g, "astct_crs", (2, 3, 4)) == T0 + 9 * HOUR
@@ -182,7 +167,7 @@ def test_a_fluid_bolus_charted_answers_the_fluids_action(protocol):
     bolus = Observation(T0 + 2 * HOUR, "fluid_bolus", 500.0, id=99, charted_by="RN B")
     items = {
         i.action.key: i
-        for i in checklist(protocol, grader_for(GRADE_2), [], {}, [bolus], T0 + 3 * HOUR)
+        for i in checklist(protocol, graded(GRADE_2), [], {}, [bolus], T0 + 3 * HOUR)
     }
     assert items["crs_fluids"].mark.status == "done" and items["crs_fluids"].mark.by == "RN B"
     assert items["crs_oxygen"].mark is None
@@ -192,7 +177,7 @@ def test_a_fluid_bolus_charted_answers_the_fluids_action(protocol):
 
 
 def test_dexamethasone_counts_for_its_repeat_interval_then_is_outstanding_again(protocol):
-    g2 = grader_for(GRADE_2)
+    g2 = graded(GRADE_2)
     dose = Observation(T0 + 1.5 * HOUR, "dexamethasone", 10.0, id=91, charted_by="RN A")
     assert protocol.repeat_h(protocol.action("crs_dexamethasone_g2")) == 12  # of 12-24 h
     items = {i.action.key: i for i in checklist(protocol, g2, [], {}, [dose], T0 + 13 * HOUR)}
@@ -206,7 +191,7 @@ def test_dexamethasone_counts_for_its_repeat_interval_then_is_outstanding_again(
 def test_a_dose_before_the_grade_rose_counts_within_its_interval(protocol):
     """Tocilizumab at grade 1 (the doctor's order), then grade 2: done, not TO DO."""
     dose = Observation(T0 + 0.5 * HOUR, "tocilizumab", 576.0, id=92, charted_by="RN A")
-    g2 = grader_for(GRADE_2)  # grade 2 from 1 h
+    g2 = graded(GRADE_2)  # grade 2 from 1 h
     items = {i.action.key: i for i in checklist(protocol, g2, [], {}, [dose], T0 + 2 * HOUR)}
     assert items["crs_tocilizumab"].mark.at == T0 + 0.5 * HOUR
     # Its pre-check is done with it, and neither is new.
@@ -221,7 +206,7 @@ def test_a_bolus_counts_for_the_episode_but_not_a_new_one(protocol):
     dip = [*GRADE_2, (3, "o2_device", "room_air"), (5, "o2_device", "nasal_cannula")]
     items = {
         i.action.key: i
-        for i in checklist(protocol, grader_for(dip), [], {}, [bolus], T0 + 6 * HOUR)
+        for i in checklist(protocol, graded(dip), [], {}, [bolus], T0 + 6 * HOUR)
     }
     assert items["crs_fluids"].mark is not None  # 2 -> 1 -> 2: the same episode
     # After 24 h without fever the grade was 0: a new episode calls for it again.
@@ -231,7 +216,7 @@ def test_a_bolus_counts_for_the_episode_but_not_a_new_one(protocol):
         (30, "temperature", 38.9),
         (30.5, "o2_device", "nasal_cannula"),
     ]
-    g = grader_for(again)
+    g = graded(again)
     assert g.at(T0 + 29 * HOUR).systems["astct_crs"].grade == 0
     later = {i.action.key: i for i in checklist(protocol, g, [], {}, [bolus], T0 + 31 * HOUR)}
     assert later["crs_fluids"].outstanding
@@ -240,7 +225,7 @@ def test_a_bolus_counts_for_the_episode_but_not_a_new_one(protocol):
 def test_an_action_brought_up_by_a_fall_is_not_new(protocol):
     rows = [*GRADE_2, (3, "o2_device", "room_air")]  # 2 -> 1
     items = {
-        i.action.key: i for i in checklist(protocol, grader_for(rows), [], {}, [], T0 + 4 * HOUR)
+        i.action.key: i for i in checklist(protocol, graded(rows), [], {}, [], T0 + 4 * HOUR)
     }
     assert "crs_inform_doctor_g1" in items and not items["crs_inform_doctor_g1"].new
     assert items["crs_cultures"].new  # due since the rise to 1, never acknowledged

@@ -9,23 +9,10 @@ from datetime import UTC
 import pytest
 
 from crs_desktop.domain.grading import Grader, GradingSettings
-from crs_desktop.domain.observation import Observation
+from tests.support.grading import chart
 
-T0 = 1_795_132_800.0  # 2026-11-20T00:00:00Z
-HOUR = 3600.0
 DAY = 24.0  # hours
 FEVER = (0, "temperature", 38.5)
-
-
-def chart(rows) -> list[Observation]:
-    """Observations from (hour, item, value) tuples; a str value is a word."""
-    out = []
-    for row_id, (hour, item, value) in enumerate(rows, start=1):
-        if isinstance(value, str):
-            out.append(Observation(T0 + hour * HOUR, item, None, value, id=row_id))
-        else:
-            out.append(Observation(T0 + hour * HOUR, item, float(value), id=row_id))
-    return out
 
 
 def latest(rows, settings: GradingSettings | None = None):

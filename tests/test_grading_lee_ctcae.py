@@ -8,29 +8,9 @@ import pytest
 
 from crs_desktop.domain.grading import Grader, GradingSettings
 from crs_desktop.domain.observation import Observation
+from tests.support.grading import T0, graded
 
-T0 = 1_795_132_800.0  # 2026-11-20T00:00:00Z
-HOUR = 3600.0
 LABS = GradingSettings(alt_uln=40.0, creatinine_uln=100.0)
-
-
-def chart(rows) -> list[Observation]:
-    """Observations from (hour, item, value[, note]) tuples; a str value is a word."""
-    out = []
-    for row_id, row in enumerate(rows, start=1):
-        hour, item, value = row[:3]
-        note = row[3] if len(row) > 3 else ""
-        if isinstance(value, str):
-            out.append(Observation(T0 + hour * HOUR, item, None, value, note=note, id=row_id))
-        else:
-            out.append(Observation(T0 + hour * HOUR, item, float(value), note=note, id=row_id))
-    return out
-
-
-def graded(rows, settings: GradingSettings | None = None) -> Grader:
-    g = Grader(settings or GradingSettings(), local_tz=UTC)
-    g.add(chart(rows))
-    return g
 
 
 def system(name: str, rows, settings: GradingSettings | None = None):

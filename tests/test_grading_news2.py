@@ -8,10 +8,7 @@ from datetime import UTC
 import pytest
 
 from crs_desktop.domain.grading import Grader, GradingSettings
-from crs_desktop.domain.observation import Observation
-
-T0 = 1_795_132_800.0  # 2026-11-20T00:00:00Z
-HOUR = 3600.0
+from tests.support.grading import chart
 
 # A patient who scores 0 on every parameter.
 NORMAL = {
@@ -23,19 +20,6 @@ NORMAL = {
     "acvpu": "A",
     "temperature": 37.0,
 }
-
-
-def chart(rows) -> list[Observation]:
-    """Observations from (hour, item, value[, note]) tuples; a str value is a word."""
-    out = []
-    for row_id, row in enumerate(rows, start=1):
-        hour, item, value = row[:3]
-        note = row[3] if len(row) > 3 else ""
-        if isinstance(value, str):
-            out.append(Observation(T0 + hour * HOUR, item, None, value, note=note, id=row_id))
-        else:
-            out.append(Observation(T0 + hour * HOUR, item, float(value), note=note, id=row_id))
-    return out
 
 
 def vitals(hour: float = 1, settings: GradingSettings | None = None, **changes):

@@ -11,28 +11,7 @@ import pytest
 from crs_desktop.domain.grading import SYSTEMS, Grader, GradingSettings
 from crs_desktop.domain.grading.grader import SNAPSHOT_EVERY, NotWorded
 from crs_desktop.domain.observation import Observation
-
-T0 = 1_795_132_800.0  # 2026-11-20T00:00:00Z
-HOUR = 3600.0
-
-
-def chart(rows, first_id: int = 1) -> list[Observation]:
-    """Observations from (hour, item, value[, note]) tuples; a str value is a word."""
-    out = []
-    for row_id, row in enumerate(rows, start=first_id):
-        hour, item, value = row[:3]
-        note = row[3] if len(row) > 3 else ""
-        if isinstance(value, str):
-            out.append(Observation(T0 + hour * HOUR, item, None, value, note=note, id=row_id))
-        else:
-            out.append(Observation(T0 + hour * HOUR, item, float(value), note=note, id=row_id))
-    return out
-
-
-def graded(rows, settings: GradingSettings | None = None) -> Grader:
-    g = Grader(settings or GradingSettings(), local_tz=UTC)
-    g.add(chart(rows))
-    return g
+from tests.support.grading import HOUR, T0, chart, graded
 
 
 def column(g: Grader, name: str = "astct_crs", field: str = "grade") -> list:

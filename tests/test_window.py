@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QScrollArea, QSplitter
 
 from crs_desktop.store import ChartStore
 from crs_desktop.store.records import Entry
-from crs_desktop.ui import theme
 from crs_desktop.ui.app import dispose
 from crs_desktop.ui.main_window import MainWindow
 
@@ -335,16 +334,6 @@ def test_news2_uses_the_patients_spo2_scale_in_the_window_and_on_the_handover(qt
         assert printed.grade == 0
     finally:
         dispose(w)
-
-
-@pytest.fixture
-def themed(qapp):
-    """The app's own large type and style (as `crs-desktop` starts), put back afterwards."""
-    font, sheet = qapp.font(), qapp.styleSheet()
-    theme.apply_theme(qapp)
-    yield qapp
-    qapp.setFont(font)
-    qapp.setStyleSheet(sheet)
 
 
 @pytest.mark.parametrize("badge", ["grade 0 (none)", "GRADE 4"])

@@ -14,7 +14,6 @@ from PySide6.QtGui import QFontMetricsF, QImage, QPainter, QRawFont
 from PySide6.QtWidgets import QApplication, QScrollArea
 
 from crs_desktop.store import ChartStore
-from crs_desktop.ui import theme
 from crs_desktop.ui.app import dispose
 from crs_desktop.ui.main_window import MainWindow
 from tests.support.demo_chart import HOUR, NOW, chart_demo, chart_old
@@ -33,16 +32,6 @@ def chart(tmp_path_factory):
     chart_old(store, OLD_MRN, NOW - 30 * HOUR)
     store.close()
     return path
-
-
-@pytest.fixture
-def themed(qapp):
-    """The app's own type and style (as `crs-desktop` starts), put back afterwards."""
-    font, sheet = qapp.font(), qapp.styleSheet()
-    theme.apply_theme(qapp)
-    yield qapp
-    qapp.setFont(font)
-    qapp.setStyleSheet(sheet)
 
 
 @pytest.fixture(params=[(s, m) for s in SCREENS for m in ("DEMO-001", OLD_MRN)], ids=str)

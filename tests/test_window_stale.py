@@ -11,7 +11,6 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from crs_desktop.store import ChartStore
-from crs_desktop.ui import theme
 from crs_desktop.ui.app import dispose
 from crs_desktop.ui.main_window import MainWindow
 from tests.support.demo_chart import HOUR, NOW, chart_demo, chart_old
@@ -34,14 +33,8 @@ def store(tmp_path):
     s.close()
 
 
-@pytest.fixture(autouse=True)
-def themed(qapp):
-    """The app's own type and style (as `crs-desktop` starts), put back afterwards."""
-    font, sheet = qapp.font(), qapp.styleSheet()
-    theme.apply_theme(qapp)
-    yield qapp
-    qapp.setFont(font)
-    qapp.setStyleSheet(sheet)
+# Every test here sees the app's own type and style (the `themed` fixture of conftest.py).
+pytestmark = pytest.mark.usefixtures("themed")
 
 
 def open_window(qtbot, store: ChartStore, mrn: str) -> MainWindow:

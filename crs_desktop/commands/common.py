@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 
+from crs_desktop.commands.errors import UsageError
 from crs_desktop.store import ChartStore, Patient, StoreError, resolve_store_path
 from crs_desktop.store.paths import ensure_default_folder, uses_default
 
@@ -42,8 +43,6 @@ def open_store(
 
 
 def require_patient(store: ChartStore, mrn: str) -> Patient:
-    from crs_desktop.cli import UsageError
-
     patient = store.patient(mrn)
     if patient is None:
         # Never other patients' MRNs in an error message (DESIGN.md): say where to look.

@@ -14,6 +14,7 @@ import sys
 import time
 
 from crs_desktop.commands.common import add_db_argument, open_store
+from crs_desktop.commands.errors import UsageError
 from crs_desktop.demo_course import (
     COURSE_END_HOUR,
     DEMO_BIRTH_DATE,
@@ -65,7 +66,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _now(args: argparse.Namespace) -> float:
     """The moment the course's last value lands on: --now, else the clock (whole minutes)."""
-    from crs_desktop.cli import UsageError
     from crs_desktop.interop.chart_csv import parse_time
 
     clock = time.time()
@@ -109,8 +109,6 @@ def _chart_group(store: ChartStore, patient: Patient, at: float, group: list[Cou
 
 
 def run(args: argparse.Namespace) -> int:
-    from crs_desktop.cli import UsageError
-
     if args.speed <= 0:
         raise UsageError(f"--speed {args.speed:g}: must be more than 0 (course hours per second)")
     if not 0 < args.until_hour <= COURSE_END_HOUR:

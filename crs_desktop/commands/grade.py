@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import replace
 
+from crs_desktop.commands.errors import UsageError
 from crs_desktop.domain.grading import SYSTEM_TITLES, SYSTEMS, Grader, GradeSet, GradingSettings
 from crs_desktop.domain.grading.wording import ShownZone
 from crs_desktop.domain.observation import Observation
@@ -48,8 +49,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crs_desktop.cli import UsageError
-
     scale = args.news2_scale
     if scale is not None and scale.strip() not in NEWS2_SCALES:
         raise UsageError(

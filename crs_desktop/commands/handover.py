@@ -22,6 +22,7 @@ from crs_desktop.commands.common import (
     open_store,
     require_patient,
 )
+from crs_desktop.commands.errors import UsageError
 from crs_desktop.commands.output import (
     add_force_argument,
     check_output,
@@ -68,8 +69,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _time(option: str, text: str) -> float:
-    from crs_desktop.cli import UsageError
-
     try:
         return parse_time(text)[0]
     except ValueError as exc:
@@ -77,8 +76,6 @@ def _time(option: str, text: str) -> float:
 
 
 def _period(args: argparse.Namespace, now: float) -> tuple[float, float]:
-    from crs_desktop.cli import UsageError
-
     try:
         shift = current_shift(now, args.shift_starts.split(","))
     except ValueError as exc:
@@ -95,8 +92,6 @@ def _period(args: argparse.Namespace, now: float) -> tuple[float, float]:
 
 
 def _check_output(output: str, force: bool) -> Path:
-    from crs_desktop.cli import UsageError
-
     target = check_output(output, force)  # an existing file only with --force
     folder = target.parent
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -117,7 +112,6 @@ def _qt_application() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-
     now = time.time()
     start, end = _period(args, now)  # every mistake is found before anything is opened
     target = _check_output(args.output, args.force)

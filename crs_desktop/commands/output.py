@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TypeVar
 
+from crs_desktop.commands.errors import UsageError
+
 T = TypeVar("T")
 
 _REASONS = {
@@ -43,7 +45,6 @@ def add_force_argument(parser: argparse.ArgumentParser) -> None:
 
 def output_error(value: str, exc: OSError, to_file: bool = True) -> Exception:
     """A failed write of -o VALUE as the one-line error the user sees."""
-    from crs_desktop.cli import UsageError
 
     reason = _REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
     if exc.errno is None and value != "-" and _nearly_full(Path(value).parent):
@@ -63,7 +64,6 @@ def _nearly_full(folder: Path) -> bool:
 def check_output(value: str, force: bool, device_ok: bool = False) -> Path:
     """The output file named by -o: its folder exists, and it is not an existing file
     unless `force`. A device or pipe (/dev/null, a FIFO) is written into, if `device_ok`."""
-    from crs_desktop.cli import UsageError
 
     target = Path(value)
     if target.is_dir():

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO
 
+from crs_desktop.domain.chart_row import ChartRow  # read here; kept importable from here
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.observation import Observation
 from crs_desktop.domain.validation import (
@@ -64,18 +65,6 @@ class ChartFileError(UserError, ValueError):
         if more:
             lines.append(f"  … and {more} more")
         super().__init__("\n".join(lines))
-
-
-@dataclass(frozen=True, slots=True)
-class ChartRow:
-    """One valid line of a chart file."""
-
-    line: int
-    time: float  # epoch seconds, UTC
-    utc_offset_min: int
-    item: str  # canonical item name
-    valid: ValidValue
-    note: str
 
 
 def parse_time(text: str) -> tuple[float, int]:

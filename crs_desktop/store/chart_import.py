@@ -10,13 +10,13 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from crs_desktop.domain.chart_row import ChartRow
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.validation import ObservedTimeError, check_observed_time
-from crs_desktop.interop.chart_csv import ChartRow
-from crs_desktop.store.records import INSERT_ROW, Patient
+from crs_desktop.store.records import INSERT_ROW, Patient, final_row
 
 if TYPE_CHECKING:
-    from crs_desktop.store.chart_store import ChartStore
+    from crs_desktop.store.patients import PatientRecords
 
 _PROBLEMS_SHOWN = 10
 NO_VALUES = "the file has no values (only its header); nothing was written"
@@ -37,7 +37,7 @@ def _check_times(rows: Sequence[ChartRow], now: float) -> None:
 
 
 def _insert_rows(
-    store: ChartStore,
+    store: PatientRecords,
     conn: sqlite3.Connection,
     patient_id: int,
     rows: Sequence[ChartRow],
@@ -49,21 +49,15 @@ def _insert_rows(
     conn.executemany(
         INSERT_ROW,
         (
-            (
+            final_row(
                 patient_id,
-                r.item,
-                r.time,
-                r.utc_offset_min,
-                now,
-                r.valid.value,
-                r.valid.text,
-                r.valid.unit,
-                r.valid.written_value,
-                r.valid.written_unit,
+                r.valid,
                 r.note,
-                int(r.valid.extreme),
-                actor,
-                source,
+                observed_at=r.time,
+                utc_offset_min=r.utc_offset_min,
+                recorded_at=now,
+                actor=actor,
+                source=source,
             )
             for r in rows
         ),
@@ -74,7 +68,7 @@ def _insert_rows(
 
 
 def import_rows(
-    store: ChartStore,
+    store: PatientRecords,
     patient_id: int,
     rows: Sequence[ChartRow],
     *,
@@ -98,7 +92,7 @@ def import_rows(
 
 
 def import_chart(
-    store: ChartStore,
+    store: PatientRecords,
     mrn: str,
     rows: Sequence[ChartRow],
     *,

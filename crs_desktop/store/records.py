@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crs_desktop.domain.observation import Observation
+from crs_desktop.domain.validation import ValidValue
 
 STATUS_FINAL = "final"
 STATUS_ENTERED_IN_ERROR = "entered_in_error"
@@ -91,6 +92,36 @@ INSERT_ROW = (
     "value, text, unit, written_value, written_unit, note, extreme, charted_by, source, status) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'final')"
 )
+
+
+def final_row(
+    patient_id: int,
+    valid: ValidValue,
+    note: str,
+    *,
+    observed_at: float,
+    utc_offset_min: int,
+    recorded_at: float,
+    actor: str,
+    source: str,
+) -> tuple[Any, ...]:
+    """The parameters of INSERT_ROW for one validated value (its item is valid.item)."""
+    return (
+        patient_id,
+        valid.item,
+        observed_at,
+        utc_offset_min,
+        recorded_at,
+        valid.value,
+        valid.text,
+        valid.unit,
+        valid.written_value,
+        valid.written_unit,
+        note,
+        int(valid.extreme),
+        actor,
+        source,
+    )
 
 
 def row_from_tuple(t: tuple[Any, ...]) -> ChartedRow:
