@@ -9,7 +9,7 @@ Only the gathering is imported here, so importing the package does not load Qt;
 the drawing is `crs_desktop.report.render`.
 """
 
+from crs_desktop.app.shifts import current_shift, previous_shift
 from crs_desktop.report.handover_data import HandoverData, build_handover
-from crs_desktop.report.shifts import current_shift, previous_shift
 
 __all__ = ["HandoverData", "build_handover", "current_shift", "previous_shift"]

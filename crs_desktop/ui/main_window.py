@@ -22,19 +22,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crs_desktop.app.protocol_file import default_protocol
+from crs_desktop.app.shifts import (
+    DEFAULT_SHIFT_STARTS,
+    current_shift,
+    parse_shift_starts,
+    previous_shift,
+)
 from crs_desktop.domain.checklist import DONE, ChecklistItem
 from crs_desktop.domain.drug_doses import tocilizumab_dose_mg
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.escalation import Alert
 from crs_desktop.domain.grading import GradingSettings
 from crs_desktop.domain.protocol import Protocol
-from crs_desktop.protocol_file import default_protocol
-from crs_desktop.report.shifts import (
-    DEFAULT_SHIFT_STARTS,
-    current_shift,
-    parse_shift_starts,
-    previous_shift,
-)
 from crs_desktop.store import ChartStore, Patient
 from crs_desktop.store.records import ChartedRow
 from crs_desktop.ui.alert_banner import AlertBanner

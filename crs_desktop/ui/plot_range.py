@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from crs_desktop.app.series_buffer import SeriesBuffer
 from crs_desktop.ui.plot_axes import readable_range
-from crs_desktop.ui.series_buffer import SeriesBuffer
 
 if TYPE_CHECKING:
     from crs_desktop.store import Patient

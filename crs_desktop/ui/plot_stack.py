@@ -16,6 +16,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from crs_desktop.app.series_buffer import SeriesBuffer
 from crs_desktop.domain import thresholds
 from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.oxygen_course import BAND_NAMES
@@ -35,7 +36,6 @@ from crs_desktop.ui.plot_axes import (
 from crs_desktop.ui.plot_decorations import Decorations, label_font
 from crs_desktop.ui.plot_hover import PointHover
 from crs_desktop.ui.plot_range import RangeFit
-from crs_desktop.ui.series_buffer import SeriesBuffer
 
 HOUR = 3600.0
 DOTS_UP_TO = 2000  # points per series drawn with a dot on each value
