@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from crs_desktop.store import ChartStore, Patient
+from crs_desktop.app.records import ChartStore, Patient
 
 if TYPE_CHECKING:
     from crs_desktop.ui.main_window import MainWindow

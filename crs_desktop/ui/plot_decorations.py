@@ -21,7 +21,7 @@ from crs_desktop.ui import theme
 from crs_desktop.ui.plot_axes import Placed, lay_out_labels, pixel_rows, plot_label
 
 if TYPE_CHECKING:
-    from crs_desktop.store.records import ChartedRow
+    from crs_desktop.app.records import ChartedRow
 
 # Oxygen changes at one level charted this close together are one round of charting
 # (the device, then its flow): labelled once, with the last words.

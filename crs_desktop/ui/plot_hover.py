@@ -13,8 +13,8 @@ from crs_desktop.domain.vocabulary import ITEMS
 from crs_desktop.ui.plot_decorations import unit_shown
 
 if TYPE_CHECKING:
-    from crs_desktop.store import Patient
-    from crs_desktop.ui.plot_stack import PlotSpec
+    from crs_desktop.app.plot_data import PlotSpec
+    from crs_desktop.app.records import Patient
 
 
 def _clock(epoch: float) -> str:
@@ -27,7 +27,7 @@ class PointHover:
     specs: tuple[PlotSpec, ...]
     plots: dict[str, Any]
     buffers: dict[str, Any]
-    store: Any
+    data: Any  # the core's PlotData
     patient: Patient
     view: Any
     point_clicked: Any
@@ -55,7 +55,7 @@ class PointHover:
 
     def describe_point(self, item: str, at: float) -> str:
         """'Temperature 38.4 °C at 24 Nov 14:32, charted by RN Demo' from the stored row."""
-        rows = self.store.rows(self.patient.id, items=[item], since=at, until=at)
+        rows = self.data.rows_at(item, at)
         if not rows:
             return ""
         lines = []

@@ -16,8 +16,8 @@ from crs_desktop.app.series_buffer import SeriesBuffer
 from crs_desktop.ui.plot_axes import readable_range
 
 if TYPE_CHECKING:
-    from crs_desktop.store import Patient
-    from crs_desktop.ui.plot_stack import PlotSpec
+    from crs_desktop.app.plot_data import PlotSpec
+    from crs_desktop.app.records import Patient
 
 HOUR = 3600.0
 # The y range of a plot with nothing in view: round, readable numbers, never an axis
