@@ -165,6 +165,20 @@ class ChartSession:
         event_id: int = self.store.record_event(self.patient.id, kind, actor=self.nurse, **fields)
         return event_id
 
+    def news2_scale_set_by(self) -> tuple[str, float] | None:
+        """Who last set the patient's NEWS2 SpO2 scale, and when (the audit)."""
+        changed: tuple[str, float] | None = self.store.last_change(self.patient.id, "news2_scale")
+        return changed
+
+    def change_news2_scale(self) -> Patient:
+        """The other NEWS2 SpO2 scale (REFERENCE.md §7.1), audited under the nurse: the
+        updated patient (the window opens it again, graded on the new scale)."""
+        new = 2 if self.patient.news2_scale == 1 else 1
+        patient: Patient = self.store.update_patient(
+            self.patient.id, actor=self.nurse, news2_scale=new
+        )
+        return patient
+
     def acknowledge(self, alerts: Sequence[Alert]) -> None:
         """Chart that the signed-in nurse saw these alerts: each records the peak it
         acknowledges, what it rose from and the level now."""

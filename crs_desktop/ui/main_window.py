@@ -30,8 +30,8 @@ from crs_desktop.app.shifts import (
     parse_shift_starts,
     previous_shift,
 )
+from crs_desktop.app.treatment import treatment_view
 from crs_desktop.domain.checklist import DONE, ChecklistItem
-from crs_desktop.domain.drug_doses import tocilizumab_dose_mg
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.escalation import Alert
 from crs_desktop.domain.grading import GradeSet, GradingSettings
@@ -328,28 +328,16 @@ class MainWindow(RecordWatch, PlotControls, QMainWindow):
         session = self.session
         if session is None or session.treatment is None:
             return []
-        treatment, now = session.treatment, self.clock()
-        grades = session.grades
+        now = self.clock()
+        view = treatment_view(session.treatment, session.grader, session.events, now)
         self.grading.show_age()  # findings grow old with the clock, not only with values
-        self.due.show_timers(treatment.timers(grades, now), now, None)
-        if session.grader is None:  # a long chart is still being graded
+        self.due.show_timers(view.timers, now, None)
+        if view.items is None:  # a long chart is still being graded
             return []
-        items = treatment.checklist(session.grader, session.events, now)
-        weight = treatment.weight_kg(now)
-        dose_text = (
-            f"{tocilizumab_dose_mg(weight, self.protocol.tocilizumab):g} mg for {weight:g} kg"
-            if weight
-            else "no weight charted: chart the weight to compute the dose"
-        )
         self.checklist.show_checklist(
-            items,
-            {s: grades.systems[s].grade if grades else None for s in ("astct_crs", "astct_icans")},
-            treatment.tocilizumab(now),
-            dose_text,
-            treatment.steroids(now),
-            now,
+            view.items, view.grades, view.tocilizumab, view.dose_text, view.steroids, now
         )
-        return items
+        return view.items
 
     def mark_action(self, key: str, status: str) -> MarkDialog | None:
         """Answer a checklist action (done / not done / not applicable)."""
