@@ -13,7 +13,7 @@ from crs_desktop.domain.vocabulary import ITEMS
 from crs_desktop.ui.plot_decorations import unit_shown
 
 if TYPE_CHECKING:
-    from crs_desktop.app.plot_data import PlotSpec
+    from crs_desktop.app.plot_data import PlotData, PlotSpec
     from crs_desktop.app.records import Patient
 
 
@@ -26,8 +26,7 @@ class PointHover:
 
     specs: tuple[PlotSpec, ...]
     plots: dict[str, Any]
-    buffers: dict[str, Any]
-    data: Any  # the core's PlotData
+    data: PlotData  # the core's: the series and the rows under a point
     patient: Patient
     view: Any
     point_clicked: Any
@@ -41,7 +40,7 @@ class PointHover:
             vb = plot.getViewBox()
             best: tuple[float, str, float, float] | None = None
             for item in spec.items:
-                buf = self.buffers[item]
+                buf = self.data.buffers[item]
                 index = buf.nearest(vb.mapSceneToView(scene_pos).x())
                 if index is None:
                     continue

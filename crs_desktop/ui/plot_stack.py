@@ -231,36 +231,12 @@ class PlotStack(RangeFit, Decorations, PointHover, QWidget):
     # -- the data, as the mixins read it (the core's PlotData) -------------------------
 
     @property
-    def buffers(self) -> dict[str, SeriesBuffer]:
+    def buffers(self) -> dict[str, SeriesBuffer]:  # the tests and the benches read these
         return self.data.buffers
 
     @property
     def _map(self) -> SeriesBuffer:
         return self.data.map
-
-    @property
-    def _device_rows(self) -> list[ChartedRow]:
-        return self.data.device_rows
-
-    @property
-    def _flow_rows(self) -> list[ChartedRow]:
-        return self.data.flow_rows
-
-    @property
-    def _pressor_rows(self) -> list[ChartedRow]:
-        return self.data.pressor_rows
-
-    @property
-    def _drug_rows(self) -> list[ChartedRow]:
-        return self.data.drug_rows
-
-    @property
-    def _flagged(self) -> dict[str, list[ChartedRow]]:
-        return self.data.flagged
-
-    @property
-    def _last_charted(self) -> dict[str, float]:
-        return self.data.last_charted
 
     @property
     def _history_before(self) -> float | None:
