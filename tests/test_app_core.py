@@ -108,7 +108,9 @@ def test_a_set_is_reviewed_before_it_is_charted(core, demo_now):
 # -- the widgets paint what they are sent (Qt) ----------------------------------------------
 
 
-def test_the_grading_panel_paints_the_grades_it_is_sent(qtbot, tmp_path, chart_demo, demo_now):
+def test_the_grading_panel_and_the_plots_are_fed_by_the_session(
+    qtbot, tmp_path, chart_demo, demo_now
+):
     from crs_desktop.ui.app import dispose
     from crs_desktop.ui.main_window import MainWindow
 
@@ -123,6 +125,10 @@ def test_the_grading_panel_paints_the_grades_it_is_sent(qtbot, tmp_path, chart_d
         assert earlier is not None and earlier != window.session.grades
         window.session.grades_changed.emit(earlier)
         assert window.grading.grades is earlier  # not read again from the session
+        # The plots are fed by the session's core (one read of the chart, kept current
+        # there), not by a store of their own.
+        assert window.plots.data is window.session.core.plot_data
+        assert not hasattr(window.plots, "store")
     finally:
         dispose(window)
         store.close()
