@@ -50,8 +50,8 @@ clock = Clock()
 def build_store(path: Path):  # type: ignore[no-untyped-def]
     """The demo patient charted to 62 h (its last values now), and the same course charted
     to 62 h ending 30 h ago: a chart whose last values are more than a day old."""
+    from crs_desktop.app.demo_course import DEMO_PRODUCT, DEMO_SOURCE, DEMO_WEIGHT_KG, course
     from crs_desktop.commands.demo import _by_hour, _chart_group, reset_demo_patient
-    from crs_desktop.demo_course import DEMO_PRODUCT, DEMO_SOURCE, DEMO_WEIGHT_KG, course
     from crs_desktop.store import ChartStore
 
     store = ChartStore(path, clock=clock)
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    from crs_desktop.demo_course import DEMO_MRN
+    from crs_desktop.app.demo_course import DEMO_MRN
     from crs_desktop.ui.app import dispose, make_app
     from crs_desktop.ui.main_window import MainWindow
 

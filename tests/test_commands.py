@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from crs_desktop.app.demo_course import DEMO_MRN, course
 from crs_desktop.cli import main
-from crs_desktop.demo_course import DEMO_MRN, course
 from crs_desktop.store import ChartStore
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from pypdf import PdfReader
 
+from crs_desktop.app.demo_course import DEMO_MRN, DEMO_NAME
+from crs_desktop.app.shifts import current_shift, parse_shift_starts, previous_shift
 from crs_desktop.cli import main
-from crs_desktop.demo_course import DEMO_MRN, DEMO_NAME
 from crs_desktop.domain.grading import Grader
 from crs_desktop.report.gather_grades import news2_band
 from crs_desktop.report.handover_data import build_handover
-from crs_desktop.report.shifts import current_shift, parse_shift_starts, previous_shift
 from crs_desktop.store import ChartStore, Entry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -500,7 +500,7 @@ class Block:
         if name.split(".")[0] in ("PySide6", "pyqtgraph", "shiboken6"):
             raise ImportError("Qt is blocked")
 sys.meta_path.insert(0, Block())
-import crs_desktop.report.handover_data, crs_desktop.report.shifts
+import crs_desktop.report.handover_data, crs_desktop.app.shifts
 """
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

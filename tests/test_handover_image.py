@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from crs_desktop.demo_course import DEMO_MRN
+from crs_desktop.app.demo_course import DEMO_MRN
 from crs_desktop.report.handover_data import build_handover
 from crs_desktop.store import ChartStore, Entry
 

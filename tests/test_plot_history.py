@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crs_desktop.demo_course import DEMO_MRN
+from crs_desktop.app.demo_course import DEMO_MRN
 from crs_desktop.store import ChartStore, Entry
 from crs_desktop.ui.plot_stack import FIRST_READ_H, PlotStack
 

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
+from crs_desktop.app.demo_course import DEMO_MRN
+from crs_desktop.app.protocol_file import ENV_VAR, load_protocol
 from crs_desktop.cli import main
-from crs_desktop.demo_course import DEMO_MRN
-from crs_desktop.protocol_file import ENV_VAR, load_protocol
 from crs_desktop.resources_path import default_protocol_path
 
 

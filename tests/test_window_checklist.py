@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QDateTime, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QInputDialog
 
-from crs_desktop.demo_course import DEMO_MRN, DEMO_NURSE
+from crs_desktop.app.demo_course import DEMO_MRN, DEMO_NURSE
 from crs_desktop.domain.checklist import DONE, NOT_APPLICABLE, NOT_DONE
 from crs_desktop.store import ChartStore
 from crs_desktop.store.records import Entry

@@ -10,9 +10,9 @@ from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from crs_desktop.demo_course import DEMO_MRN
+from crs_desktop.app.demo_course import DEMO_MRN
+from crs_desktop.app.shifts import current_shift, previous_shift
 from crs_desktop.report.handover_data import build_handover
-from crs_desktop.report.shifts import current_shift, previous_shift
 from crs_desktop.store import ChartStore, Entry
 from crs_desktop.ui.app import dispose
 from crs_desktop.ui.handover_note import EMPTY_MESSAGE

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from crs_desktop.app.demo_course import DEMO_MRN
 from crs_desktop.cli import main
-from crs_desktop.demo_course import DEMO_MRN
 from crs_desktop.domain.errors import UserError
 from crs_desktop.store import ChartStore
 from crs_desktop.store.records import Entry

@@ -128,7 +128,7 @@ def test_no_message_anywhere_cites_the_developer_reference():
 
 
 def test_protocol_titles_and_details_shown_to_nurses_cite_no_section():
-    from crs_desktop.protocol_file import default_protocol
+    from crs_desktop.app.protocol_file import default_protocol
 
     for action in default_protocol().actions:
         for text in (action.title, action.detail, action.source_shown):

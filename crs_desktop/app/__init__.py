@@ -1,1 +1,1 @@
-"""The application core: no Qt, between the window and the store (see DESIGN.md)."""
+"""The application core, no Qt: the chart session, shifts, plot data, the demo course."""

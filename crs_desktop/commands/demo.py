@@ -13,9 +13,7 @@ import itertools
 import sys
 import time
 
-from crs_desktop.commands.common import add_db_argument, open_store
-from crs_desktop.commands.errors import UsageError
-from crs_desktop.demo_course import (
+from crs_desktop.app.demo_course import (
     COURSE_END_HOUR,
     DEMO_BIRTH_DATE,
     DEMO_MRN,
@@ -27,6 +25,8 @@ from crs_desktop.demo_course import (
     CourseValue,
     course,
 )
+from crs_desktop.commands.common import add_db_argument, open_store
+from crs_desktop.commands.errors import UsageError
 from crs_desktop.store import ChartStore, Entry, Patient
 
 

@@ -58,11 +58,11 @@ def run(args: argparse.Namespace) -> int:
     # A protocol that cannot be used raises ProtocolError (a UserError): exit 2 naming the
     # file and line. Unlike the window, grading never falls back to another protocol.
     if args.protocol:
-        from crs_desktop.protocol_file import read_protocol
+        from crs_desktop.app.protocol_file import read_protocol
 
         settings = read_protocol(args.protocol).grading
     else:
-        from crs_desktop.protocol_file import default_protocol
+        from crs_desktop.app.protocol_file import default_protocol
 
         settings = default_protocol().grading
     if scale is not None:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from crs_desktop.app.shifts import DEFAULT_SHIFT_STARTS, current_shift
 from crs_desktop.commands.common import (
     add_db_argument,
     add_protocol_argument,
@@ -30,7 +31,6 @@ from crs_desktop.commands.output import (
     output_error,
 )
 from crs_desktop.interop.chart_csv import parse_time
-from crs_desktop.report.shifts import DEFAULT_SHIFT_STARTS, current_shift
 
 _APP: Any = None  # the QGuiApplication this command made, kept alive while drawing
 
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     target = _check_output(args.output, args.force)
     mode = existing_mode(target)  # a file replaced with --force keeps its permissions
     nurse = (args.nurse or "").strip() or default_actor()
-    from crs_desktop.protocol_file import load_protocol
+    from crs_desktop.app.protocol_file import load_protocol
 
     protocol, refused = load_protocol(args.protocol)
     if refused:  # printed all the same, by the last good protocol: a handover is never lost

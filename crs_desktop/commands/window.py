@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QMessageBox
 
-    from crs_desktop.protocol_file import load_protocol
+    from crs_desktop.app.protocol_file import load_protocol
     from crs_desktop.ui.app import dispose, make_app
     from crs_desktop.ui.damage_check import DamageCheck
     from crs_desktop.ui.main_window import MainWindow

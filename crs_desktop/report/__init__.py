@@ -14,7 +14,7 @@ footer, PDF) with page_sections (the SBAR sections), page_plots (the plots) and
 page_layout (points on any device, wrapped text, blocks and pagination).
 """
 
+from crs_desktop.app.shifts import current_shift, previous_shift
 from crs_desktop.report.handover_data import HandoverData, build_handover
-from crs_desktop.report.shifts import current_shift, previous_shift
 
 __all__ = ["HandoverData", "build_handover", "current_shift", "previous_shift"]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, tzinfo
 
+from crs_desktop.app.treatment import TreatmentState
 from crs_desktop.domain.drug_doses import Dose, doses_so_far
 from crs_desktop.domain.escalation import acknowledgement_text
 from crs_desktop.domain.grading import Grader, GradingSettings
@@ -37,7 +38,6 @@ from crs_desktop.report.handover_records import (
     LatestValue,
     local_datetime,
 )
-from crs_desktop.report.treatment import TreatmentState
 from crs_desktop.store import ChartStore
 
 # What other modules take from here (the records themselves are in handover_records).

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crs_desktop.app.records import ChartedRow
 from crs_desktop.domain.vocabulary import ITEMS, number_shown, unit_text, word_text
-from crs_desktop.store.records import ChartedRow
 from crs_desktop.ui.session import PatientSession
 
 COLUMNS = (
@@ -199,19 +199,18 @@ class ChartTable(QWidget):
     def reload(self) -> None:
         hours = self.span.currentData()
         since = None if hours is None else self.clock() - hours * 3600
-        self.model.set_rows(self.session.store.rows(self.session.patient.id, since=since))
+        self.model.set_rows(self.session.core.rows(since=since))
         self.loaded = True
 
     def _rows_added(self, rows: list[ChartedRow]) -> None:
         if self.loaded:
             self.model.add_rows(rows)
 
-    def _rows_errored(self, row_ids: list[int]) -> None:
+    def _rows_errored(self, rows: list[ChartedRow]) -> None:
+        """Rows now entered in error, as the session read them once for every widget."""
         if self.loaded:
-            for row_id in row_ids:
-                row = self.session.row(row_id)
-                if row is not None:
-                    self.model.replace_row(row)
+            for row in rows:
+                self.model.replace_row(row)
 
     def selected_row(self) -> ChartedRow | None:
         indexes = self.view.selectionModel().selectedRows()

@@ -139,6 +139,8 @@ class ChecklistPanel(QWidget):
         outer.addWidget(scroll, 1)
         self.rows: dict[str, ChecklistRow] = {}
         self._shown: object = None
+        self._layout: object = None  # the rows' order and group headings, as painted
+        self._painted: dict[str, tuple[ChecklistItem, int]] = {}  # each row as painted
 
     def show_checklist(
         self,
@@ -165,6 +167,9 @@ class ChecklistPanel(QWidget):
         if shown == self._shown:
             return
         self._shown = shown
+        # Only what changed is repainted: the heading and the drug lines are words; the
+        # rows are rebuilt only when the list or its grouping changed, else the changed
+        # rows alone are replaced (a new value mostly changes nothing here).
         crs, icans = grades.get("astct_crs"), grades.get("astct_icans")
         outstanding = sum(1 for i in items if i.outstanding)
         new = sum(1 for i in items if i.new)
@@ -173,7 +178,34 @@ class ChecklistPanel(QWidget):
             words += f" · {outstanding} to do" + (f", {new} NEW" if new else "")
         self.heading.setText(words)
         self.drugs.setText(_drug_lines(tocilizumab, dose_text, steroids, now))
-        self._rebuild(items, now)
+        painted = {i.action.key: (i, h) for i, h in zip(items, waited, strict=True)}
+        layout = (_layout(items), day)
+        if layout != self._layout:
+            self._layout = layout
+            self._rebuild(items, now)
+        else:
+            for key, shown_row in painted.items():
+                if self._painted.get(key) != shown_row:
+                    self._replace_row(shown_row[0], now)
+        self._painted = painted
+
+    def _replace_row(self, item: ChecklistItem, now: float) -> None:
+        """One row's words changed (answered, waited another hour): that row alone anew."""
+        old = self.rows[item.action.key]
+        row = self._new_row(item, now)
+        self.rows_layout.insertWidget(self.rows_layout.indexOf(old), row)
+        self.rows_layout.removeWidget(old)
+        old.hide()  # hidden now, so it never shows under its replacement
+        old.deleteLater()
+
+    def _new_row(self, item: ChecklistItem, now: float) -> ChecklistRow:
+        row = ChecklistRow(item, now)
+        for status, button in row.buttons.items():
+            button.clicked.connect(
+                lambda _checked=False, k=item.action.key, s=status: self.mark_requested.emit(k, s)
+            )
+        self.rows[item.action.key] = row
+        return row
 
     def _rebuild(self, items: Sequence[ChecklistItem], now: float) -> None:
         while self.rows_layout.count():
@@ -188,27 +220,32 @@ class ChecklistPanel(QWidget):
             empty.setWordWrap(True)
             self.rows_layout.addWidget(empty)
         group = None
-        # New first, then what is still to do, then what was answered; the protocol's order within.
-        ordered = sorted(items, key=lambda i: (not i.new, not i.outstanding))
-        for item in ordered:
-            heading = "New since the grade rose" if item.new else item.action.group
-            if not item.outstanding:
-                heading = "Answered"
+        for heading, item in _ordered(items):
             if heading != group:
                 group = heading
                 label = QLabel(heading)
                 label.setProperty("role", "section")
                 self.rows_layout.addWidget(label)
-            row = ChecklistRow(item, now)
-            for status, button in row.buttons.items():
-                button.clicked.connect(
-                    lambda _checked=False, k=item.action.key, s=status: self.mark_requested.emit(
-                        k, s
-                    )
-                )
-            self.rows[item.action.key] = row
-            self.rows_layout.addWidget(row)
+            self.rows_layout.addWidget(self._new_row(item, now))
         self.rows_layout.addStretch(1)
+
+
+def _ordered(items: Sequence[ChecklistItem]) -> list[tuple[str, ChecklistItem]]:
+    """(group heading, item): new first, then what is still to do, then what was answered;
+    the protocol's order within."""
+    ordered = sorted(items, key=lambda i: (not i.new, not i.outstanding))
+    shown = []
+    for item in ordered:
+        heading = "New since the grade rose" if item.new else item.action.group
+        if not item.outstanding:
+            heading = "Answered"
+        shown.append((heading, item))
+    return shown
+
+
+def _layout(items: Sequence[ChecklistItem]) -> tuple[tuple[str, str], ...]:
+    """The rows' order and headings: while it stays, changed rows are replaced in place."""
+    return tuple((heading, item.action.key) for heading, item in _ordered(items))
 
 
 def _g(grade: int | None) -> str:

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crs_desktop.app.records import ChartedRow, Entry
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.vocabulary import ITEMS, unit_text
-from crs_desktop.store.records import ChartedRow, Entry
 from crs_desktop.ui.discard_guard import confirm_discard
 from crs_desktop.ui.session import PatientSession
 

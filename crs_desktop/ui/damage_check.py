@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from crs_desktop.store import ChartStore, StoreError
-from crs_desktop.store.database import check_damage
+from crs_desktop.app.records import ChartStore, StoreError, check_damage
 
 
 class DamageCheck(QThread):

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crs_desktop.app.records import EntriesRefused, Entry
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.grading import ice_score
 from crs_desktop.domain.grading.astct_icans import ICE_PARTS as ICANS_ICE_PARTS
@@ -35,8 +36,6 @@ from crs_desktop.domain.observation import OTHER_CAUSE
 from crs_desktop.domain.validation import ChartValueError, ValidValue
 from crs_desktop.domain.vitals import VITAL_SIGN_ITEMS, news2_missing
 from crs_desktop.domain.vocabulary import ITEMS, RATE_ITEMS, Category, unit_text
-from crs_desktop.store.chart_store import EntriesRefused
-from crs_desktop.store.records import Entry
 from crs_desktop.ui.clock_time import ClockTimeEdit
 from crs_desktop.ui.discard_guard import confirm_discard
 from crs_desktop.ui.form_fields import Field, add_field, fill_units

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crs_desktop.app.records import Event
 from crs_desktop.domain.grading.wording import clock
-from crs_desktop.store.records import Event
 from crs_desktop.ui.handover_preview import period_words
 from crs_desktop.ui.session import PatientSession
 

@@ -22,21 +22,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crs_desktop.domain.checklist import DONE, ChecklistItem
-from crs_desktop.domain.drug_doses import tocilizumab_dose_mg
-from crs_desktop.domain.errors import UserError
-from crs_desktop.domain.escalation import Alert
-from crs_desktop.domain.grading import GradingSettings
-from crs_desktop.domain.protocol import Protocol
-from crs_desktop.protocol_file import default_protocol
-from crs_desktop.report.shifts import (
+from crs_desktop.app.protocol_file import default_protocol
+from crs_desktop.app.records import ChartStore, Patient
+from crs_desktop.app.shifts import (
     DEFAULT_SHIFT_STARTS,
     current_shift,
     parse_shift_starts,
     previous_shift,
 )
-from crs_desktop.store import ChartStore, Patient
-from crs_desktop.store.records import ChartedRow
+from crs_desktop.app.treatment import treatment_view
+from crs_desktop.domain.checklist import DONE, ChecklistItem
+from crs_desktop.domain.errors import UserError
+from crs_desktop.domain.escalation import Alert
+from crs_desktop.domain.grading import GradeSet, GradingSettings
+from crs_desktop.domain.protocol import Protocol
 from crs_desktop.ui.alert_banner import AlertBanner
 from crs_desktop.ui.chart_table import ChartTable
 from crs_desktop.ui.checklist_panel import ChecklistPanel
@@ -103,7 +102,13 @@ class MainWindow(RecordWatch, PlotControls, QMainWindow):
         # NEWS2's SpO2 scale is the patient's own (REFERENCE.md §7.1), as on the handover.
         settings = replace(self.settings, news2_scale=patient.news2_scale)
         session = PatientSession(
-            self.store, patient, self.nurse, settings, parent=self, protocol=self.protocol
+            self.store,
+            patient,
+            self.nurse,
+            settings,
+            parent=self,
+            protocol=self.protocol,
+            clock=self.clock,
         )
         self.session = session
         self.setWindowTitle(f"crs_desktop: {patient.name} (MRN {patient.mrn})")
@@ -111,11 +116,11 @@ class MainWindow(RecordWatch, PlotControls, QMainWindow):
         self.header = PatientHeader(self.clock)
         # The header, the plots and the dose helper read the same facts: the charted
         # weight and CAR-T infusion, else the patient record (store.patient_facts).
-        facts = self.store.patient_facts(patient, self.clock())
+        facts = session.core.facts(self.clock())
         self.header.show_patient(facts, self.nurse)
         self.banner = AlertBanner()
         self.banner.acknowledged.connect(self._acknowledge)
-        self.plots = PlotStack(self.store, facts, settings, self.clock)
+        self.plots = PlotStack(session.core.plot_data, facts, settings, self.clock)
         self.plots.point_clicked.connect(self._correct_point)
         self.plots.follow_live = self.follow.isChecked()  # the View menu's choices
         self._show_more_plots(self.more_plots.isChecked())
@@ -137,12 +142,12 @@ class MainWindow(RecordWatch, PlotControls, QMainWindow):
         self.chart_button.setStyleSheet("font-size: 14pt; font-weight: bold; padding: 10px;")
         self.chart_button.clicked.connect(self.new_observations)
         right_layout.addWidget(self.chart_button)
-        unreadable = self.store.unreadable_rows(patient.id)
+        unreadable = session.core.unreadable_count()
         if unreadable:  # let in by an older import: kept, but left out of every view
             right_layout.addWidget(
                 warning_label(
                     "unreadable_times",
-                    f"{len(unreadable)} value(s) charted at an impossible time (before 1900 or "
+                    f"{unreadable} value(s) charted at an impossible time (before 1900 or "
                     "far in the future) are not plotted or graded; export the chart to see them",
                 )
             )
@@ -189,10 +194,9 @@ class MainWindow(RecordWatch, PlotControls, QMainWindow):
         layout.addWidget(split, 1)
         self.setCentralWidget(central)
 
-        session.rows_added.connect(self.plots.add_rows)
+        session.plot_changed.connect(self.plots.show_change)
         session.rows_added.connect(self._facts_charted)
         session.feed.replaced.connect(self._patient_replaced, Qt.ConnectionType.QueuedConnection)
-        session.rows_entered_in_error.connect(self.plots.rows_entered_in_error)
         session.grades_changed.connect(self._grades_changed)
         session.events_added.connect(lambda _events: self._refresh_banner())
         if session.grades_ready:
@@ -286,19 +290,18 @@ class MainWindow(RecordWatch, PlotControls, QMainWindow):
     def _correct_point(self, item: str, at: float) -> None:
         if self.session is None:
             return
-        rows: list[ChartedRow] = self.store.rows(
-            self.session.patient.id, include_errors=False, items=[item], since=at, until=at
-        )
-        if rows:
-            self.correct_row(rows[-1].id)
+        row = self.session.core.current_row_at(item, at)
+        if row is not None:
+            self.correct_row(row.id)
 
     def _history_after_grades(self, _grades: object) -> None:
         """The plots' older history, once the long chart's grades are on screen (connected
         for one call: a session switched away from may still send its first grades)."""
         QTimer.singleShot(0, self.plots.load_history)
 
-    def _grades_changed(self, grades: object) -> None:
-        self.grading.show_grades(self.session.grades if self.session else None)
+    def _grades_changed(self, grades: GradeSet | None) -> None:
+        """Paint the grades the session sent (it graded them once; nothing reads them again)."""
+        self.grading.show_grades(grades)
         self._refresh_banner()
 
     def _refresh_banner(self) -> None:
@@ -325,28 +328,16 @@ class MainWindow(RecordWatch, PlotControls, QMainWindow):
         session = self.session
         if session is None or session.treatment is None:
             return []
-        treatment, now = session.treatment, self.clock()
-        grades = session.grades
+        now = self.clock()
+        view = treatment_view(session.treatment, session.grader, session.events, now)
         self.grading.show_age()  # findings grow old with the clock, not only with values
-        self.due.show_timers(treatment.timers(grades, now), now, None)
-        if session.grader is None:  # a long chart is still being graded
+        self.due.show_timers(view.timers, now, None)
+        if view.items is None:  # a long chart is still being graded
             return []
-        items = treatment.checklist(session.grader, session.events, now)
-        weight = treatment.weight_kg(now)
-        dose_text = (
-            f"{tocilizumab_dose_mg(weight, self.protocol.tocilizumab):g} mg for {weight:g} kg"
-            if weight
-            else "no weight charted: chart the weight to compute the dose"
-        )
         self.checklist.show_checklist(
-            items,
-            {s: grades.systems[s].grade if grades else None for s in ("astct_crs", "astct_icans")},
-            treatment.tocilizumab(now),
-            dose_text,
-            treatment.steroids(now),
-            now,
+            view.items, view.grades, view.tocilizumab, view.dose_text, view.steroids, now
         )
-        return items
+        return view.items
 
     def mark_action(self, key: str, status: str) -> MarkDialog | None:
         """Answer a checklist action (done / not done / not applicable)."""

@@ -17,13 +17,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crs_desktop.app.records import Entry
+from crs_desktop.app.treatment import TreatmentState
 from crs_desktop.domain.checklist import DONE, STATUS_WORDS
 from crs_desktop.domain.drug_doses import tocilizumab_dose_mg, tocilizumab_mg_per_kg
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.protocol import Action
 from crs_desktop.domain.vocabulary import ITEMS, unit_text
-from crs_desktop.report.treatment import TreatmentState
-from crs_desktop.store.records import Entry
 from crs_desktop.ui.clock_time import ClockTimeEdit
 from crs_desktop.ui.discard_guard import confirm_discard
 from crs_desktop.ui.session import PatientSession

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from crs_desktop.store import ChartStore, Patient
+from crs_desktop.app.records import Patient
+from crs_desktop.app.session import ChartSession
 
 if TYPE_CHECKING:
     from crs_desktop.ui.main_window import MainWindow
@@ -29,10 +30,11 @@ def _when(epoch: float) -> str:
     return datetime.fromtimestamp(epoch).astimezone().strftime("%d %b %H:%M")
 
 
-def scale_question(store: ChartStore, patient: Patient, nurse: str) -> str:
+def scale_question(session: ChartSession) -> str:
     """What the confirm dialog says: the scale now, who set it, and what a change means."""
+    patient, nurse = session.patient, session.nurse
     now, new = patient.news2_scale, 2 if patient.news2_scale == 1 else 1
-    changed = store.last_change(patient.id, "news2_scale")
+    changed = session.news2_scale_set_by()
     set_by = f", set by {changed[0]} at {_when(changed[1])}" if changed else ""
     why = (
         "Scale 2 is only for a patient with a target SpO2 of 88–92 % (hypercapnic "
@@ -49,9 +51,7 @@ def scale_question(store: ChartStore, patient: Patient, nurse: str) -> str:
 
 def ask_news2_scale(
     parent: QWidget,
-    store: ChartStore,
-    patient: Patient,
-    nurse: str,
+    session: ChartSession,
     changed: Callable[[Patient], None],
 ) -> QMessageBox:
     """Open the confirm dialog (not modal, so the window keeps updating); on Yes, change the
@@ -59,7 +59,7 @@ def ask_news2_scale(
     box = QMessageBox(
         QMessageBox.Icon.Question,
         "NEWS2 SpO2 scale",
-        scale_question(store, patient, nurse),
+        scale_question(session),
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
         parent,
     )
@@ -68,8 +68,7 @@ def ask_news2_scale(
 
     def answered(_result: int) -> None:
         if box.clickedButton() is box.button(QMessageBox.StandardButton.Yes):
-            new = 2 if patient.news2_scale == 1 else 1
-            changed(store.update_patient(patient.id, actor=nurse, news2_scale=new))
+            changed(session.change_news2_scale())
 
     box.finished.connect(answered)
     box.open()
@@ -81,7 +80,6 @@ def change_news2_scale(window: MainWindow) -> QMessageBox | None:
     graded on the new scale. The dialog is kept on the window (`news2_scale_dialog`)."""
     if window.session is None:
         return None
-    patient = window.session.patient
-    box = ask_news2_scale(window, window.store, patient, window.nurse, window.open_patient)
+    box = ask_news2_scale(window, window.session.core, window.open_patient)
     window.news2_scale_dialog = box
     return box

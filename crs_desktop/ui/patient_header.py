@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from crs_desktop.store import Patient
+from crs_desktop.app.records import Patient
 
 NO_BREAK = "\u00a0"
 

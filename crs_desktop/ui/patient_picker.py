@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QInputDialog, QWidget
 
-from crs_desktop.store import Patient
+from crs_desktop.app.records import Patient
 
 
 def choose_patient(patients: list[Patient], current_mrn: str, parent: QWidget) -> str | None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QMainWindow, QPushButton, QWidget
 
-from crs_desktop.report.shifts import current_shift
+from crs_desktop.app.shifts import current_shift
 
 if TYPE_CHECKING:
     from crs_desktop.ui.plot_stack import PlotStack

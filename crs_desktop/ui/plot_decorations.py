@@ -21,7 +21,8 @@ from crs_desktop.ui import theme
 from crs_desktop.ui.plot_axes import Placed, lay_out_labels, pixel_rows, plot_label
 
 if TYPE_CHECKING:
-    from crs_desktop.store.records import ChartedRow
+    from crs_desktop.app.plot_data import PlotData
+    from crs_desktop.app.records import ChartedRow
 
 # Oxygen changes at one level charted this close together are one round of charting
 # (the device, then its flow): labelled once, with the last words.
@@ -51,11 +52,7 @@ class Decorations:
     curves: dict[str, pg.PlotDataItem]
     _decorations: list[tuple[pg.PlotItem, pg.GraphicsObject]]
     _labels: dict[str, list[Placed]]
-    _device_rows: list[ChartedRow]
-    _flow_rows: list[ChartedRow]
-    _pressor_rows: list[ChartedRow]
-    _drug_rows: list[ChartedRow]
-    _flagged: dict[str, list[ChartedRow]]
+    data: PlotData  # the core's: the step rows and the flagged points
 
     def known_until(self) -> float | None:  # PlotStack's: the latest time anything was charted
         raise NotImplementedError
@@ -114,7 +111,7 @@ class Decorations:
     def _draw_oxygen(self, end: float | None) -> None:
         course = oxygen_course(
             OxygenCharted(r.observed_at, r.item, r.value, r.text)
-            for r in (*self._device_rows, *self._flow_rows)
+            for r in (*self.data.device_rows, *self.data.flow_rows)
         )
         labels: list[tuple[float, int, str]] = []
         for state in course:
@@ -156,7 +153,7 @@ class Decorations:
     def _draw_pressors(self, end: float | None) -> None:
         """Shade each period a vasopressor ran, labelled with the drug and the rate."""
         by_drug: dict[str, list[ChartedRow]] = {}
-        for row in sorted(self._pressor_rows, key=lambda r: (r.observed_at, r.id)):
+        for row in sorted(self.data.pressor_rows, key=lambda r: (r.observed_at, r.id)):
             by_drug.setdefault(row.item, []).append(row)
         top = 190.0
         for n, (drug, rows) in enumerate(sorted(by_drug.items())):
@@ -191,7 +188,8 @@ class Decorations:
         """Drugs given and day 0 as vertical markers across every plot, named on the
         temperature plot where there is room (always in the hover and the chart table)."""
         marks = [
-            (r.observed_at, f"{r.item} {r.value:g} {unit_shown(r.item)}") for r in self._drug_rows
+            (r.observed_at, f"{r.item} {r.value:g} {unit_shown(r.item)}")
+            for r in self.data.drug_rows
         ]
         infusion = self._infusion_time()
         if infusion is not None:
@@ -212,13 +210,13 @@ class Decorations:
             extreme = [
                 (r.observed_at, r.value)
                 for item in spec.items
-                for r in self._flagged.get(item, [])
+                for r in self.data.flagged.get(item, [])
                 if r.extreme and r.status == "final" and r.value is not None
             ]
             errors = [
                 (r.observed_at, r.value)
                 for item in spec.items
-                for r in self._flagged.get(item, [])
+                for r in self.data.flagged.get(item, [])
                 if r.status != "final" and r.value is not None
             ]
             self.extreme_scatter[key].setData(  # type: ignore[attr-defined]

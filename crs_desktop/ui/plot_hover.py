@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QToolTip
 from crs_desktop.domain.vocabulary import ITEMS, value_text
 
 if TYPE_CHECKING:
-    from crs_desktop.store import Patient
-    from crs_desktop.ui.plot_stack import PlotSpec
+    from crs_desktop.app.plot_data import PlotData, PlotSpec
+    from crs_desktop.app.records import Patient
 
 
 def _clock(epoch: float) -> str:
@@ -25,8 +25,7 @@ class PointHover:
 
     specs: tuple[PlotSpec, ...]
     plots: dict[str, Any]
-    buffers: dict[str, Any]
-    store: Any
+    data: PlotData  # the core's: the series and the rows under a point
     patient: Patient
     view: Any
     point_clicked: Any
@@ -40,7 +39,7 @@ class PointHover:
             vb = plot.getViewBox()
             best: tuple[float, str, float, float] | None = None
             for item in spec.items:
-                buf = self.buffers[item]
+                buf = self.data.buffers[item]
                 index = buf.nearest(vb.mapSceneToView(scene_pos).x())
                 if index is None:
                     continue
@@ -54,7 +53,7 @@ class PointHover:
 
     def describe_point(self, item: str, at: float) -> str:
         """'Temperature 38.4 °C at 24 Nov 14:32, charted by RN Demo' from the stored row."""
-        rows = self.store.rows(self.patient.id, items=[item], since=at, until=at)
+        rows = self.data.rows_at(item, at)
         if not rows:
             return ""
         lines = []

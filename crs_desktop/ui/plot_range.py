@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from crs_desktop.app.series_buffer import SeriesBuffer
 from crs_desktop.ui.plot_axes import readable_range
-from crs_desktop.ui.series_buffer import SeriesBuffer
 
 if TYPE_CHECKING:
-    from crs_desktop.store import Patient
-    from crs_desktop.ui.plot_stack import PlotSpec
+    from crs_desktop.app.plot_data import PlotData, PlotSpec
+    from crs_desktop.app.records import Patient
 
 HOUR = 3600.0
 # The y range of a plot with nothing in view: round, readable numbers, never an axis
@@ -49,9 +49,8 @@ class RangeFit:
     step_items: tuple[str, ...]
     first_read_h: float
     plots: dict[str, Any]
-    buffers: dict[str, SeriesBuffer]
     notes: dict[str, Any]
-    _last_charted: dict[str, float]
+    data: PlotData  # the core's: the series and when each item was last charted
     follow_live: bool
     span_h: float | None
     patient: Patient
@@ -60,7 +59,7 @@ class RangeFit:
     load_history: Callable[[], None]
 
     def _latest_time(self) -> float | None:
-        times = [b.last_time() for b in self.buffers.values() if len(b)]
+        times = [b.last_time() for b in self.data.buffers.values() if len(b)]
         return max((t for t in times if t is not None), default=None)
 
     def _resized(self) -> None:
@@ -73,11 +72,13 @@ class RangeFit:
 
     def known_until(self) -> float | None:
         """The latest time anything plotted was charted (a round of observations)."""
-        return max(self._last_charted.values(), default=None)
+        return max(self.data.last_charted.values(), default=None)
 
     def _last_of(self, spec: PlotSpec) -> float | None:
         items = spec.items or (self.step_items if spec.key == "oxygen" else ())
-        return max((self._last_charted[i] for i in items if i in self._last_charted), default=None)
+        return max(
+            (self.data.last_charted[i] for i in items if i in self.data.last_charted), default=None
+        )
 
     def _show_notes(self, start: float, end: float) -> None:
         """Each plot with nothing in view says so, and when its item was last charted."""
@@ -90,7 +91,7 @@ class RangeFit:
             if spec.key == "oxygen":
                 shown = last is not None and (self.known_until() or last) >= start
             else:
-                shown = any(_any_between(self.buffers[i], start, end) for i in spec.items)
+                shown = any(_any_between(self.data.buffers[i], start, end) for i in spec.items)
             if shown:
                 words = None
             elif last is None:
@@ -117,7 +118,7 @@ class RangeFit:
         latest = self._latest_time()
         end = max(latest or 0.0, self.clock()) if self.follow_live else (latest or self.clock())
         if self.span_h is None:
-            start = min((b.t[0] for b in self.buffers.values() if len(b)), default=end - HOUR)
+            start = min((b.t[0] for b in self.data.buffers.values() if len(b)), default=end - HOUR)
             if self.patient.infusion_time is not None:
                 start = min(start, self.patient.infusion_time)
         else:
@@ -132,7 +133,7 @@ class RangeFit:
     def _fit_y(self, spec: PlotSpec, start: float, end: float) -> None:
         lows, highs = [], []
         for item in spec.items:
-            buf = self.buffers[item]
+            buf = self.data.buffers[item]
             i, j = np.searchsorted(buf.t, [start, end + 1])
             if j > i:
                 lows.append(float(buf.v[i:j].min()))

@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from crs_desktop.app.plot_data import (
+    CURVE_ITEMS,
+    FIRST_READ_H,
+    PLOTS,
+    STEP_ITEMS,
+    PlotChange,
+    PlotData,
+)
+from crs_desktop.app.records import ChartedRow, ChartStore, Patient
+from crs_desktop.app.series_buffer import SeriesBuffer
 from crs_desktop.domain import thresholds
 from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.oxygen_course import BAND_NAMES
-from crs_desktop.domain.vitals import mean_arterial_pressure
-from crs_desktop.domain.vocabulary import DOSE_ITEMS, ITEMS, RATE_ITEMS, Category
-from crs_desktop.store import ChartStore, Patient
-from crs_desktop.store.records import ChartedRow
+from crs_desktop.domain.vocabulary import ITEMS
 from crs_desktop.ui import theme
 from crs_desktop.ui.plot_axes import (
     EmptyNote,
@@ -35,7 +40,6 @@ from crs_desktop.ui.plot_axes import (
 from crs_desktop.ui.plot_decorations import Decorations, label_font
 from crs_desktop.ui.plot_hover import PointHover
 from crs_desktop.ui.plot_range import RangeFit
-from crs_desktop.ui.series_buffer import SeriesBuffer
 
 HOUR = 3600.0
 DOTS_UP_TO = 2000  # points per series drawn with a dot on each value
@@ -47,46 +51,6 @@ AXIS_POINT_SIZE = 10  # the time axis
 # overdue strip and a banner leaves each plot about that).
 Y_AXIS_POINT_SIZE = 9
 TITLE_SIZE = "10pt"
-MARKER_DRUGS = frozenset(
-    name
-    for name in DOSE_ITEMS
-    if ITEMS[name].category
-    in (Category.ANTICYTOKINE, Category.CORTICOSTEROID, Category.ANTIPYRETIC)
-)
-
-
-@dataclass(frozen=True)
-class PlotSpec:
-    key: str
-    title: str
-    items: tuple[str, ...]
-    shown_by_default: bool = True
-
-
-PLOTS = (
-    # The fever line is named in the title: a label on the line sat where the latest
-    # drug markers' labels are, and one hid the other.
-    # Titles short enough for the plot column of a 1280-pixel screen: a longer one was cut
-    # ("(shaded: vas").
-    # "{fever}": the fever line of domain/thresholds.py, filled in when the plot is made.
-    PlotSpec("temperature", "Temperature °C  ╍ fever {fever}", ("temperature",)),
-    PlotSpec(
-        "bp",
-        "BP mmHg ━ systolic ╍ diastolic ┈ MAP ▒ pressor",
-        ("systolic_bp", "diastolic_bp"),
-    ),
-    PlotSpec("oxygen", "Oxygen need", ()),
-    PlotSpec("spo2", "SpO2 %", ("spo2",)),
-    PlotSpec("crp", "CRP mg/L", ("crp",)),
-    PlotSpec("ferritin", "Ferritin ng/mL", ("ferritin",)),
-    PlotSpec("heart_rate", "Heart rate /min", ("heart_rate",), shown_by_default=False),
-    PlotSpec("resp_rate", "Resp. rate /min", ("resp_rate",), shown_by_default=False),
-)
-CURVE_ITEMS = tuple(item for spec in PLOTS for item in spec.items)
-STEP_ITEMS = ("o2_device", "o2_flow", "fio2")
-# What a round of observations charts: the oxygen step and a running vasopressor are
-# known to hold until the latest of these (not until now).
-PLOTTED_ITEMS = (*CURVE_ITEMS, *STEP_ITEMS, *sorted(RATE_ITEMS))
 _DASH = {
     "solid": Qt.PenStyle.SolidLine,
     "dash": Qt.PenStyle.DashLine,
@@ -100,8 +64,6 @@ def _pen(key: str, width: float = 2.5) -> QPen:
     return pen
 
 
-# Read before the window shows: the default 24 h view and a margin; the rest follows.
-FIRST_READ_H = 26.0
 HISTORY_AFTER_PAINT_MS = 0
 
 
@@ -116,35 +78,27 @@ class PlotStack(RangeFit, Decorations, PointHover, QWidget):
 
     def __init__(
         self,
-        store: ChartStore,
+        data: PlotData | ChartStore,
         patient: Patient,
         settings: GradingSettings | None = None,
         clock: Callable[[], float] = time.time,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.store = store
+        # Fed by the core's PlotData (the window's session keeps it current); given a
+        # store, the stack keeps its own (a plot alone, as the tests and benches make).
+        if not isinstance(data, PlotData):
+            data = PlotData(data, patient.id, clock, FIRST_READ_H)
+        self.data = data
         self.patient = patient
         self.settings = settings or GradingSettings()
         self.clock = clock
         self.follow_live = True
         self.span_h: float | None = 24.0  # None: all
-        self.buffers: dict[str, SeriesBuffer] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.plots: dict[str, pg.PlotItem] = {}
-        self._map = SeriesBuffer()
-        self._pending_bp: dict[float, dict[str, float]] = {}
-        self._steps: list[tuple[float, str, float | None]] = []  # (t, item, value / level)
-        self._device_rows: list[ChartedRow] = []
-        self._flow_rows: list[ChartedRow] = []
-        self._pressor_rows: list[ChartedRow] = []
-        self._drug_rows: list[ChartedRow] = []
         self._decorations: list[tuple[pg.PlotItem, pg.GraphicsObject]] = []
-        self._flagged: dict[str, list[ChartedRow]] = {}
         self._labels = {}
-        # The latest time each plotted item was charted (the whole chart, not only what
-        # is read yet): the empty plots say when, and the steps end there.
-        self._last_charted: dict[str, float] = {}
         self.notes: dict[str, EmptyNote] = {}
         self.note_font = label_font()
         self.history_held = False
@@ -156,14 +110,14 @@ class PlotStack(RangeFit, Decorations, PointHover, QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self._build_plots()
-        self._load()
+        self._draw_all()
         # The words beside the curves are laid out for the pixels each plot has.
         for plot in self.plots.values():
             plot.getViewBox().sigResized.connect(lambda _vb: self._resized())
         self.plots["temperature"].getViewBox().sigXRangeChanged.connect(
             lambda _vb, _range: self.relayout_labels()
         )
-        # The older history is read once the plots have painted (see _load).
+        # The older history is read once the plots have painted (see eventFilter).
         self.view.viewport().installEventFilter(self)
         self.view.scene().sigMouseMoved.connect(self._hover)
         self.view.scene().sigMouseClicked.connect(self._clicked)
@@ -274,31 +228,25 @@ class PlotStack(RangeFit, Decorations, PointHover, QWidget):
         for key, plot in self.plots.items():
             plot.getAxis("bottom").setStyle(showValues=key == visible[-1])
 
-    def _load(self) -> None:
-        """Read what is plotted once: a few indexed reads, no per-row work in Python.
+    # -- the data, as the mixins read it (the core's PlotData) -------------------------
 
-        Only the last day or so of each curve is read before the window shows (what the
-        default 24 h view draws); the older history follows with load_history(), after
-        the first paint, so a month of monitor data does not hold up start-up.
-        """
-        pid = self.patient.id
-        self._history_before: float | None = self.clock() - FIRST_READ_H * HOUR
-        self._last_charted = self.store.latest_times(pid, PLOTTED_ITEMS)
-        for item in CURVE_ITEMS:
-            t, v = self.store.series(pid, item, since=self._history_before)
-            self.buffers[item] = SeriesBuffer(t, v)
-        self._rebuild_map()
-        step_rows = self.store.rows(
-            pid,
-            include_errors=False,
-            items=(*STEP_ITEMS, *RATE_ITEMS, *MARKER_DRUGS),
-        )
-        for row in step_rows:
-            self._file_step_row(row)
-        for row in self.store.flagged_rows(pid, since=self._history_before):
-            self._flagged.setdefault(row.item, []).append(row)
+    @property
+    def buffers(self) -> dict[str, SeriesBuffer]:  # the tests and the benches read these
+        return self.data.buffers
+
+    @property
+    def _map(self) -> SeriesBuffer:
+        return self.data.map
+
+    @property
+    def _history_before(self) -> float | None:
+        return self.data.history_before
+
+    def _draw_all(self) -> None:
+        """Every curve, MAP, the steps and the flagged points, as the data holds them."""
         for item in CURVE_ITEMS:
             self._set_curve(item)
+        self.curves["map"].setData(self._map.t, self._map.v)
         self._redraw_steps()
         self._redraw_flagged()
         self.apply_range()
@@ -317,93 +265,33 @@ class PlotStack(RangeFit, Decorations, PointHover, QWidget):
 
     def load_history(self) -> None:
         """Put the curves' older values (before the first read) in front of what is shown."""
-        before, self._history_before = self._history_before, None
-        if before is None:
+        if not self.data.load_history():
             return
-        pid = self.patient.id
         for item in CURVE_ITEMS:
-            t, v = self.store.series(pid, item, until=before)
-            keep = t < before  # the first read has `before` itself
-            if not keep.any():
-                continue
-            buf = self.buffers[item]
-            self.buffers[item] = SeriesBuffer(
-                np.concatenate((t[keep], buf.t)), np.concatenate((v[keep], buf.v))
-            )
             self._set_curve(item)
-        for row in self.store.flagged_rows(pid, until=before):
-            self._flagged.setdefault(row.item, []).append(row)
-        self._rebuild_map()
+        self.curves["map"].setData(self._map.t, self._map.v)
         self._redraw_flagged()
         self.apply_range()
-
-    def _file_step_row(self, row: ChartedRow) -> None:
-        if row.item == "o2_device" or row.item == "fio2":
-            self._device_rows.append(row)
-        elif row.item == "o2_flow":
-            self._flow_rows.append(row)
-        elif row.item in RATE_ITEMS:
-            self._pressor_rows.append(row)
-        elif row.item in MARKER_DRUGS:
-            self._drug_rows.append(row)
 
     # -- live updates --------------------------------------------------------------
 
     def add_rows(self, rows: Iterable[ChartedRow]) -> None:
-        """New committed rows: append to the buffers and redraw only what they touch."""
-        touched: set[str] = set()
-        steps = False
-        known = self.known_until()
-        for row in rows:
-            if row.item in PLOTTED_ITEMS and row.observed_at > self._last_charted.get(
-                row.item, -np.inf
-            ):
-                self._last_charted[row.item] = row.observed_at
-            if row.item in self.buffers and row.value is not None:
-                self.buffers[row.item].add(row.observed_at, row.value)
-                touched.add(row.item)
-                if row.item in ("systolic_bp", "diastolic_bp"):
-                    self._pair_bp(row)
-            elif row.item in STEP_ITEMS or row.item in RATE_ITEMS or row.item in MARKER_DRUGS:
-                self._file_step_row(row)
-                steps = True
-            if row.extreme:
-                self._flagged.setdefault(row.item, []).append(row)
-                touched.add("flagged")
-        for item in touched - {"flagged"}:
+        """New committed rows for a stack that keeps its own data (the window's session
+        feeds its PlotData itself and sends show_change)."""
+        self.show_change(self.data.add_rows(rows))
+
+    def show_change(self, change: PlotChange) -> None:
+        """Redraw only what the new values touched (the core already holds them)."""
+        for item in change.curves:
             self._set_curve(item)
-        if touched & {"systolic_bp", "diastolic_bp"}:
+        if change.map or change.curves & {"systolic_bp", "diastolic_bp"}:
             self.curves["map"].setData(self._map.t, self._map.v)
-        # The oxygen step and a running vasopressor reach the latest charting.
-        if steps or (self.known_until() != known and self._steps_drawn()):
+        if change.steps:
             self._redraw_steps()
-        if "flagged" in touched:
+        if change.flagged:
             self._redraw_flagged()
         if self.follow_live:
             self.apply_range()
-
-    def rows_entered_in_error(self, row_ids: Iterable[int]) -> None:
-        """A correction took rows out: re-read just those items, and show the old points as x."""
-        items: set[str] = set()
-        for row_id in row_ids:
-            row = self.store.row(row_id)
-            if row is None or row.patient_id != self.patient.id:
-                continue
-            items.add(row.item)
-            self._flagged.setdefault(row.item, []).append(row)
-        for item in items & set(self.buffers):
-            since = self._history_before  # still deferred: keep to the first read's span
-            self.buffers[item].replace(*self.store.series(self.patient.id, item, since=since))
-            self._set_curve(item)
-        if items & {"systolic_bp", "diastolic_bp"}:
-            self._rebuild_map()
-        self._last_charted = self.store.latest_times(self.patient.id, PLOTTED_ITEMS)
-        if items & {*STEP_ITEMS, *RATE_ITEMS, *MARKER_DRUGS, *PLOTTED_ITEMS}:
-            gone = set(row_ids)
-            for rows in (self._device_rows, self._flow_rows, self._pressor_rows, self._drug_rows):
-                rows[:] = [r for r in rows if r.id not in gone]
-            self._redraw_steps()
-        self._redraw_flagged()
 
     def _set_curve(self, item: str) -> None:
         """Hand the buffer to its curve; a dot on each value unless it is a monitor feed."""
@@ -416,31 +304,6 @@ class PlotStack(RangeFit, Decorations, PointHover, QWidget):
         if curve.opts["symbol"] != wanted:
             curve.setSymbol(wanted)
         curve.setData(buf.t, buf.v)
-
-    def _pair_bp(self, row: ChartedRow) -> None:
-        """MAP is drawn where a systolic and a diastolic were charted at the same time."""
-        pending = self._pending_bp.setdefault(row.observed_at, {})
-        pending[row.item] = float(row.value or 0)
-        if len(pending) == 2:
-            self._map.add(
-                row.observed_at,
-                mean_arterial_pressure(pending["systolic_bp"], pending["diastolic_bp"]),
-            )
-            del self._pending_bp[row.observed_at]
-
-    def _rebuild_map(self) -> None:
-        s, d = self.buffers["systolic_bp"], self.buffers["diastolic_bp"]
-        both, i, j = np.intersect1d(s.t, d.t, assume_unique=False, return_indices=True)
-        mean = mean_arterial_pressure(s.v[i], d.v[j])  # type: ignore[arg-type]  # element-wise
-        self._map = SeriesBuffer(both, mean)  # type: ignore[arg-type]
-        # A half pair still waits for its other half, which may come live after a rebuild
-        # (the history joining, a correction): clearing them lost that MAP point.
-        self._pending_bp = {}
-        for item, half, other in (("systolic_bp", s, d), ("diastolic_bp", d, s)):
-            alone = ~np.isin(half.t, other.t)
-            for at, value in zip(half.t[alone].tolist(), half.v[alone].tolist(), strict=True):
-                self._pending_bp.setdefault(at, {})[item] = value
-        self.curves["map"].setData(self._map.t, self._map.v)
 
     # -- what the mixins ask of the stack ----------------------------------------------
 
@@ -456,9 +319,6 @@ class PlotStack(RangeFit, Decorations, PointHover, QWidget):
 
     def _infusion_time(self) -> float | None:
         return self.patient.infusion_time
-
-    def _steps_drawn(self) -> bool:
-        return bool(self._device_rows or self._flow_rows or self._pressor_rows)
 
     def show_plot(self, key: str, shown: bool) -> None:
         self.plots[key].setVisible(shown)

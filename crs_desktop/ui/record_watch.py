@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QTimer
 
-from crs_desktop.store.records import ChartedRow
+from crs_desktop.app.records import ChartedRow
 
 REPLACED_LOOK_MS = 250  # a replaced record's successor: looked for 40 times, 10 s
 FACT_ITEMS = frozenset({"weight", "car_t_infusion"})
@@ -69,5 +69,5 @@ class RecordWatch:
     def _facts_charted(self, rows: list[ChartedRow]) -> None:
         """A weight or an infusion charted: the header reads the facts again."""
         if self.session is not None and any(r.item in FACT_ITEMS for r in rows):
-            facts = self.store.patient_facts(self.session.patient, self.clock())
+            facts = self.session.core.facts(self.clock())
             self.header.show_patient(facts, self.nurse)

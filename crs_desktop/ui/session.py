@@ -1,40 +1,32 @@
-"""One patient open in the window: the chart, the grades, and the nurse writing to it.
+"""The Qt adapter of the chart session core (app/session.py): core updates become signals.
 
-Everything the widgets show comes from here, and everything they write goes
-through here, so the store stays the single source of truth and the grades
-follow each committed value.
+The widgets are fed from here (rows, grades, what the plots must redraw) and every
+write goes through the core, so the store stays the single source of truth and the
+grades follow each committed value. No clinical rule and no store query lives here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from crs_desktop.domain.escalation import (
-    Alert,
-    acknowledgement_detail,
-    acknowledgements,
-    pending_alerts,
-)
+from crs_desktop.app.records import ChartedRow, ChartStore, Entry, Event, Patient
+from crs_desktop.app.session import GRADE_AT_ONCE_UP_TO, ChartSession, Update, grade_chart
+from crs_desktop.app.treatment import TreatmentState
+from crs_desktop.domain.escalation import Alert
 from crs_desktop.domain.grading import Grader, GradeSet, GradingSettings
-from crs_desktop.domain.grading.grader import collector_paused
 from crs_desktop.domain.protocol import Protocol
-from crs_desktop.report.treatment import TreatmentState
-from crs_desktop.store import ChartStore, Patient
-from crs_desktop.store.records import Changes, ChartedRow, Entry, Event
 from crs_desktop.ui.feed import ChartFeed
 
-# Charts up to this many values are graded before the window shows (well under
-# 0.1 s); longer ones (a monitor feed) are graded in the background while the
-# plots are already up, and the grading panel says so meanwhile.
-GRADE_AT_ONCE_UP_TO = 20_000
+__all__ = ["GRADE_AT_ONCE_UP_TO", "BackgroundGrading", "PatientSession"]
 
 
 class BackgroundGrading(QThread):
-    """Reads and grades a long chart on its own connection (sqlite is per-thread)."""
+    """Grades a long chart off the GUI thread (app.session.grade_chart)."""
 
     finished_grading = Signal(object, int)  # Grader, the last row id it read
 
@@ -47,32 +39,20 @@ class BackgroundGrading(QThread):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.path, self.patient_id = path, patient_id
-        self.settings, self.local_tz = settings, local_tz
+        self.args = (path, patient_id, settings, local_tz)
 
     def run(self) -> None:
-        # The collector off for the read too: the hundreds of thousands of values read
-        # would have it walk them again and again (30 days: read 1.07 -> 0.85 s).
-        with collector_paused():
-            store = ChartStore(self.path)
-            try:
-                with store.read_snapshot():
-                    last_row_id = store.high_water()[0]
-                    observations = store.observations(self.patient_id, lean=True)
-            finally:
-                store.close()
-            grader = Grader(self.settings, self.local_tz)
-            grader.add(observations)
-        self.finished_grading.emit(grader, last_row_id)
+        self.finished_grading.emit(*grade_chart(*self.args))
 
 
 class PatientSession(QObject):
-    """The open patient's chart and grades, kept current from the store."""
+    """The open patient's chart and grades, as signals for the widgets."""
 
     rows_added = Signal(list)  # list[ChartedRow], committed and current
-    rows_entered_in_error = Signal(list)  # list[int], row ids now entered in error
+    rows_entered_in_error = Signal(list)  # list[ChartedRow], as stored now (in error)
     events_added = Signal(list)  # list[Event]
-    grades_changed = Signal(object)  # GradeSet | None
+    grades_changed = Signal(object)  # GradeSet | None: the latest grades, to paint
+    plot_changed = Signal(object)  # app.plot_data.PlotChange: what the plots redraw
 
     def __init__(
         self,
@@ -84,34 +64,67 @@ class PatientSession(QObject):
         parent: QObject | None = None,
         grade_at_once_up_to: int = GRADE_AT_ONCE_UP_TO,
         protocol: Protocol | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(parent)
-        self.store = store
-        self.patient = patient
-        self.nurse = nurse
-        self.treatment: TreatmentState | None = None
+        self.core = ChartSession(
+            store, patient, nurse, settings, local_tz, grade_at_once_up_to, protocol, clock
+        )
         self._closed = False
-        self.grader: Grader | None = None
-        self._waiting: list[Changes] = []  # arrived while the background grading ran
-        self._background: BackgroundGrading | None = None
-        self._alert_scan: dict[str, Any] = {}  # where pending_alerts stopped (its memo)
-        with store.read_snapshot():  # one consistent state, whatever other writers do
-            marks = store.high_water()
-            self.events: list[Event] = store.events(patient.id)
-            if protocol is not None:
-                self.treatment = TreatmentState(store, patient.id, protocol)
-            count = store.count_observations(patient.id, up_to=grade_at_once_up_to + 1)
-            if count <= grade_at_once_up_to:
-                grader = Grader(settings, local_tz)
-                grader.add(store.observations(patient.id, lean=True))
-                self.grader = grader
-        self.feed = ChartFeed(store, patient.id, marks, self)
+        self.feed = ChartFeed(self.core.reader, self)
         self.feed.changed.connect(self._apply)
-        if self.grader is None:
+        self._background: BackgroundGrading | None = None
+        if self.core.grader is None:
             self._background = BackgroundGrading(
                 str(store.path), patient.id, settings, local_tz, self
             )
             self._background.finished_grading.connect(self._graded)
+
+    # -- what the dialogs and the window read of the core --------------------------------
+
+    @property
+    def store(self) -> ChartStore:  # the dialogs of ui/entry_form.py still validate through it
+        return self.core.store
+
+    @property
+    def patient(self) -> Patient:
+        return self.core.patient
+
+    @property
+    def nurse(self) -> str:
+        return self.core.nurse
+
+    @property
+    def treatment(self) -> TreatmentState | None:
+        return self.core.treatment
+
+    @property
+    def grader(self) -> Grader | None:
+        return self.core.grader
+
+    @grader.setter
+    def grader(self, grader: Grader | None) -> None:
+        self.core.grader = grader
+
+    @property
+    def events(self) -> list[Event]:
+        return self.core.events
+
+    @property
+    def grades(self) -> GradeSet | None:
+        return self.core.grades
+
+    @property
+    def grades_ready(self) -> bool:
+        return self.core.grader is not None
+
+    def pending_alerts(self) -> list[Alert]:
+        return self.core.pending_alerts()
+
+    def row(self, row_id: int) -> ChartedRow | None:
+        return self.core.row(row_id)
+
+    # -- running -------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start watching the store, and grading a long chart in the background.
@@ -122,16 +135,9 @@ class PatientSession(QObject):
         if self._closed:  # closed before the event loop ran the queued start
             return
         self.feed.start()
-        if (
-            self._background is not None
-            and not self._background.isRunning()
-            and self.grader is None
-        ):
-            self._background.start()
-
-    @property
-    def grades_ready(self) -> bool:
-        return self.grader is not None
+        background = self._background
+        if background is not None and not background.isRunning() and self.core.grader is None:
+            background.start()
 
     def close(self) -> None:
         """Stop watching the store (and wait for a background grading to end)."""
@@ -140,87 +146,44 @@ class PatientSession(QObject):
         if self._background is not None:
             self._background.wait()
 
-    def _graded(self, grader: Grader, last_row_id: int) -> None:
-        """The background grading is done: catch up with what arrived meanwhile."""
-        self.grader = grader
-        for changes in self._waiting:
-            if changes.entered_in_error:
-                grader.remove(changes.entered_in_error)
-            # Rows the background read already saw are not added twice.
-            grader.add(row.to_observation() for row in changes.rows if row.id > last_row_id)
-        self._waiting.clear()
-        self.grades_changed.emit(grader.latest())
-
-    # -- reading ---------------------------------------------------------------
-
-    @property
-    def grades(self) -> GradeSet | None:
-        return self.grader.latest() if self.grader is not None else None
-
-    def pending_alerts(self) -> list[Alert]:
-        """Rises of CRS, ICANS and the NEWS2 triggers not yet acknowledged (REFERENCE.md
-        §1.3a items 7, 8), each with its peak and its level now."""
-        if self.grader is None:
-            return []
-        return pending_alerts(self.grader, acknowledgements(self.events), memo=self._alert_scan)
-
-    def acknowledge(self, alerts: Sequence[Alert]) -> None:
-        """Chart that the signed-in nurse saw these alerts: each records the peak it
-        acknowledges, what it rose from and the level now."""
-        for alert in alerts:
-            self.record_event(
-                "alert_ack",
-                key=alert.system,
-                status="acknowledged",
-                detail=acknowledgement_detail(alert),
-            )
-
-    # -- writing (every write carries the signed-in nurse) ------------------------
+    # -- writing: through the core, then the feed reads what was committed ----------------
 
     def chart(self, entries: Sequence[Entry], observed_at: float) -> list[int]:
-        ids = self.store.chart(
-            self.patient.id, entries, observed_at=observed_at, actor=self.nurse, source="manual"
-        )
+        ids = self.core.chart(entries, observed_at)
         self.feed.check_now()
         return ids
 
     def correct(self, row_id: int, reason: str, replacement: Entry | None) -> int | None:
-        new_id = self.store.mark_entered_in_error(
-            row_id, reason=reason, actor=self.nurse, replacement=replacement
-        )
+        new_id = self.core.correct(row_id, reason, replacement)
         self.feed.check_now()
         return new_id
 
     def record_event(self, kind: str, **fields: Any) -> int:
-        event_id = self.store.record_event(self.patient.id, kind, actor=self.nurse, **fields)
+        event_id = self.core.record_event(kind, **fields)
         self.feed.check_now()
         return event_id
 
-    def row(self, row_id: int) -> ChartedRow | None:
-        return self.store.row(row_id)
+    def acknowledge(self, alerts: Sequence[Alert]) -> None:
+        self.core.acknowledge(alerts)
+        self.feed.check_now()
 
-    # -- the path of a value -------------------------------------------------------
+    # -- the path of a value -------------------------------------------------------------
 
-    def _apply(self, changes: Changes) -> None:
-        """New rows go to the grader (re-grading only from their time) and the widgets."""
-        grader = self.grader
-        if grader is None:
-            self._waiting.append(changes)
-        treatment = self.treatment
-        if changes.entered_in_error:
-            if grader is not None:
-                grader.remove(changes.entered_in_error)
-            if treatment is not None:  # corrections are rare: read its few lookups again
-                treatment.reload()
-            self.rows_entered_in_error.emit(list(changes.entered_in_error))
-        if changes.rows:
-            if grader is not None:
-                grader.add(row.to_observation() for row in changes.rows)
-            if treatment is not None and not changes.entered_in_error:
-                treatment.rows_added(changes.rows)
-            self.rows_added.emit(list(changes.rows))
-        if changes.events:
-            self.events.extend(changes.events)
-            self.events_added.emit(list(changes.events))
-        if grader is not None and (changes.rows or changes.entered_in_error):
-            self.grades_changed.emit(grader.latest())
+    def _apply(self, changes: object) -> None:
+        self._emit(self.core.apply(changes))  # type: ignore[arg-type]  # a store Changes
+
+    def _graded(self, grader: Grader, last_row_id: int) -> None:
+        self._emit(self.core.graded(grader, last_row_id))
+
+    def _emit(self, update: Update) -> None:
+        """One signal per kind of change; the widgets repaint only what they are sent."""
+        if update.entered_in_error:
+            self.rows_entered_in_error.emit(update.entered_in_error)
+        if update.rows:
+            self.rows_added.emit(update.rows)
+        if update.rows or update.entered_in_error:  # the plots follow the newest value
+            self.plot_changed.emit(update.plot)
+        if update.events:
+            self.events_added.emit(update.events)
+        if update.grades_changed:
+            self.grades_changed.emit(update.grades)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crs_desktop.store import Patient
+from crs_desktop.app.records import Patient
 
 
 class SignInDialog(QDialog):

@@ -3,8 +3,8 @@ values at a given moment, and the same course ending long before (a day-old char
 
 from __future__ import annotations
 
+from crs_desktop.app.demo_course import DEMO_PRODUCT, DEMO_SOURCE, DEMO_WEIGHT_KG, course
 from crs_desktop.commands.demo import _by_hour, _chart_group, reset_demo_patient
-from crs_desktop.demo_course import DEMO_PRODUCT, DEMO_SOURCE, DEMO_WEIGHT_KG, course
 from crs_desktop.store import ChartStore, Patient
 
 HOUR = 3600.0

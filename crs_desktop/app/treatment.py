@@ -9,6 +9,7 @@ same words, so the screen and the printout never disagree.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from crs_desktop.domain.checklist import (
@@ -25,6 +26,7 @@ from crs_desktop.domain.drug_doses import (
     SteroidDay,
     TocilizumabStatus,
     steroids_today,
+    tocilizumab_dose_mg,
     tocilizumab_status,
 )
 from crs_desktop.domain.escalation import acknowledgements
@@ -121,3 +123,39 @@ class TreatmentState:
         items = self.checklist(grader, events, now)
         timers = self.timers(grader.latest(), now)
         return outstanding_titles(items), [timer_words(t, now, tz) for t in timers]
+
+
+@dataclass(frozen=True)
+class TreatmentView:
+    """What the checklist panel and the timers strip show at one moment."""
+
+    timers: list[TimerState]
+    items: list[ChecklistItem] | None  # None while a long chart is still being graded
+    grades: dict[str, int | None]  # the ASTCT CRS and ICANS grades the checklist is for
+    tocilizumab: TocilizumabStatus
+    dose_text: str  # the weight-based tocilizumab dose, in words
+    steroids: tuple[SteroidDay, ...]
+
+
+def treatment_view(
+    treatment: TreatmentState, grader: Grader | None, events: Sequence[EventLike], now: float
+) -> TreatmentView:
+    """The checklist, timers, tocilizumab so far and the day's steroids as of `now`."""
+    grades = grader.latest() if grader is not None else None
+    timers = treatment.timers(grades, now)
+    items = treatment.checklist(grader, events, now) if grader is not None else None
+    weight = treatment.weight_kg(now)
+    rules = treatment.protocol.tocilizumab
+    dose_text = (  # the dose by weight (REFERENCE.md §5.1, the protocol's numbers)
+        f"{tocilizumab_dose_mg(weight, rules):g} mg for {weight:g} kg"
+        if weight
+        else "no weight charted: chart the weight to compute the dose"
+    )
+    return TreatmentView(
+        timers,
+        items,
+        {s: grades.systems[s].grade if grades else None for s in ("astct_crs", "astct_icans")},
+        treatment.tocilizumab(now),
+        dose_text,
+        treatment.steroids(now),
+    )
