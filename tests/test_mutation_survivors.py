@@ -419,3 +419,15 @@ def test_organ_values_below_ctcae_grade_2_give_no_lee_grade():
     assert g.grade == 0 and g.reasons == (), g.reasons
     g = _lee([(0, "alt", 121), (0, "creatinine", 151)], LABS)
     assert g.grade == 2, g.reasons
+
+
+def test_of_two_faster_rules_with_one_interval_the_first_in_the_protocol_is_named():
+    from crs_desktop.domain.protocol import parse_protocol
+    from crs_desktop.domain.reassessment import Context, timer_state
+    from crs_desktop.resources_path import default_protocol_path
+
+    protocol = parse_protocol(default_protocol_path().read_text(encoding="utf-8"), "default")
+    vitals = next(t for t in protocol.timers if t.key == "vitals")
+    # CRS grade 2 and NEWS2 5 both ask for hourly vitals (REFERENCE.md §6.1, §7.2).
+    state = timer_state(vitals, {}, Context(None, crs=2, news2=5), now=0.0)
+    assert state.every_h == 1.0 and state.why == "CRS grade ≥ 2"
