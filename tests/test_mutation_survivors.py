@@ -431,3 +431,34 @@ def test_of_two_faster_rules_with_one_interval_the_first_in_the_protocol_is_name
     # CRS grade 2 and NEWS2 5 both ask for hourly vitals (REFERENCE.md §6.1, §7.2).
     state = timer_state(vitals, {}, Context(None, crs=2, news2=5), now=0.0)
     assert state.every_h == 1.0 and state.why == "CRS grade ≥ 2"
+
+
+# -- Lee 2014 combination therapy (REFERENCE.md §2.2: norepinephrine equivalent >= 20 µg/min
+# for >= 3 h). Two non-vasopressin pressors are grade 3 at any rate ("multiple vasopressors"),
+# so the threshold shows only in the reason: whether the dose is said to be high, and since
+# when. These kill the mutants of the 20 µg/min and of its comparison.
+
+
+def _lee_two_pressors(norepinephrine: float):
+    from tests.test_grading_lee_ctcae import lee
+
+    return lee(
+        [
+            FEVER,
+            (0, "norepinephrine", norepinephrine),
+            (0, "epinephrine", 10),
+            (4, "heart_rate", 100),  # a later moment: 4 h of the same rates
+        ]
+    )
+
+
+def test_lee_two_pressors_at_exactly_20_ne_equivalent_are_a_high_dose_held_3_h():
+    g = _lee_two_pressors(10)  # 10 + 10 = 20 µg/min norepinephrine equivalent
+    assert g.grade == 3
+    assert any("high since 00:00, for 3 h or more" in r for r in g.reasons), g.reasons
+
+
+def test_lee_two_pressors_just_under_20_ne_equivalent_are_not_a_high_dose():
+    g = _lee_two_pressors(9.95)  # 19.95 µg/min
+    assert g.grade == 3  # still multiple vasopressors
+    assert not any("high since" in r for r in g.reasons), g.reasons
