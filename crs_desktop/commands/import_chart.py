@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 from collections.abc import Iterator
 
 from crs_desktop.commands.common import add_db_argument, default_actor, open_store
@@ -37,15 +38,16 @@ def run(args: argparse.Namespace) -> int:
         )
         count = 0
 
-        def rows() -> Iterator[ChartRow]:
+        def counted() -> Iterator[list[ChartRow]]:
             nonlocal count
             for chunk in chunks:
                 count += len(chunk)
-                yield from chunk
+                yield chunk
 
         # The patient (when new) and the rows: one transaction, all or nothing.
+        rows = itertools.chain.from_iterable(counted())
         patient, created = import_chart(
-            store, args.patient, rows(), name=args.name, actor=args.by or default_actor()
+            store, args.patient, rows, name=args.name, actor=args.by or default_actor()
         )
     what = "new patient" if created else "patient"
     print(f"imported {count} values from {args.file} into {what} {patient.mrn}")

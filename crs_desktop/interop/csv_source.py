@@ -26,14 +26,6 @@ UNDECODED = re.compile("[\udc80-\udcff]")
 PER_KG = "/kg"
 
 
-class Unreadable(Exception):
-    """The csv module cannot go on past this line."""
-
-    def __init__(self, line: int, problem: str) -> None:
-        super().__init__(problem)
-        self.line = line
-
-
 @dataclass(frozen=True, slots=True)
 class Source:
     """A chart file to read: its name, whether it holds bytes that are not UTF-8, whether
@@ -80,18 +72,6 @@ def scan(source: str | os.PathLike[str] | IO[str]) -> Source:
             except UnicodeDecodeError:
                 undecoded = True
     return Source(str(path), undecoded, per_kg, path=path)
-
-
-def records(stream: IO[str]) -> Iterator[tuple[int, list[str]]]:
-    """(the line a record starts on, its fields)."""
-    reader = csv.reader(stream)
-    start = 1
-    try:
-        for record in reader:
-            yield start, record
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise Unreadable(start, str(exc)) from None
 
 
 @contextmanager

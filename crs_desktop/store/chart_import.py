@@ -56,10 +56,14 @@ def _insert_rows(
 
     def parameters() -> Iterator[tuple[Any, ...]]:
         nonlocal count
+        good_time = None  # the rows of one assessment share a time: judged once
         for r in rows:
-            problem = _time_problem(r, now)
-            if problem:
-                problems.append(problem)  # every one named; nothing more inserted
+            if r.time != good_time:
+                problem = _time_problem(r, now)
+                if problem:
+                    problems.append(problem)  # every one named; nothing more inserted
+                else:
+                    good_time = r.time
             if problems:
                 continue
             count += 1
