@@ -62,8 +62,22 @@ def fill(path: Path) -> int:
     conn.executemany(
         RAW_INSERT,
         (
-            (patient.id, item, BASE + m * 60, 0, BASE, float(vital_value(item, m)), None, "",
-             vital_value(item, m), "", "", 0, "bench", "bench")
+            (
+                patient.id,
+                item,
+                BASE + m * 60,
+                0,
+                BASE,
+                float(vital_value(item, m)),
+                None,
+                "",
+                vital_value(item, m),
+                "",
+                "",
+                0,
+                "bench",
+                "bench",
+            )
             for m in range(MINUTES)
             for item in VITALS
         ),
@@ -121,7 +135,8 @@ def vitals(minute: int, next_id: int) -> list[Observation]:
         "resp_rate": 12 + 12 * wobble,
     }
     return [
-        Observation(t, item, value, id=next_id + k) for k, (item, value) in enumerate(values.items())
+        Observation(t, item, value, id=next_id + k)
+        for k, (item, value) in enumerate(values.items())
     ]
 
 

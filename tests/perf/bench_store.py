@@ -91,7 +91,9 @@ def bench_single_writes(folder: Path, count: int) -> dict[str, float]:
         start = time.perf_counter()
         for i in numbers:
             store.chart(
-                patient.id, [Entry("heart_rate", str(60 + i % 60))], observed_at=BASE + i,
+                patient.id,
+                [Entry("heart_rate", str(60 + i % 60))],
+                observed_at=BASE + i,
                 actor="bench",
             )
         ours_s += time.perf_counter() - start
@@ -100,16 +102,33 @@ def bench_single_writes(folder: Path, count: int) -> dict[str, float]:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(
                 RAW_INSERT,
-                (1, "heart_rate", BASE + i, 0, time.time(), 60.0 + i % 60, None, "/min",
-                 str(60 + i % 60), "", "", 0, "bench", "manual"),
+                (
+                    1,
+                    "heart_rate",
+                    BASE + i,
+                    0,
+                    time.time(),
+                    60.0 + i % 60,
+                    None,
+                    "/min",
+                    str(60 + i % 60),
+                    "",
+                    "",
+                    0,
+                    "bench",
+                    "manual",
+                ),
             )
             conn.execute("COMMIT")
         raw_s += time.perf_counter() - start
     store.close()
     conn.close()
     ours, raw = count / ours_s, count / raw_s
-    return {"single_writes_per_s": round(ours), "raw_single_writes_per_s": round(raw),
-            "single_write_ratio": round(ours / raw, 3)}
+    return {
+        "single_writes_per_s": round(ours),
+        "raw_single_writes_per_s": round(raw),
+        "single_write_ratio": round(ours / raw, 3),
+    }
 
 
 def make_csv(path: Path, rows: int) -> None:
@@ -163,11 +182,14 @@ def _peak():
         out.write(next(l for l in status if l.startswith("VmHWM:")).split()[1])
 atexit.register(_peak)
 """
-COMMAND = PEAK_HOOK + """
+COMMAND = (
+    PEAK_HOOK
+    + """
 import runpy, sys
 sys.argv = ["crs-desktop", *sys.argv[1:]]
 runpy.run_module("crs_desktop", run_name="__main__")
 """
+)
 
 
 def run_child(code: str, args: list[str], peak_file: Path) -> tuple[float, float]:
@@ -176,8 +198,12 @@ def run_child(code: str, args: list[str], peak_file: Path) -> tuple[float, float
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_PEAK": str(peak_file)}
     start = time.perf_counter()
     process = subprocess.run(
-        [sys.executable, "-c", code, *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, check=False,
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=False,
     )
     wall = time.perf_counter() - start
     if process.returncode != 0:
@@ -211,7 +237,16 @@ def bench_import(folder: Path, rows: int, repeats: int) -> dict[str, float]:
         ours.append(
             run_child(
                 COMMAND,
-                ["import", str(csv_path), "--patient", "B-1", "--db", str(ours_db), "--by", "bench"],
+                [
+                    "import",
+                    str(csv_path),
+                    "--patient",
+                    "B-1",
+                    "--db",
+                    str(ours_db),
+                    "--by",
+                    "bench",
+                ],
                 peak,
             )
         )
