@@ -16,7 +16,9 @@ keys on), and runs in the same run as what it is compared with:
   so the floor writes the same columns with the same types). Wall time of each
   whole process, and its peak memory: the child's own maximum resident set size
   over its whole life (os.wait4's rusage ru_maxrss, one child per case). Floor and
-  command alternate --repeats times; medians, and the ratio of the medians;
+  command alternate --repeats times; medians, and the ratio of the medians. Also
+  each child's own CPU time (user + system, from os.wait4), steadier than wall
+  time on a machine others are using;
 - loading 30 days of one-minute vitals (6 series, 259,200 rows) into numpy
   arrays with ChartStore.series.
 """
@@ -192,23 +194,28 @@ runpy.run_module("crs_desktop", run_name="__main__")
 )
 
 
-def run_child(code: str, args: list[str], peak_file: Path) -> tuple[float, float]:
-    """(wall s, peak resident MiB) of one child process over its whole life."""
+def run_child(code: str, args: list[str], peak_file: Path) -> tuple[float, float, float]:
+    """(wall s, CPU s, peak resident MiB) of one child process over its whole life."""
     # From the repository root, so crs_desktop is this checkout's code.
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_PEAK": str(peak_file)}
-    start = time.perf_counter()
-    process = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        check=False,
-    )
-    wall = time.perf_counter() - start
+    errors = peak_file.with_suffix(".err")
+    with errors.open("wb") as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-c", code, *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        # wait4: this child's own CPU time (user + system), whatever else the machine runs.
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
-        raise SystemExit(f"{args[:2]} failed ({process.returncode}): {process.stderr.decode()}")
-    return wall, int(peak_file.read_text()) / 1024  # kB
+        raise SystemExit(f"{args[:2]} failed ({process.returncode}): {errors.read_text()}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, int(peak_file.read_text()) / 1024  # kB
 
 
 def count_rows(db: Path) -> int:
@@ -252,15 +259,18 @@ def bench_import(folder: Path, rows: int, repeats: int) -> dict[str, float]:
         )
         # Both did the whole work.
         assert count_rows(floor_db) == count_rows(ours_db) == rows, (floor_db, ours_db)
-    ours_s, ours_mib = (statistics.median(x) for x in zip(*ours, strict=True))
-    floor_s, floor_mib = (statistics.median(x) for x in zip(*floor, strict=True))
+    ours_s, ours_cpu, ours_mib = (statistics.median(x) for x in zip(*ours, strict=True))
+    floor_s, floor_cpu, floor_mib = (statistics.median(x) for x in zip(*floor, strict=True))
     return {
         "import_rows": rows,
         "import_command_s": round(ours_s, 3),
         "import_floor_s": round(floor_s, 3),
         "import_wall_ratio": round(ours_s / floor_s, 3),
-        "import_command_s_each": [round(w, 3) for w, _ in ours],
-        "import_floor_s_each": [round(w, 3) for w, _ in floor],
+        "import_command_s_each": [round(w, 3) for w, _, _ in ours],
+        "import_floor_s_each": [round(w, 3) for w, _, _ in floor],
+        "import_command_cpu_s": round(ours_cpu, 3),
+        "import_floor_cpu_s": round(floor_cpu, 3),
+        "import_cpu_ratio": round(ours_cpu / floor_cpu, 3),
         "import_peak_mib": round(ours_mib, 1),
         "import_floor_peak_mib": round(floor_mib, 1),
         "import_peak_ratio": round(ours_mib / floor_mib, 3),
