@@ -8,7 +8,9 @@ read and checked as a stream, a chunk of rows at a time (read_chart_chunks).
 from __future__ import annotations
 
 import bisect
+import collections
 import csv
+import itertools
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -185,20 +187,15 @@ def read_chart_chunks(
         raise ChartFileError(str(source), [f"cannot read the file: {exc.strerror}"]) from None
     weights = _weights(file, weight_kg, now)
     problems: list[str] = []
-    chunk: list[ChartRow] = []
     with _rows_of(file, now, problems, weights) as rows:
-        for row in rows:
-            if problems:
-                continue  # refused whole: only the rest of its problems are wanted
-            chunk.append(row)
-            if len(chunk) >= chunk_rows:
-                yield chunk
-                chunk = []
+        while chunk := list(itertools.islice(rows, chunk_rows)):
+            if problems:  # refused whole: only the rest of its problems are wanted
+                collections.deque(rows, maxlen=0)
+                break
+            yield chunk
     if problems:
         problems.sort(key=_line_number)
         raise ChartFileError(file.name, problems)
-    if chunk:
-        yield chunk
 
 
 @contextmanager
@@ -245,13 +242,16 @@ def _rows(
     # says does not depend on the line it is on. ValidValue is immutable: shared.
     times: dict[str, tuple[float, int] | str] = {}
     judged: dict[tuple[str, str, str], _Judged] = {}
+    # Looked up once, not on each of hundreds of thousands of lines.
+    fields, longest, known_time, known_value = len(HEADER), MAX_NOTE_CHARS, times.get, judged.get
+    row = ChartRow._make
     start = reader.line_num + 1  # the line the next record starts on
     try:
         for record in reader:
             line, start = start, reader.line_num + 1
             if not record or not record[0].strip() and all(not f.strip() for f in record):
                 continue  # blank line
-            if len(record) != len(HEADER):
+            if len(record) != fields:
                 problems.append(
                     f"line {line}: expected 5 fields (time,item,value,unit,note), got {len(record)}"
                 )
@@ -260,14 +260,14 @@ def _rows(
                 problems.append(f"line {line}: not UTF-8 text; save the file as UTF-8 CSV")
                 continue
             time_text, item_text, value, unit, note = record
-            if len(note) > MAX_NOTE_CHARS:
+            if len(note) > longest:
                 problems.append(
                     f"line {line}: note of {len(note):,} characters; "
                     f"at most {MAX_NOTE_CHARS:,} (128 KiB)"
                 )
                 continue
             key = (item_text, value, unit)
-            found = judged.get(key)
+            found = known_value(key)
             if found is None:
                 found = _judge(item_text, value, unit)
                 if PER_KG not in unit:
@@ -276,7 +276,7 @@ def _rows(
             if item_problem is not None:
                 problems.append(f"line {line}: {item_problem}")
                 continue
-            when = times.get(time_text)
+            when = known_time(time_text)
             if when is None:
                 when = times[time_text] = _judge_time(time_text, now)
             if isinstance(when, str):
@@ -287,9 +287,7 @@ def _rows(
             if isinstance(valid, str):
                 problems.append(f"line {line}: {valid}")
                 continue
-            yield ChartRow(
-                line, when[0], when[1], item, valid, note and from_spreadsheet_safe(note)
-            )
+            yield row((line, when[0], when[1], item, valid, note and from_spreadsheet_safe(note)))
     except csv.Error as exc:  # the reader cannot go on past it: name where it stopped
         problems.append(f"line {start}: unreadable CSV: {exc}")
 
