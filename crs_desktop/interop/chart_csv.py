@@ -224,6 +224,9 @@ def _rows_of(
         yield _rows(reader, file.undecoded, now, problems, weights)
 
 
+# How many distinct times, and values, a read remembers; then it starts afresh, so
+# a file of ever-new times or values (no two alike) still streams in little memory.
+_REMEMBERED = 8192
 # What a (item, value, unit) as written is: (the item's name, what is wrong with the
 # item, the valid value or what is wrong with the value).
 _Judged = tuple[str, str | None, ValidValue | str | None]
@@ -271,6 +274,8 @@ def _rows(
             if found is None:
                 found = _judge(item_text, value, unit)
                 if PER_KG not in unit:
+                    if len(judged) >= _REMEMBERED:
+                        judged.clear()
                     judged[key] = found
             item, item_problem, valid = found
             if item_problem is not None:
@@ -278,6 +283,8 @@ def _rows(
                 continue
             when = known_time(time_text)
             if when is None:
+                if len(times) >= _REMEMBERED:
+                    times.clear()
                 when = times[time_text] = _judge_time(time_text, now)
             if isinstance(when, str):
                 problems.append(f"line {line}: {item} time {shorten(time_text)!r}: {when}")
