@@ -10,7 +10,12 @@ import time
 import pytest
 
 from crs_desktop.cli import main
-from crs_desktop.interop.chart_csv import ChartFileError, parse_time, read_chart_csv
+from crs_desktop.interop.chart_csv import (
+    ChartFileError,
+    parse_time,
+    read_chart_chunks,
+    read_chart_csv,
+)
 from crs_desktop.store import ChartStore, Entry
 
 HEADER = "time,item,value,unit,note\n"
@@ -227,3 +232,35 @@ def test_a_local_time_the_clock_change_makes_unclear_is_refused(
         read_chart_csv(write(tmp_path, HEADER + f"{local_time},heart_rate,80,,\n"))
     assert info.value.problems[0].startswith("line 2: heart_rate time")
     assert problem in info.value.problems[0]
+
+
+def test_a_rate_per_kg_uses_a_weight_charted_further_on_in_the_file(tmp_path):
+    """Read a chunk at a time, a file still gives each µg/kg/min rate the weight in force
+    at its time, even when that weight comes lines later (it is read first), and its
+    rows come in file order."""
+    text = (
+        HEADER
+        + "2026-11-20T08:00:00Z,norepinephrine,0.1,ug/kg/min,\n"
+        + "2026-11-20T07:00:00Z,heart_rate,80,,\n"
+        + "2026-11-20T09:00:00Z,norepinephrine,0.1,ug/kg/min,\n"
+        + "2026-11-20T08:30:00Z,weight,100,kg,\n"
+        + "2026-11-20T07:30:00Z,weight,80,kg,\n"
+    )
+    path = write(tmp_path, text)
+    for chunk_rows in (1, 2, 5000):
+        rows = [r for c in read_chart_chunks(path, chunk_rows=chunk_rows) for r in c]
+        assert [r.line for r in rows] == [2, 3, 4, 5, 6]
+        assert [r.valid.value for r in rows] == [
+            pytest.approx(8.0),
+            80,
+            pytest.approx(10.0),
+            100,
+            80,
+        ]
+    # Without any weight (none on record, none in the file) the rate is refused, named.
+    with pytest.raises(ChartFileError) as info:
+        read_chart_csv(
+            write(tmp_path, HEADER + "2026-11-20T08:00:00Z,norepinephrine,0.1,ug/kg/min,\n")
+        )
+    (only,) = info.value.problems
+    assert only.startswith("line 2: ") and "weight" in only

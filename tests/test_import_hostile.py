@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+import tracemalloc
 from datetime import UTC, datetime
 
 import pytest
@@ -250,3 +251,59 @@ def test_grade_json_reasons_give_times_with_their_zone(tmp_path, capsys):
     line = json.loads(capsys.readouterr().out)
     assert line["time"] == "2026-11-20T08:00:00+05:30"
     assert "fever: temperature 39.0 °C at 08:00+05:30" in line["astct_crs"]["reasons"]
+
+
+def a_long_file(rows: int) -> str:
+    """One-minute vitals from 2026-10-01 (before the fixed clock), one value a line."""
+    items = ("temperature", "heart_rate", "spo2", "systolic_bp", "resp_rate")
+    values = ("37.1", "81", "97", "112", "16")
+    start = datetime(2026, 10, 1, tzinfo=UTC).timestamp()
+    lines = [HEADER.strip()]
+    for i in range(rows):
+        moment = datetime.fromtimestamp(start + (i // 5) * 60, UTC)
+        lines.append(f"{moment:%Y-%m-%dT%H:%M:%SZ},{items[i % 5]},{values[i % 5]},,r{i}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("mrn", ["P-OLD", "NEW"], ids=["existing-patient", "new-patient"])
+def test_a_bad_last_line_of_a_long_file_leaves_nothing_written(
+    tmp_path, db, capsys, monkeypatch, mrn
+):
+    """The import reads and inserts a chunk at a time inside one transaction, so by the last
+    line of 50,000 most rows are already inserted: that line rolls them all back (patient
+    too), it is named, and the file's rows were never all held in memory at once."""
+    from crs_desktop.commands import import_chart as import_command
+
+    real_open = import_command.open_store
+
+    def open_store(args):  # "in the future" judged by the fixed clock, not the wall clock
+        store = real_open(args)
+        store.clock = lambda: NOW
+        return store
+
+    monkeypatch.setattr(import_command, "open_store", open_store)
+    rows = 50_000
+    path = write(tmp_path, a_long_file(rows) + "2026-11-30T08:00:00Z,heart_rate,fast,,\n")
+    before = db.read_bytes()
+    tracemalloc.start()
+    try:
+        code = main(["import", str(path), "--patient", mrn, "--db", str(db)])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"line {rows + 2}: heart_rate 'fast'" in err and "nothing was written" in err
+    assert "(1 problem(s))" in err and "Traceback" not in err
+    assert db.read_bytes() == before and patients(db) == ["P-OLD"]
+    with ChartStore(db) as store:
+        assert store.rows(store.patient("P-OLD").id) == []
+        assert not [a for a in store.audit_rows() if a["action"] == "import"]
+    # Held whole, the rows of this 2 MB file took 24 MiB; a chunk at a time, under 8.
+    assert peak < 8 * 2**20, f"{peak / 2**20:.1f} MiB"
+    # And the same file without its bad line is imported whole.
+    path = write(tmp_path, a_long_file(rows))
+    assert main(["import", str(path), "--patient", mrn, "--db", str(db)]) == 0
+    with ChartStore(db) as store:
+        notes = [r.note for r in store.rows(store.patient(mrn).id)]
+    assert notes == [f"r{i}" for i in range(rows)]

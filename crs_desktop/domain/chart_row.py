@@ -4,13 +4,14 @@ Here, below both, so that the store and interop never import each other."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from crs_desktop.domain.validation import ValidValue
 
 
-@dataclass(frozen=True, slots=True)
-class ChartRow:
+# A NamedTuple, not a frozen dataclass: as immutable, and made in a fifth of the time
+# (a 30-day file is 260,000 of them: 0.24 s -> 0.05 s of the import).
+class ChartRow(NamedTuple):
     """One valid line of a chart file."""
 
     line: int

@@ -1,23 +1,23 @@
 """Chart CSV, version 1 (../shared/spec/chart-csv.md): read and write.
 
 Reading is all or nothing: every bad line is collected and the whole file is
-refused with one message naming them, so nothing is half-imported.
+refused with one message naming them, so nothing is half-imported. A long file is
+read and checked as a stream, a chunk of rows at a time (read_chart_chunks).
 """
 
 from __future__ import annotations
 
 import bisect
+import collections
 import csv
-import io
+import itertools
 import os
-import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from crs_desktop.domain.chart_row import ChartRow  # read here; kept importable from here
 from crs_desktop.domain.errors import UserError
@@ -31,6 +31,7 @@ from crs_desktop.domain.validation import (
     validate,
 )
 from crs_desktop.domain.vocabulary import ITEMS, Kind
+from crs_desktop.interop.csv_source import PER_KG, UNDECODED, Source, fields_of_any_size, scan
 
 HEADER = ("time", "item", "value", "unit", "note")
 MAX_PROBLEMS_SHOWN = 50
@@ -40,9 +41,6 @@ MIN_OFFSET, MAX_OFFSET = timedelta(hours=-12), timedelta(hours=14)
 # The csv module's default field limit, kept as the limit of a note: reached only
 # by a paste gone wrong, and then the line is named.
 MAX_NOTE_CHARS = 128 * 1024
-# Undecodable bytes are kept as lone surrogates (errors="surrogateescape"), so the
-# lines holding them can be named.
-_UNDECODED = re.compile("[\udc80-\udcff]")
 
 # A spreadsheet runs a cell that starts with one of these as a formula
 # (=HYPERLINK(...) when a ward clerk opens an export). Such a text cell is written
@@ -140,63 +138,7 @@ def from_spreadsheet_safe(text: str) -> str:
     return text
 
 
-@dataclass(frozen=True, slots=True)
-class _RawRow:
-    line: int
-    time: float
-    offset: int
-    item: str
-    value: str
-    unit: str
-    note: str
-
-
-def _open_text(source: str | os.PathLike[str] | IO[str]) -> tuple[str, IO[str], bool]:
-    """(name, text stream, whether it may hold undecodable bytes)."""
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise ChartFileError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
-        try:
-            text, undecoded = raw.decode("utf-8-sig"), False
-        except UnicodeDecodeError:
-            text, undecoded = raw.decode("utf-8-sig", errors="surrogateescape"), True
-        return str(path), io.StringIO(text, newline=""), undecoded
-    return getattr(source, "name", "chart"), source, False
-
-
-class _Unreadable(Exception):
-    """The csv module cannot go on past this line."""
-
-    def __init__(self, line: int, problem: str) -> None:
-        super().__init__(problem)
-        self.line = line
-
-
-def _records(stream: IO[str]) -> Iterator[tuple[int, list[str]]]:
-    """(the line a record starts on, its fields)."""
-    reader = csv.reader(stream)
-    start = 1
-    try:
-        for record in reader:
-            yield start, record
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise _Unreadable(start, str(exc)) from None
-
-
-@contextmanager
-def _fields_of_any_size() -> Iterator[None]:
-    """Let the csv module read a field of any length, so an overlong note is refused
-    naming its line (the module's own limit stops the whole read, line unknown)."""
-    before = csv.field_size_limit()
-    csv.field_size_limit(2**31 - 1)  # a C long everywhere (sys.maxsize is not, on Windows)
-    try:
-        yield
-    finally:
-        csv.field_size_limit(before)
+CHUNK_ROWS = 5000
 
 
 def read_chart_csv(
@@ -210,99 +152,158 @@ def read_chart_csv(
     when the file charts no weight of its own. `now` (default: this machine's
     clock) is what "in the future" is judged against.
     """
+    return [row for chunk in read_chart_chunks(source, weight_kg, now) for row in chunk]
+
+
+def read_chart_chunks(
+    source: str | os.PathLike[str] | IO[str],
+    weight_kg: float | None = None,
+    now: float | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator[list[ChartRow]]:
+    """The valid rows of a chart file in file order, a chunk at a time, so a long file is
+    never held whole (see read_chart_csv for the arguments).
+
+    Every line is checked. Once one is bad no more chunks come, and after the last line
+    ChartFileError names every bad line: a caller that writes chunks as they come, inside
+    one transaction, rolls it back then (nothing is written).
+    """
     now = time.time() if now is None else now
-    name, stream, undecoded = _open_text(source)
+    try:
+        file = scan(source)
+    except OSError as exc:
+        raise ChartFileError(str(source), [f"cannot read the file: {exc.strerror}"]) from None
+    weights = _weights(file, weight_kg, now)
     problems: list[str] = []
-    raw_rows: list[_RawRow] = []
-    with _fields_of_any_size():
-        records = _records(stream)
-        first = next(records, None)
-        if first is None:
+    with _rows_of(file, now, problems, weights) as rows:
+        while chunk := list(itertools.islice(rows, chunk_rows)):
+            if problems:  # refused whole: only the rest of its problems are wanted
+                collections.deque(rows, maxlen=0)
+                break
+            yield chunk
+    if problems:
+        problems.sort(key=_line_number)
+        raise ChartFileError(file.name, problems)
+
+
+@contextmanager
+def _rows_of(
+    file: Source, now: float, problems: list[str], weights: Callable[[float], float | None]
+) -> Iterator[Iterator[ChartRow]]:
+    """The file's valid data lines after the header, in file order; each line that is not
+    valid is named in `problems`. `weights` gives the weight in kg at a time."""
+    with fields_of_any_size(), file.open() as stream:
+        reader = csv.reader(stream)
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            raise ChartFileError(file.name, [f"line 1: unreadable CSV: {exc}"]) from None
+        if header is None:
             raise ChartFileError(
-                name, [f"line 1: empty file; expected the header {','.join(HEADER)}"]
+                file.name, [f"line 1: empty file; expected the header {','.join(HEADER)}"]
             )
-        line, header = first
         if header and header[0].startswith("\ufeff"):
             header[0] = header[0][1:]
         if tuple(h.strip().lower() for h in header) != HEADER:
             got = shorten(",".join(header))
             raise ChartFileError(
-                name, [f"line {line}: header must be exactly {','.join(HEADER)}, got {got}"]
+                file.name, [f"line 1: header must be exactly {','.join(HEADER)}, got {got}"]
             )
-        _read_rows(records, undecoded, now, raw_rows, problems)
-
-    weights = _weights(raw_rows, weight_kg)
-    rows: list[ChartRow] = []
-    # A value that needs no weight validates the same every time: judge each
-    # distinct (item, value, unit) once. ValidValue is immutable, so sharing is safe.
-    judged: dict[tuple[str, str, str], ValidValue] = {}
-    for raw in raw_rows:
-        key = (raw.item, raw.value, raw.unit)
-        try:
-            if key in judged:
-                valid = judged[key]
-            elif "/kg" in raw.unit:
-                valid = validate(raw.item, raw.value, raw.unit, weight_kg=weights(raw.time))
-            else:
-                valid = judged[key] = validate(raw.item, raw.value, raw.unit)
-        except ChartValueError as exc:
-            problems.append(f"line {raw.line}: {exc}")
-            continue
-        rows.append(ChartRow(raw.line, raw.time, raw.offset, raw.item, valid, raw.note))
-    if problems:
-        problems.sort(key=_line_number)
-        raise ChartFileError(name, problems)
-    return rows
+        yield _rows(reader, file.undecoded, now, problems, weights)
 
 
-def _read_rows(
-    records: Iterator[tuple[int, list[str]]],
+# How many distinct times, and values, a read remembers; then it starts afresh, so
+# a file of ever-new times or values (no two alike) still streams in little memory.
+_REMEMBERED = 8192
+# What a (item, value, unit) as written is: (the item's name, what is wrong with the
+# item, the valid value or what is wrong with the value).
+_Judged = tuple[str, str | None, ValidValue | str | None]
+
+
+def _rows(
+    reader: Any,  # a csv reader past the header
     undecoded: bool,
     now: float,
-    raw_rows: list[_RawRow],
     problems: list[str],
-) -> None:
-    """The data lines as raw rows; each line that cannot be one is named in `problems`."""
-    # Rows of one assessment share a time: parse and judge each distinct one once
-    # (its (epoch, offset), or what is wrong with it).
+    weights: Callable[[float], float | None],
+) -> Iterator[ChartRow]:
+    # A monitor file repeats itself: the rows of one assessment share a time, and the
+    # same (item, value, unit) comes back again and again. Each distinct time and each
+    # distinct value (unless it needs a weight) is judged once; what a value's check
+    # says does not depend on the line it is on. ValidValue is immutable: shared.
     times: dict[str, tuple[float, int] | str] = {}
+    judged: dict[tuple[str, str, str], _Judged] = {}
+    # Looked up once, not on each of hundreds of thousands of lines.
+    fields, longest, known_time, known_value = len(HEADER), MAX_NOTE_CHARS, times.get, judged.get
+    row = ChartRow._make
+    start = reader.line_num + 1  # the line the next record starts on
     try:
-        for line, record in records:
-            if not record or all(not field.strip() for field in record):
+        for record in reader:
+            line, start = start, reader.line_num + 1
+            if not record or not record[0].strip() and all(not f.strip() for f in record):
                 continue  # blank line
-            if len(record) != len(HEADER):
+            if len(record) != fields:
                 problems.append(
                     f"line {line}: expected 5 fields (time,item,value,unit,note), got {len(record)}"
                 )
                 continue
-            if undecoded and any(_UNDECODED.search(field) for field in record):
+            if undecoded and any(UNDECODED.search(field) for field in record):
                 problems.append(f"line {line}: not UTF-8 text; save the file as UTF-8 CSV")
                 continue
             time_text, item_text, value, unit, note = record
-            if len(note) > MAX_NOTE_CHARS:
+            if len(note) > longest:
                 problems.append(
                     f"line {line}: note of {len(note):,} characters; "
                     f"at most {MAX_NOTE_CHARS:,} (128 KiB)"
                 )
                 continue
-            try:
-                item = canonical_item_name(item_text)
-            except ChartValueError as exc:
-                problems.append(f"line {line}: {exc}")
+            key = (item_text, value, unit)
+            found = known_value(key)
+            if found is None:
+                found = _judge(item_text, value, unit)
+                if PER_KG not in unit:
+                    if len(judged) >= _REMEMBERED:
+                        judged.clear()
+                    judged[key] = found
+            item, item_problem, valid = found
+            if item_problem is not None:
+                problems.append(f"line {line}: {item_problem}")
                 continue
-            when = times.get(time_text)
+            when = known_time(time_text)
             if when is None:
+                if len(times) >= _REMEMBERED:
+                    times.clear()
                 when = times[time_text] = _judge_time(time_text, now)
             if isinstance(when, str):
                 problems.append(f"line {line}: {item} time {shorten(time_text)!r}: {when}")
                 continue
-            epoch, offset = when
-            if ITEMS[item].kind is Kind.TEXT:
-                value = from_spreadsheet_safe(value)
-            note = from_spreadsheet_safe(note)
-            raw_rows.append(_RawRow(line, epoch, offset, item, value, unit, note))
-    except _Unreadable as exc:  # the reader cannot go on past it: name where it stopped
-        problems.append(f"line {exc.line}: unreadable CSV: {exc}")
+            if valid is None:  # a rate per kg: judged with the weight at its time
+                valid = _judge_value(item, value, unit, weights(when[0]))
+            if isinstance(valid, str):
+                problems.append(f"line {line}: {valid}")
+                continue
+            yield row((line, when[0], when[1], item, valid, note and from_spreadsheet_safe(note)))
+    except csv.Error as exc:  # the reader cannot go on past it: name where it stopped
+        problems.append(f"line {start}: unreadable CSV: {exc}")
+
+
+def _judge(item_text: str, value: str, unit: str) -> _Judged:
+    try:
+        item = canonical_item_name(item_text)
+    except ChartValueError as exc:
+        return "", str(exc), None
+    if PER_KG in unit:
+        return item, None, None  # needs the weight at its time
+    return item, None, _judge_value(item, value, unit, None)
+
+
+def _judge_value(item: str, value: str, unit: str, weight_kg: float | None) -> ValidValue | str:
+    if ITEMS[item].kind is Kind.TEXT:
+        value = from_spreadsheet_safe(value)
+    try:
+        return validate(item, value, unit, weight_kg=weight_kg)
+    except ChartValueError as exc:
+        return str(exc)
 
 
 def _judge_time(text: str, now: float) -> tuple[float, int] | str:
@@ -320,18 +321,16 @@ def _line_number(problem: str) -> int:
     return int(word) if word.isdigit() else 0
 
 
-def _weights(raw_rows: list[_RawRow], fallback: float | None):  # type: ignore[no-untyped-def]
+def _weights(file: Source, fallback: float | None, now: float) -> Callable[[float], float | None]:
     """A lookup: the weight in kg in force at a time (the latest charted at or before it,
-    else the first charted after it, else the weight on record)."""
+    else the first charted after it, else the weight on record). The whole file is read
+    for its weights first, only when it holds a per-kg rate (a weight may come last)."""
     charted: list[tuple[float, float]] = []
-    for raw in raw_rows:
-        if raw.item == "weight":
-            try:
-                value = validate("weight", raw.value, raw.unit).value
-            except ChartValueError:
-                continue  # reported on its own line
-            if value is not None:
-                charted.append((raw.time, value))
+    if file.per_kg:
+        with _rows_of(file, now, [], lambda _: fallback) as rows:
+            for row in rows:
+                if row.item == "weight" and row.valid.value is not None:
+                    charted.append((row.time, row.valid.value))
     charted.sort()
 
     times = [t for t, _ in charted]
