@@ -8,8 +8,9 @@ import itertools
 from collections.abc import Iterator
 
 from crs_desktop.commands.common import add_db_argument, default_actor, open_store
+from crs_desktop.domain.chart_row import ChartRow
 from crs_desktop.domain.errors import UserError
-from crs_desktop.interop.chart_csv import ChartRow, read_chart_chunks
+from crs_desktop.interop.chart_csv import read_chart_chunks
 from crs_desktop.store import resolve_store_path
 from crs_desktop.store.chart_import import NO_VALUES, import_chart
 

@@ -89,6 +89,7 @@ class MainWindow(RecordWatch, PlotControls, QMainWindow):
         # them): the "This shift" plot range and the handover's period.
         self.shift_starts = tuple(shift_starts)
         self.session: PatientSession | None = None
+        self.news2_scale_dialog: QMessageBox | None = None  # the last scale question asked
         self._awaiting_record: str | None = None
         self.setWindowTitle("crs_desktop")
         self._build_menus()
