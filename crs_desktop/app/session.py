@@ -21,6 +21,7 @@ from crs_desktop.app.charting import SetReview, review_set
 from crs_desktop.app.feed import ChangeReader
 from crs_desktop.app.plot_data import PlotChange, PlotData
 from crs_desktop.app.treatment import TreatmentState
+from crs_desktop.domain.collector import collector_paused
 from crs_desktop.domain.escalation import (
     Alert,
     acknowledgement_detail,
@@ -28,7 +29,6 @@ from crs_desktop.domain.escalation import (
     pending_alerts,
 )
 from crs_desktop.domain.grading import Grader, GradeSet, GradingSettings
-from crs_desktop.domain.grading.grader import collector_paused
 from crs_desktop.domain.protocol import Protocol
 from crs_desktop.store import ChartStore, Patient
 from crs_desktop.store.records import Changes, ChartedRow, Entry, Event

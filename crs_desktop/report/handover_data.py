@@ -15,10 +15,10 @@ from dataclasses import replace
 from datetime import date, tzinfo
 
 from crs_desktop.app.treatment import TreatmentState
+from crs_desktop.domain.collector import with_collector_paused
 from crs_desktop.domain.drug_doses import Dose, doses_so_far
 from crs_desktop.domain.escalation import acknowledgement_text
 from crs_desktop.domain.grading import Grader, GradingSettings
-from crs_desktop.domain.grading.grader import with_collector_paused
 from crs_desktop.domain.grading.wording import shown_value
 from crs_desktop.domain.observation import Observation
 from crs_desktop.domain.protocol import Protocol

@@ -16,13 +16,11 @@ from the snapshot before it, and its grade must come out as the walk's.
 from __future__ import annotations
 
 import bisect
-import functools
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from typing import Any, NamedTuple, ParamSpec, TypeVar
+from typing import Any, NamedTuple
 
+from crs_desktop.domain.collector import collector_paused
 from crs_desktop.domain.grading import astct_crs, astct_icans, ctcae, lee2014, news2
 from crs_desktop.domain.grading.chart_state import ChartState
 from crs_desktop.domain.grading.settings import GradingSettings
@@ -38,8 +36,6 @@ SYSTEM_TITLES = {
     "news2": "NEWS2",
 }
 SNAPSHOT_EVERY = 128
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 # NamedTuples, not frozen dataclasses: as immutable (one object is shared by every
@@ -130,32 +126,6 @@ GRADE_FUNCTIONS: dict[
     "ctcae_crs": ctcae.grade,
     "news2": news2.grade,
 }
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while a chart is graded: the walk builds tens of
-    thousands of grade objects (no cycles among them) and the collector walking them
-    again and again costs a sixth of the time. Back on, as it was, afterwards."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
-
-
-def with_collector_paused(function: Callable[P, R]) -> Callable[P, R]:
-    """`function` runs with the cycle collector off, and its locals (a grader and the
-    chart in it) are let go before the collector comes back on, so it never walks them."""
-
-    @functools.wraps(function)
-    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
-        with collector_paused():
-            return function(*args, **kwargs)
-
-    return paused
 
 
 def _charting_order(obs: Observation) -> tuple[bool, int]:
