@@ -327,9 +327,8 @@ class EntryForm(QDialog):
             self.form_error.show()
             return
         at = self.observed_at()
-        store = self.session.store
-        try:
-            valid = store.validate_entries(self.session.patient.id, entries, at)
+        try:  # checked by the core, as the store will check it: nothing written yet
+            valid = self.session.core.review_set(entries, at, self.note.text()).valid
         except EntriesRefused as refused:
             self._show_refusal(refused.errors, by_item)
             return

@@ -83,7 +83,7 @@ class PatientSession(QObject):
     # -- what the dialogs and the window read of the core --------------------------------
 
     @property
-    def store(self) -> ChartStore:  # the dialogs of ui/entry_form.py still validate through it
+    def store(self) -> ChartStore:  # for tests and benches: no widget reads the store
         return self.core.store
 
     @property
