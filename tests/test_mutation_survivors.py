@@ -462,3 +462,71 @@ def test_lee_two_pressors_just_under_20_ne_equivalent_are_not_a_high_dose():
     g = _lee_two_pressors(9.95)  # 19.95 µg/min
     assert g.grade == 3  # still multiple vasopressors
     assert not any("high since" in r for r in g.reasons), g.reasons
+
+
+# -- the review ages of REFERENCE.md §1.3a items 2 and 3 are "more than": just past flags
+
+
+def test_a_neuro_finding_just_over_24_h_old_is_flagged():
+    from tests.test_grading_decisions import latest
+
+    rows = [(0, "motor_weakness", "hemiparesis"), (24.05, "ice_score", 10)]  # 24 h 3 min
+    icans = latest(rows)["astct_icans"]
+    assert any("chart motor weakness 'none'" in f for f in icans.flags), icans.flags
+
+
+def test_the_news2_scale_is_1_or_2():
+    from crs_desktop.domain.grading import GradingSettings
+
+    assert GradingSettings().news2_scale == 1  # REFERENCE.md §7.1: scale 2 by decision only
+    with pytest.raises(ValueError, match="scale"):
+        GradingSettings(news2_scale=3)
+
+
+# -- a drug done for its interval (REFERENCE.md §1.3a item 9): the edges of the interval
+
+
+def _checklist_items(rows, doses, now):
+    from crs_desktop.domain.checklist import checklist
+    from crs_desktop.domain.protocol import parse_protocol
+    from crs_desktop.resources_path import default_protocol_path
+    from tests.support.grading import graded
+
+    protocol = parse_protocol(default_protocol_path().read_text(encoding="utf-8"), "default")
+    return {i.action.key: i for i in checklist(protocol, graded(rows), [], {}, doses, now)}
+
+
+CHECKLIST_GRADE_2 = [
+    (0, "temperature", 38.5),
+    (1, "o2_device", "nasal_cannula"),
+    (1, "o2_flow", 2),
+]
+
+
+def test_a_dose_stops_counting_exactly_at_the_end_of_its_interval():
+    from crs_desktop.domain.observation import Observation
+    from tests.support.grading import HOUR, T0
+
+    dose = Observation(T0 + 1.5 * HOUR, "dexamethasone", 10.0, id=91, charted_by="RN A")
+    at_end = _checklist_items(CHECKLIST_GRADE_2, [dose], T0 + 13.5 * HOUR)  # 12 h interval
+    assert at_end["crs_dexamethasone_g2"].outstanding
+
+
+def test_a_bolus_given_as_the_episode_began_counts_for_it():
+    from crs_desktop.domain.observation import Observation
+    from tests.support.grading import HOUR, T0
+
+    bolus = Observation(T0, "fluid_bolus", 500.0, id=93, charted_by="RN A")  # with the fever
+    items = _checklist_items(CHECKLIST_GRADE_2, [bolus], T0 + 2 * HOUR)
+    assert items["crs_fluids"].mark is not None
+
+
+@pytest.mark.parametrize("extra", [[(3, "o2_flow", 8)], [(3, "o2_device", "cpap")]])
+def test_a_bolus_counts_for_an_episode_at_grade_3_or_4(extra):
+    """A fluid bolus has no repeat interval: it counts for the episode (any grade above 0)."""
+    from crs_desktop.domain.observation import Observation
+    from tests.support.grading import HOUR, T0
+
+    bolus = Observation(T0 + 0.5 * HOUR, "fluid_bolus", 500.0, id=93, charted_by="RN A")
+    items = _checklist_items([*CHECKLIST_GRADE_2, *extra], [bolus], T0 + 4 * HOUR)
+    assert items["crs_fluids"].mark is not None

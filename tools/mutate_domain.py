@@ -45,7 +45,10 @@ GRADING = [
     "test_grading_time.py",
     "test_clinical_numbers.py",
     "test_mutation_survivors.py",
+    "test_grading_decisions.py",
 ]
+# The window tests of escalations and the checklist, the slowest: run last.
+WINDOW_CHECKLIST = ["test_window_escalation.py", "test_window_checklist.py"]
 TESTS: dict[str, list[str]] = {
     # Each list runs in order and stops at the first failure: the quickest first.
     "thresholds.py": [
@@ -58,15 +61,29 @@ TESTS: dict[str, list[str]] = {
         "test_grading_news2.py",
         "test_clinical_numbers.py",
         "test_mutation_survivors.py",
+        "test_grading_decisions.py",
     ],
     "grading/astct_crs.py": [
         "test_grading_astct_crs.py",
         "test_grading_time.py",
         "test_mutation_survivors.py",
+        "test_grading_decisions.py",
     ],
-    "grading/astct_icans.py": ["test_grading_icans.py", "test_mutation_survivors.py"],
-    "grading/lee2014.py": ["test_grading_lee_ctcae.py", "test_mutation_survivors.py"],
-    "grading/ctcae.py": ["test_grading_lee_ctcae.py", "test_mutation_survivors.py"],
+    "grading/astct_icans.py": [
+        "test_grading_icans.py",
+        "test_mutation_survivors.py",
+        "test_grading_decisions.py",
+    ],
+    "grading/lee2014.py": [
+        "test_grading_lee_ctcae.py",
+        "test_mutation_survivors.py",
+        "test_grading_decisions.py",
+    ],
+    "grading/ctcae.py": [
+        "test_grading_lee_ctcae.py",
+        "test_mutation_survivors.py",
+        "test_grading_decisions.py",
+    ],
     "grading/oxygen_fraction.py": [
         "test_grading_lee_ctcae.py",
         "test_grading_astct_crs.py",
@@ -76,6 +93,7 @@ TESTS: dict[str, list[str]] = {
         "test_grading_astct_crs.py",
         "test_grading_time.py",
         "test_mutation_survivors.py",
+        "test_grading_decisions.py",
     ],
     "grading/settings.py": GRADING,
     "grading/grader.py": [
@@ -83,14 +101,19 @@ TESTS: dict[str, list[str]] = {
         "test_grading_news2.py",
         "test_mutation_survivors.py",
     ],
-    "vitals.py": ["test_grading_astct_crs.py", "test_mutation_survivors.py"],
+    "vitals.py": [
+        "test_grading_astct_crs.py",
+        "test_mutation_survivors.py",
+        "test_entry_form_keyboard.py",
+    ],
     "oxygen_course.py": ["test_oxygen_course.py", "test_mutation_survivors.py"],
-    "reassessment.py": ["test_checklist.py", "test_mutation_survivors.py"],
-    "checklist.py": ["test_checklist.py", "test_mutation_survivors.py"],
+    "reassessment.py": ["test_checklist.py", "test_mutation_survivors.py", *WINDOW_CHECKLIST],
+    "checklist.py": ["test_checklist.py", "test_mutation_survivors.py", *WINDOW_CHECKLIST],
     "drug_doses.py": [
         "test_checklist.py",
         "test_mutation_survivors.py",
         "test_clinical_numbers.py",
+        *WINDOW_CHECKLIST,
     ],
 }
 DEFAULT_FILES = list(TESTS)

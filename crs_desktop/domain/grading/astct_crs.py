@@ -27,7 +27,6 @@ CANNULAS = frozenset({"nasal_cannula", HIGH_FLOW_CANNULA})
 O2_LEVEL_BY_DEVICE = {
     "room_air": 0,
     "blow_by": 2,  # §1.2 ‡: low flow includes blow-by
-    "high_flow_nasal_cannula": 3,  # with no flow charted (§1.3a item 5); else by its flow
     "simple_mask": 3,  # §1.3 item 9: any facemask, at any flow, is grade 3
     "venturi_mask": 3,
     "non_rebreather": 3,
@@ -100,23 +99,22 @@ def _cannula_level(
     started = clock(device.time, tz, at)
     # A flow charted before the device was last changed belongs to the earlier device.
     if flow is None or flow.time < device.time or flow.value is None:
+        # No flow charted for this device: its level without one (device_level), and the
+        # flow asked for (§1.3a item 5 for the high-flow cannula).
+        level = device_level(name, None)
+        if not words:
+            return level, "", flags
         if name == "nasal_cannula":
-            if not words:
-                return 2, "", flags
             flags.append(
                 f"nasal cannula at {started} with no flow charted since: "
                 "graded as low flow (grade 2); chart the flow (> 6 L/min is grade 3)"
             )
-            return 2, f"nasal cannula (flow not charted) since {started}", flags
-        # §1.3a item 5: a high-flow cannula with no flow charted is graded 3, and the
-        # flow asked for.
-        if not words:
-            return 3, "", flags
+            return level, f"nasal cannula (flow not charted) since {started}", flags
         flags.append(
             f"high-flow nasal cannula at {started} with no flow charted since: graded as "
             "high flow (grade 3); chart the flow (≤ 6 L/min is low flow, grade 2)"
         )
-        return 3, f"high-flow nasal cannula (flow not charted) since {started}", flags
+        return level, f"high-flow nasal cannula (flow not charted) since {started}", flags
     level = device_level(name, flow.value)
     if not words:
         return level, "", flags
@@ -314,7 +312,7 @@ def grade(
     worst = max(bp, o2)
     # CRS needs a fever, unless a drug given after CRS began waived it (§1.2); treated
     # and with no hypotension or hypoxia left, it is grade 0 (§1.3 item 7).
-    crs_now = fever_now or (waiver is not None and worst > 0)
+    crs_now = fever_now or (waiver is not None and worst != 0)
     grade_now = max(worst, 1) if crs_now else 0
     if not words:
         return Verdict(grade_now) if grade_now else GRADE_0

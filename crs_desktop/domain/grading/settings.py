@@ -38,3 +38,9 @@ class GradingSettings:
     # gives no default, so organ toxicity is not graded until they are set.
     alt_uln: float | None = None  # U/L
     creatinine_uln: float | None = None  # µmol/L
+
+    def __post_init__(self) -> None:
+        # REFERENCE.md §7.1 has two SpO2 scales; any other number would be scored as
+        # scale 1 without a word, so it is refused where the settings are made.
+        if self.news2_scale not in (1, 2):
+            raise ValueError(f"NEWS2 SpO2 scale {self.news2_scale!r}: allowed 1 or 2")
