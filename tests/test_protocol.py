@@ -268,6 +268,9 @@ def test_tocilizumab_interval_of_8_hours(protocol):
     assert early.needs_reason and "since the last dose" in early.warnings[0]
     on_time = tocilizumab_status(doses, T0 + 8 * HOUR, rules)
     assert not on_time.needs_reason
+    # A limit already past is no limit: nothing to wait for (the mark dialog printed it).
+    assert on_time.next_allowed_at is None
+    assert tocilizumab_status(doses, T0 + 3 * 24 * HOUR, rules).next_allowed_at is None
     assert (on_time.doses_24h, on_time.mg_24h, on_time.doses_total) == (1, 576, 1)
 
 

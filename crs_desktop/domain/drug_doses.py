@@ -53,7 +53,9 @@ class TocilizumabStatus:
     doses_total: int
     mg_total: float
     last_at: float | None
-    next_allowed_at: float | None  # None: no dose yet, may be given
+    # When the next dose may be given; None when it may be given now (no dose yet, or the
+    # interval has passed): a past time is no limit, and was read on 1 Dec as a wait.
+    next_allowed_at: float | None
     warnings: tuple[str, ...]  # each must be answered with a reason to give one more now
 
     @property
@@ -108,7 +110,7 @@ def tocilizumab_status(
         doses_total=len(given),
         mg_total=sum(d.mg for d in given),
         last_at=last,
-        next_allowed_at=next_at,
+        next_allowed_at=next_at if next_at is not None and now < next_at else None,
         warnings=tuple(warnings),
     )
 

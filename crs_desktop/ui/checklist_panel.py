@@ -263,8 +263,7 @@ def _drug_lines(
     if toci.last_at is not None:
         given += f"; last {_clock(toci.last_at)}"
     lines = [f"<b>Tocilizumab dose {escape(dose_text)}</b>; {escape(given)}."]
-    # A limit already past is no limit: "not before 28 Nov" read on 1 Dec as a wait.
-    if toci.next_allowed_at is not None and toci.next_allowed_at > now:
+    if toci.next_allowed_at is not None:  # only a limit still ahead (drug_doses)
         lines.append(f"<b>Next tocilizumab not before {_clock(toci.next_allowed_at)}.</b>")
     if steroids:
         parts = [
