@@ -575,3 +575,21 @@ def test_a_night_shift_across_the_clocks_going_back_is_13_hours_in_local_time(tm
     assert "Period: Sat 25 Oct 2025 19:00 – Sun 26 Oct 07:00 (13 h)" in text
     # The last value, charted at 06:10 GMT (12 hours after 19:10 BST), as the clock read.
     assert "06:10 Temperature 38.2 °C" in text
+
+
+def test_latest_values_leave_out_the_flow_of_the_device_before(demo):
+    """After nasal cannula 2 L/min, a non-rebreather charted alone: the latest values name
+    the mask and no '2 L/min' (that flow was the cannula's, as grading and the plots read)."""
+    db, patient = demo
+    end = shift_end(patient)
+    with ChartStore(db, clock=lambda: end) as store:
+        store.chart(
+            patient.id,
+            [Entry("o2_device", "non_rebreather")],
+            observed_at=end - 600,
+            actor="RN Night",
+        )
+        data = build_handover(store, patient.id, end - 12 * HOUR, end, printed_by="x", now=end)
+    labels = {v.label: v.value for v in data.latest}
+    assert "non-rebreather" in labels["Oxygen device"], labels
+    assert "Oxygen flow" not in labels, labels

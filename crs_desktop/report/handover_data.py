@@ -250,6 +250,13 @@ def _count(chart: list[Observation], start: float, end: float) -> int:
 def _latest(recent: list[Observation], upto: float) -> tuple[LatestValue, ...]:
     # In time order, so the last of each item is its latest.
     found = {obs.item: obs for obs in recent if obs.time <= upto}
+    device = found.get("o2_device")
+    if device is not None:
+        # A flow or FiO2 charted before the device was last changed was the earlier
+        # device's (domain oxygen_course, as grading reads it): not "latest" for this one.
+        for item in ("o2_flow", "fio2"):
+            if item in found and found[item].time < device.time:
+                del found[item]
     return tuple(
         LatestValue(
             ITEMS[item].label, shown_value(found[item]), found[item].time, bool(found[item].extreme)
