@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_store import RAW_INSERT, VITALS, vital_value  # noqa: E402
+from bench_store import insert_vitals  # noqa: E402
 
 from crs_desktop.domain import thresholds  # noqa: E402
 from crs_desktop.domain.grading import Grader  # noqa: E402
@@ -58,31 +58,7 @@ def fill(path: Path) -> int:
         actor="bench",
     )
     conn = store.conn
-    conn.execute("BEGIN")
-    conn.executemany(
-        RAW_INSERT,
-        (
-            (
-                patient.id,
-                item,
-                BASE + m * 60,
-                0,
-                BASE,
-                float(vital_value(item, m)),
-                None,
-                "",
-                vital_value(item, m),
-                "",
-                "",
-                0,
-                "bench",
-                "bench",
-            )
-            for m in range(MINUTES)
-            for item in VITALS
-        ),
-    )
-    conn.execute("COMMIT")
+    insert_vitals(conn, patient.id, BASE, MINUTES)
     store.close()
     return patient.id
 

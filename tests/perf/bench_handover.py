@@ -42,7 +42,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_store import RAW_INSERT, VITALS, vital_value  # noqa: E402
+from bench_store import insert_vitals  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402
 
 from crs_desktop.domain.grading import Grader  # noqa: E402
@@ -69,31 +69,7 @@ def fill(path: Path) -> tuple[int, float]:
         infusion_time=base,
     )
     conn = store.conn
-    conn.execute("BEGIN")
-    conn.executemany(
-        RAW_INSERT,
-        (
-            (
-                patient.id,
-                item,
-                base + m * 60,
-                0,
-                base,
-                float(vital_value(item, m)),
-                None,
-                "",
-                vital_value(item, m),
-                "",
-                "",
-                0,
-                "bench",
-                "bench",
-            )
-            for m in range(MINUTES)
-            for item in VITALS
-        ),
-    )
-    conn.execute("COMMIT")
+    insert_vitals(conn, patient.id, base, MINUTES)
     last = base + (MINUTES - 1) * 60
     store.chart(
         patient.id,
@@ -213,6 +189,7 @@ def main() -> None:
                     iso_end,
                     "-o",
                     str(folder / "cmd.pdf"),
+                    "--force",  # the same file each round: an output is never replaced without it
                 ],
                 check=True,
                 capture_output=True,
