@@ -18,8 +18,8 @@ NOW = time.time()
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = ChartStore(tmp_path / "chart.sqlite3")
+def store(store_target):
+    s = ChartStore(store_target)  # a SQLite file, then a PostgreSQL database (conftest.py)
     yield s
     s.close()
 
@@ -60,12 +60,14 @@ def test_a_db_in_a_missing_folder_is_refused_not_created(tmp_path, capsys, monke
     assert not path.parent.exists()
 
 
-def test_pragmas_wal_full_sync_busy_timeout_and_schema_version(store):
+def test_pragmas_wal_full_sync_busy_timeout_and_schema_version(tmp_path):
+    store = ChartStore(tmp_path / "chart.sqlite3")  # the file's settings: SQLite only
     conn = store.conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
     assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
+    store.close()
 
 
 def test_chart_writes_value_as_written_canonical_who_and_both_times(store, patient):
