@@ -382,3 +382,42 @@ def test_the_one_off_grading_read_grades_as_the_full_read(store, patient):
     g.add(once)
     # Fever, and the 85 re-measured as 112 at the same time: grade 1, not 2.
     assert g.at(NOW - 3 * 3600).systems["astct_crs"].grade == 1
+
+
+def test_two_nurses_marking_the_same_item_the_second_is_told_by_whom(store, store_target, patient):
+    """Two workstations (two connections) mark the same checklist item, each having seen
+    the chart up to the same event: the second is refused, naming who marked it first."""
+    with ChartStore(store_target) as other:
+        seen = store.high_water()[2]
+        other.record_event(
+            patient.id,
+            "checklist",
+            actor="RN Lee",
+            key="tocilizumab",
+            status="done",
+            at=NOW - 120,
+            detail={"title": "Give tocilizumab"},
+            seen_up_to=seen,
+        )
+    with pytest.raises(UserError, match=r"Give tocilizumab: already marked done by RN Lee at "):
+        store.record_event(
+            patient.id,
+            "checklist",
+            actor="RN Kim",
+            key="tocilizumab",
+            status="done",
+            entries=[Entry("tocilizumab", "560", "mg")],
+            seen_up_to=seen,
+        )
+    assert [e.charted_by for e in store.events(patient.id)] == ["RN Lee"]
+    assert store.rows(patient.id) == []  # the drug of the refused mark was not charted
+    # Once the window has shown the first mark, a new one (a later dose) is taken.
+    store.record_event(
+        patient.id,
+        "checklist",
+        actor="RN Kim",
+        key="tocilizumab",
+        status="done",
+        seen_up_to=store.high_water()[2],
+    )
+    assert len(store.events(patient.id)) == 2

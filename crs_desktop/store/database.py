@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from crs_desktop.domain.errors import UserError
+from crs_desktop.store.filesystems import network_problem
 from crs_desktop.store.paths import is_server_target
 from crs_desktop.store.schema import APPLICATION_ID, LATEST_VERSION, apply_migrations
 
@@ -271,6 +272,11 @@ def open_connection(path: Path, verify: bool = True, read_only: bool = False) ->
     if path.is_dir():
         raise StoreError(f"{path}: is a folder, not a chart file")
     is_new = not path.exists()
+    shared = network_problem(path)
+    if shared:
+        raise StoreError(
+            f"{path}: cannot be used: {shared}" + ("" if is_new else "; left unchanged")
+        )
     if is_new:
         if read_only:
             raise StoreError(f"{path}: no chart file there")

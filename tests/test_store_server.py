@@ -1,0 +1,126 @@
+"""The ward server's own cases (the store suite itself runs on both back ends, test_store.py):
+the wrong database, a newer schema, no password in the address, a server restarted or
+down mid-shift, and a chart file on a network folder (refused, pointing at the server)."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import pytest
+
+from crs_desktop.cli import main
+from crs_desktop.store import ChartStore, Entry, StoreError, filesystems
+from crs_desktop.store.server import UNREACHABLE
+from crs_desktop.store.server_schema import META_TABLE
+
+NOW = time.time()
+
+
+@pytest.fixture
+def server_db(pg_cluster):
+    return pg_cluster.new_database()
+
+
+def tables(url):
+    with psycopg.connect(url) as conn:
+        return sorted(
+            r[0]
+            for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        )
+
+
+def test_another_programs_database_is_refused_and_left_unchanged(server_db, capsys):
+    with psycopg.connect(server_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE invoices (id int)")
+    assert main(["patients", "--db", server_db]) == 2
+    err = capsys.readouterr().err
+    assert "a database of another program, not a crs_desktop chart store" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert tables(server_db) == ["invoices"]
+
+
+def test_a_newer_schema_is_refused(server_db, capsys):
+    ChartStore(server_db).close()
+    with psycopg.connect(server_db, autocommit=True) as conn:
+        conn.execute(f"UPDATE {META_TABLE} SET value = '99' WHERE key = 'schema_version'")
+    assert main(["patients", "--db", server_db]) == 2
+    err = capsys.readouterr().err
+    assert "written by a newer crs_desktop (schema 99" in err and "update crs_desktop" in err
+
+
+def test_a_password_in_the_address_is_refused(pg_cluster, capsys):
+    url = pg_cluster.url("x").replace("user=crs_test", "user=crs_test&password=secret")
+    assert main(["patients", "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert "a password in the server address is refused" in err and "~/.pgpass" in err
+    assert "secret" not in err
+
+
+def test_no_server_there_is_said_in_one_line(tmp_path, capsys):
+    url = f"postgresql:///chart?host={tmp_path}&port=1"
+    assert main(["patients", "--db", url]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and UNREACHABLE in err
+
+
+def test_the_environment_variable_selects_the_server(server_db, monkeypatch, capsys):
+    monkeypatch.setenv("CRS_DESKTOP_DB", server_db)
+    assert main(["demo", "--until-hour", "3"]) == 0
+    assert main(["patients"]) == 0
+    assert "DEMO-001" in capsys.readouterr().out
+
+
+def test_a_restarted_server_is_said_then_reconnected_without_losing_a_value(server_db, pg_cluster):
+    store = ChartStore(server_db)
+    patient = store.create_patient("MRN-R", "Restart, Rita", actor="RN A")
+    (first,) = store.chart(patient.id, [Entry("spo2", "95")], observed_at=NOW - 60, actor="RN A")
+    pg_cluster.stop()
+    try:
+        with pytest.raises(StoreError, match=UNREACHABLE):
+            store.chart(patient.id, [Entry("spo2", "91")], observed_at=NOW - 30, actor="RN A")
+        with pytest.raises(StoreError, match=UNREACHABLE):  # still down: still said
+            store.rows(patient.id)
+    finally:
+        pg_cluster.start()
+    # Back: the next write reconnects by itself; the value charted before is there.
+    (second,) = store.chart(patient.id, [Entry("spo2", "91")], observed_at=NOW - 30, actor="RN A")
+    assert [r.id for r in store.rows(patient.id)] == [first, second]
+    # A restart between two statements (nothing was being written) is not even noticed.
+    pg_cluster.restart()
+    assert [r.value for r in store.rows(patient.id)] == [95.0, 91.0]
+    store.close()
+
+
+# -- a chart file on a network folder --------------------------------------------------
+
+
+@pytest.fixture
+def on_nfs(tmp_path, monkeypatch):
+    """/proc/self/mountinfo as it reads with tmp_path mounted from an NFS server."""
+    mounts = filesystems.MOUNTINFO.read_text()
+    share = str(tmp_path / "ward share").replace(" ", "\\040")
+    mounts += (
+        f"901 25 0:77 / {share} rw,relatime shared:400 - nfs4 files:/export/ward rw,vers=4.2\n"
+    )
+    fake = tmp_path / "mountinfo"
+    fake.write_text(mounts)
+    monkeypatch.setattr(filesystems, "MOUNTINFO", fake)
+    (tmp_path / "ward share").mkdir()
+    return tmp_path / "ward share"
+
+
+def test_a_chart_file_on_a_network_folder_is_refused(on_nfs, tmp_path, capsys):
+    local = tmp_path / "local.sqlite3"
+    ChartStore(local).close()  # a local disk: as today
+    new = on_nfs / "chart.sqlite3"
+    assert main(["demo", "--until-hour", "2", "--db", str(new)]) == 2
+    err = capsys.readouterr().err
+    assert "on a network folder (NFS)" in err and "ward server" in err
+    assert not new.exists()
+    existing = on_nfs / "old.sqlite3"
+    local.rename(existing)
+    before = existing.read_bytes()
+    with pytest.raises(StoreError, match=r"network folder \(NFS\).*; left unchanged"):
+        ChartStore(existing, read_only=True)
+    assert existing.read_bytes() == before
