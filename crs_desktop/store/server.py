@@ -227,6 +227,15 @@ def connect(target: str) -> psycopg.Connection[Any]:
     return conn
 
 
+def continue_ids(conn: Any, table: str) -> None:
+    """After rows were copied in with their ids: the next id follows the highest (SQLite's
+    rule), inside the caller's transaction (`conn`: the store's connection)."""
+    conn.execute(
+        f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+        f'coalesce(max(id), 0) + 1, false) FROM "{table}"'
+    )
+
+
 # -- opening: ours, current, migrated ---------------------------------------------
 
 
