@@ -1,0 +1,119 @@
+"""Live from the ward server: the window hears of other workstations' commits by
+LISTEN/NOTIFY, and says at once when the server cannot be reached.
+
+Every write on the server notifies CHANNEL inside its transaction (store/server.py),
+so a notification means "something was committed". ServerWatch keeps a connection of
+its own that LISTENs, and a QSocketNotifier on its socket: the Qt event loop wakes it
+when the server sends anything (no thread, no polling timer). It then asks the feed to
+look (ChartFeed.poll: only what is new is read, and a replaced record is noticed).
+
+The same socket tells when the server goes away (restarted: it closes the connection;
+a cable pulled: the TCP keepalives give up within seconds). The notice then says
+"chart server unreachable — values are not being saved" (every write is refused with
+the same words meanwhile, and the forms keep what was typed); the watch tries again
+every RETRY_MS, and once back it looks at once, so the window catches up on what others
+charted meanwhile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
+from PySide6.QtWidgets import QLabel
+
+from crs_desktop.app.records import StoreError
+from crs_desktop.store.server import CHANNEL, UNREACHABLE, connect
+from crs_desktop.ui.feed import ChartFeed
+
+RETRY_MS = 1000
+
+
+class ServerWatch(QObject):
+    """Wakes the feed on each commit on the server; says when the server is unreachable."""
+
+    lost = Signal(str)  # the notice's words
+    back = Signal()
+
+    def __init__(self, target: str, feed: ChartFeed, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.target, self.feed = target, feed
+        self._conn: psycopg.Connection[Any] | None = None
+        self._notifier: QSocketNotifier | None = None
+        self.unreachable = False
+        self._retry = QTimer(self)
+        self._retry.setInterval(RETRY_MS)
+        self._retry.timeout.connect(self._connect)
+        self.notice = QLabel()  # placed at the top of the window (main_window.py)
+        self.notice.setObjectName("server_notice")
+        self.notice.setProperty("role", "error")
+        self.notice.setWordWrap(True)
+        self.notice.hide()
+
+    def start(self) -> None:
+        self._connect()
+
+    def stop(self) -> None:
+        self._retry.stop()
+        self._drop()
+
+    # -- the listening connection -------------------------------------------------------
+
+    def _connect(self) -> None:
+        try:
+            conn = connect(self.target)
+            conn.execute(f"LISTEN {CHANNEL}")
+        except (StoreError, psycopg.Error):
+            self._lose()
+            return
+        self._conn = conn
+        self._notifier = QSocketNotifier(conn.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._readable)
+        if self.unreachable:
+            self.unreachable = False
+            self._retry.stop()
+            self.notice.hide()
+            self.back.emit()
+        self._look()  # what was committed before LISTEN, or while the server was away
+
+    def _readable(self) -> None:
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            heard = any(True for _ in conn.notifies(timeout=0))
+        except psycopg.Error:
+            heard = False
+        if conn.broken or conn.closed:
+            self._lose()
+        elif heard:
+            self._look()
+
+    def _look(self) -> None:
+        try:
+            self.feed.poll()
+        except StoreError:  # gone again between the notification and the read
+            self._lose()
+
+    def _lose(self) -> None:
+        self._drop()
+        if not self.unreachable:
+            self.unreachable = True
+            self.notice.setText(UNREACHABLE)
+            self.notice.show()
+            self.lost.emit(UNREACHABLE)
+        if not self._retry.isActive():
+            self._retry.start()
+
+    def _drop(self) -> None:
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
+            self._notifier.deleteLater()
+            self._notifier = None
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except psycopg.Error:
+                pass
+            self._conn = None
