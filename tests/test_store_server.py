@@ -89,6 +89,9 @@ def test_a_restarted_server_is_said_then_reconnected_without_losing_a_value(serv
     # A restart between two statements (nothing was being written) is not even noticed.
     pg_cluster.restart()
     assert [r.value for r in store.rows(patient.id)] == [95.0, 91.0]
+    pg_cluster.restart()  # nor before a write: it is sent again on a new connection
+    store.chart(patient.id, [Entry("spo2", "96")], observed_at=NOW - 10, actor="RN A")
+    assert [r.value for r in store.rows(patient.id)] == [95.0, 91.0, 96.0]
     store.close()
 
 

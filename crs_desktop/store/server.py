@@ -70,7 +70,6 @@ def shown_target(target: str) -> str:
 
 # -- SQLite's SQL as PostgreSQL's ---------------------------------------------------
 
-_WRITE_BEGIN = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
 _STATEMENTS = {
     "BEGIN": "BEGIN ISOLATION LEVEL REPEATABLE READ",
     # Every write has its audit row, after the write lock: its newest id moves on each
@@ -102,33 +101,41 @@ def _translate(sql: str) -> str:
 class ServerCursor:
     """The part of sqlite3.Cursor the store uses."""
 
-    def __init__(self, cursor: psycopg.Cursor[Any], lastrowid: int | None = None) -> None:
-        self._cursor, self.lastrowid = cursor, lastrowid
+    def __init__(self, cursor: psycopg.Cursor[Any] | None, lastrowid: int | None = None) -> None:
+        self._cursor, self.lastrowid = cursor, lastrowid  # None: a statement without rows
 
     @property
     def rowcount(self) -> int:
-        return self._cursor.rowcount
+        return self._cursor.rowcount if self._cursor is not None else -1
 
     def fetchone(self) -> Any:
-        return self._cursor.fetchone()
+        return self._cursor.fetchone() if self._cursor is not None else None
 
     def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall()
+        return self._cursor.fetchall() if self._cursor is not None else []
 
     def __iter__(self) -> Iterator[Any]:
-        return iter(self._cursor)
+        return iter(self._cursor if self._cursor is not None else ())
 
 
 class ServerConnection:
-    """A psycopg connection that the store uses as it uses a sqlite3 one (see above)."""
+    """A psycopg connection that the store uses as it uses a sqlite3 one (see above).
+
+    A write costs as many round trips to the server as the same work done by hand: its
+    BEGIN and write lock travel with its first statement (one pipeline), its NOTIFY
+    with its COMMIT."""
 
     def __init__(self, target: str) -> None:
         self.target = target
         self.raw = connect(target)
         self._writing = False  # inside a BEGIN IMMEDIATE: notify on COMMIT
+        self._begin_pending = False  # BEGIN IMMEDIATE said, not yet sent
+        self._in_transaction = False  # ours, as we opened it: never retried elsewhere
 
     @property
     def in_transaction(self) -> bool:
+        if self._begin_pending:
+            return True
         if self.raw.broken or self.raw.closed:
             return False
         return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
@@ -141,25 +148,36 @@ class ServerConnection:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> ServerCursor:
         if sql == "BEGIN IMMEDIATE":
-            self._run(_WRITE_BEGIN, None)
-            self._writing = True
-            return ServerCursor(self.raw.cursor())
-        if sql == "COMMIT" and self._writing:
-            self._writing = False
-            self._run(f"NOTIFY {CHANNEL}", None)
-        elif sql in ("COMMIT", "ROLLBACK"):
-            self._writing = False
+            self._writing = self._begin_pending = self._in_transaction = True
+            return ServerCursor(None)
+        if sql in ("COMMIT", "ROLLBACK"):
+            writing, pending = self._writing, self._begin_pending
+            self._writing = self._begin_pending = self._in_transaction = False
+            if pending:  # nothing was sent: nothing to end
+                return ServerCursor(None)
+            if sql == "COMMIT" and writing:  # heard by the others once committed
+                return ServerCursor(self._run(f"NOTIFY {CHANNEL}; COMMIT", None))
+            return ServerCursor(self._run(sql, None))
+        if sql == "BEGIN":
+            cursor = self._run(_translate(sql), None)
+            self._in_transaction = True
+            return ServerCursor(cursor)
         pg_sql = _translate(sql)
         returning = pg_sql.lstrip().upper().startswith("INSERT")
         if returning:
             pg_sql += " RETURNING id"
-        cursor = self._run(pg_sql, params or None)
+        if self._begin_pending:
+            cursor = self._begin_with(pg_sql, params or None)
+        else:
+            cursor = self._run(pg_sql, params or None)
         if returning:
             row = cursor.fetchone()
             return ServerCursor(cursor, int(row[0]) if row else None)
         return ServerCursor(cursor)
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> ServerCursor:
+        if self._begin_pending:
+            self._begin_with(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})", None)
         cursor = self.raw.cursor()
         try:
             cursor.executemany(_translate(sql), seq)
@@ -167,17 +185,38 @@ class ServerConnection:
             raise self._failure(exc) from None
         return ServerCursor(cursor)
 
+    def _begin_with(self, sql: str, params: Sequence[Any] | None) -> psycopg.Cursor[Any]:
+        """BEGIN, the write lock and the write's first statement, in one round trip. On a
+        connection found broken (the server restarted since the last write) it is all
+        sent again on a new one: nothing of it can have been committed."""
+        self._begin_pending = False
+        for attempt in (1, 2):
+            if self.raw.broken or self.raw.closed:
+                self._reconnect()
+            try:
+                with self.raw.pipeline():
+                    self.raw.execute("BEGIN")
+                    self.raw.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+                    cursor = self.raw.execute(sql, params, prepare=None)
+                return cursor
+            except psycopg.Error as exc:
+                if attempt == 2 or not self.raw.broken:
+                    raise self._failure(exc) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _run(self, sql: str, params: Sequence[Any] | None) -> psycopg.Cursor[Any]:
-        """Run one statement (several, without parameters), reconnecting when safe."""
-        if (self.raw.broken or self.raw.closed) and sql.startswith(("BEGIN", "SELECT")):
-            self._reconnect()  # outside a transaction: nothing of ours is lost
+        """Run one statement (several, without parameters), reconnecting when safe: only
+        outside a transaction of ours, where nothing of ours can be lost."""
+        safe = not self._in_transaction
+        if safe and (self.raw.broken or self.raw.closed):
+            self._reconnect()
         try:
             return self.raw.execute(sql, params, prepare=None)
         except psycopg.OperationalError as exc:
-            if self._writing or not self.raw.broken:
+            if not safe or not self.raw.broken:
                 raise self._failure(exc) from None
-        # The connection broke outside a write (the server restarted since the last
-        # statement): once more on a new connection.
+        # The connection broke since the last statement (the server restarted): once
+        # more on a new connection.
         self._reconnect()
         try:
             return self.raw.execute(sql, params, prepare=None)
@@ -185,7 +224,7 @@ class ServerConnection:
             raise self._failure(exc) from None
 
     def _reconnect(self) -> None:
-        self._writing = False
+        self._writing = self._in_transaction = False
         try:
             self.raw.close()
         except psycopg.Error:
@@ -200,7 +239,8 @@ class ServerConnection:
         if self.raw.broken or isinstance(exc, psycopg.OperationalError):
             if isinstance(exc, psycopg.errors.LockNotAvailable):
                 return StoreError(f"{shown_target(self.target)}: the chart is busy, try again")
-            self._writing = False
+            if self.raw.broken:  # its transaction went with it: the next statement reconnects
+                self._writing = self._in_transaction = False
             return ServerUnreachable(UNREACHABLE)
         return exc
 
