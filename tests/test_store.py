@@ -421,3 +421,17 @@ def test_two_nurses_marking_the_same_item_the_second_is_told_by_whom(store, stor
         seen_up_to=store.high_water()[2],
     )
     assert len(store.events(patient.id)) == 2
+
+
+def test_two_nurses_correcting_the_same_value_the_second_is_told_by_whom(
+    store, store_target, patient
+):
+    (row,) = store.chart(patient.id, [Entry("spo2", "79")], observed_at=NOW - 60, actor="RN A")
+    stale = store.row(row)  # both windows show the value as it was
+    with ChartStore(store_target) as other:
+        other.mark_entered_in_error(row, reason="probe off", actor="RN Lee")
+    with pytest.raises(UserError, match=r"already marked entered in error by RN Lee at "):
+        store.mark_entered_in_error(
+            stale.id, reason="probe off", actor="RN Kim", replacement=Entry("spo2", "96")
+        )
+    assert [r.value for r in store.rows(patient.id)] == [79.0]  # no replacement charted

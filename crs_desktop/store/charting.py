@@ -71,6 +71,11 @@ def _require_current(conn: sqlite3.Connection, patient_id: int) -> None:
         )
 
 
+def _already_corrected(row_id: int, by: str | None, at: float | None) -> UserError:
+    who = f" by {by}" + (f" at {shown_time(at)}" if at is not None else "") if by else ""
+    return UserError(f"chart row {row_id}: already marked entered in error{who}")
+
+
 def _refuse_if_marked_since(
     conn: sqlite3.Connection, patient_id: int, kind: str, key: str, seen_up_to: int
 ) -> None:
@@ -210,7 +215,7 @@ class Charting(PatientRecords):
         if old is None:
             raise UserError(f"chart row {row_id}: not found")
         if old.entered_in_error:
-            raise UserError(f"chart row {row_id}: already marked entered in error")
+            raise _already_corrected(row_id, old.error_by, old.error_at)
         valid = None
         if replacement is not None:
             if canonical_item_name(replacement.item) != old.item:
@@ -241,8 +246,11 @@ class Charting(PatientRecords):
                 "error_at = ?, replaced_by = ? WHERE id = ? AND status = ?",
                 (STATUS_ENTERED_IN_ERROR, reason, actor, now, new_id, row_id, STATUS_FINAL),
             ).rowcount
-            if updated != 1:  # another workstation corrected it first
-                raise UserError(f"chart row {row_id}: already marked entered in error")
+            if updated != 1:  # another workstation corrected it first: who, and when
+                by = conn.execute(
+                    "SELECT error_by, error_at FROM observations WHERE id = ?", (row_id,)
+                ).fetchone()
+                raise _already_corrected(row_id, *(by or (None, None)))
             self._audit(
                 conn,
                 "correct",
