@@ -127,3 +127,36 @@ def test_a_chart_file_on_a_network_folder_is_refused(on_nfs, tmp_path, capsys):
     with pytest.raises(StoreError, match=r"network folder \(NFS\).*; left unchanged"):
         ChartStore(existing, read_only=True)
     assert existing.read_bytes() == before
+
+
+def test_the_server_has_the_same_schema_as_the_file(server_db, tmp_path):
+    """One set of migrations: the same tables, columns and indexes on both back ends."""
+    with ChartStore(tmp_path / "chart.sqlite3") as file_store:
+        conn = file_store.conn
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        in_file = {t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+        file_indexes = {
+            r[0]
+            for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+            if not r[0].startswith("sqlite_")
+        }
+    ChartStore(server_db).close()
+    with psycopg.connect(server_db) as conn:
+        on_server = {
+            t: [
+                r[0]
+                for r in conn.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+                    "ORDER BY ordinal_position",
+                    (t,),
+                )
+            ]
+            for t in tables
+        }
+        server_indexes = {
+            r[0]
+            for r in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")
+            if not r[0].endswith("_pkey")
+        }
+    assert on_server == in_file
+    assert server_indexes == file_indexes
