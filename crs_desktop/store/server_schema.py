@@ -62,7 +62,7 @@ class ServerTable:
                 line += f" DEFAULT {_literal(defaults[column])}"
             if column in references:
                 table, other = references[column]
-                line += f" REFERENCES {_quote(table)} ({_quote(other)})"
+                line += f" references {_quote(table)} ({_quote(other)})"  # a foreign key
             lines.append(line)
         self.conn.execute(f"CREATE TABLE {_quote(self.name)} (\n  " + ",\n  ".join(lines) + "\n)")
         return self
