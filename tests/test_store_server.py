@@ -160,3 +160,36 @@ def test_the_server_has_the_same_schema_as_the_file(server_db, tmp_path):
         }
     assert on_server == in_file
     assert server_indexes == file_indexes
+
+
+def test_the_commands_work_on_the_server(server_db, tmp_path, capsys):
+    """import, export, patients, handover and the live demo, as on a file."""
+    chart = tmp_path / "in.csv"
+    chart.write_text(
+        "time,item,value,unit,note\n"
+        "2026-11-20T08:00:00+01:00,temperature,101.3,degF,axilla\n"
+        "2026-11-20T08:00:00+01:00,systolic_bp,85,mm[Hg],\n"
+        "2026-11-20T09:30:00+01:00,spo2,93,%,\n",
+        encoding="utf-8",
+    )
+    argv = ["import", str(chart), "--patient", "IMP-1", "--name", "Import, Ida"]
+    assert main([*argv, "--db", server_db, "--by", "RN A"]) == 0
+    exported = []
+    for db in (server_db, str(tmp_path / "same.sqlite3")):  # the same file from both
+        if db != server_db:
+            assert main([*argv, "--db", db, "--by", "RN A"]) == 0
+        out = tmp_path / f"out{len(exported)}.csv"
+        assert main(["export", "--patient", "IMP-1", "-o", str(out), "--db", db]) == 0
+        exported.append(out.read_bytes())
+    assert exported[0] == exported[1] and b"101.3,degF,axilla" in exported[0]
+    pdf = tmp_path / "handover.pdf"
+    assert main(["handover", "--patient", "IMP-1", "-o", str(pdf), "--db", server_db]) == 0
+    assert pdf.read_bytes().startswith(b"%PDF")
+    live = ["demo", "--live", "--speed", "2000", "--until-hour", "6", "--db", server_db]
+    assert main(live) == 0
+    capsys.readouterr()
+    assert main(["patients", "--db", server_db]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "DEMO-001\tDemo, Alex (not a real patient) (demo)",
+        "IMP-1\tImport, Ida",
+    ]
