@@ -109,3 +109,39 @@ def test_a_server_gone_is_said_at_once_refuses_saving_keeps_the_typed_values_and
     form.save()  # the same values, saved now that the server is back
     qtbot.waitUntil(lambda: not form.isVisible())
     assert window.plots.buffers["temperature"].v[-1] == 38.4
+
+
+@pytest.mark.qt_no_exception_capture  # the window's own hook is what is tested
+def test_a_read_while_the_server_is_away_prints_no_traceback(
+    qtbot, ward, pg_cluster, monkeypatch, capsys
+):
+    import sys
+
+    from PySide6.QtCore import QTimer
+
+    printed: list[str] = []
+    monkeypatch.setattr(sys, "excepthook", lambda kind, *_: printed.append(kind.__name__))
+    store = ChartStore(ward)
+    window = MainWindow(store, NURSE)
+    qtbot.addWidget(window)
+    window.open_patient_by_mrn("MRN-1")
+    window.show()
+    qtbot.waitUntil(lambda: window.session.watch._conn is not None)
+    notice = window.session.watch.notice
+    try:
+        pg_cluster.stop()
+        try:
+            # The chart table read in a slot, before the watch has noticed anything.
+            QTimer.singleShot(0, lambda: window.session.core.rows())
+            qtbot.waitUntil(notice.isVisible, timeout=5000)
+            QTimer.singleShot(0, lambda: window.session.core.rows())
+            QTimer.singleShot(0, lambda: {}["a bug, not the server"])
+            qtbot.waitUntil(lambda: printed == ["KeyError"], timeout=5000)
+            assert notice.text() == UNREACHABLE
+        finally:
+            pg_cluster.start()
+        qtbot.waitUntil(lambda: not notice.isVisible(), timeout=10000)
+    finally:
+        dispose(window)
+        store.close()
+    assert "Traceback" not in capsys.readouterr().err

@@ -12,11 +12,16 @@ a cable pulled: the TCP keepalives give up within seconds). The notice then says
 "chart server unreachable — values are not being saved" (every write is refused with
 the same words meanwhile, and the forms keep what was typed); the watch tries again
 every RETRY_MS, and once back it looks at once, so the window catches up on what others
-charted meanwhile.
+charted meanwhile. A read the window makes meanwhile (the chart table, switching
+patient) fails with the same words: quiet_when_unreachable keeps it from printing a
+traceback, the notice already says it.
 """
 
 from __future__ import annotations
 
+import sys
+import weakref
+from types import TracebackType
 from typing import Any
 
 import psycopg
@@ -24,10 +29,27 @@ from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
 from crs_desktop.app.records import StoreError
-from crs_desktop.store.server import CHANNEL, UNREACHABLE, connect
+from crs_desktop.store.server import CHANNEL, UNREACHABLE, ServerUnreachable, connect
 from crs_desktop.ui.feed import ChartFeed
 
 RETRY_MS = 1000
+_WATCHES: weakref.WeakSet[ServerWatch] = weakref.WeakSet()
+
+
+def quiet_when_unreachable(
+    kind: type[BaseException], error: BaseException, trace: TracebackType | None
+) -> None:
+    """sys.excepthook while a window watches the server: a read that failed in a slot
+    because the server is away is said by the notice (and the watch starts reconnecting),
+    not as a traceback. Anything else goes to the hook there was before."""
+    if issubclass(kind, ServerUnreachable):
+        for watch in list(_WATCHES):
+            watch.lose()
+        return
+    _previous_hook(kind, error, trace)
+
+
+_previous_hook = sys.excepthook
 
 
 class ServerWatch(QObject):
@@ -50,6 +72,10 @@ class ServerWatch(QObject):
         self.notice.setProperty("role", "error")
         self.notice.setWordWrap(True)
         self.notice.hide()
+        _WATCHES.add(self)
+        global _previous_hook
+        if sys.excepthook is not quiet_when_unreachable:
+            _previous_hook, sys.excepthook = sys.excepthook, quiet_when_unreachable
 
     def start(self) -> None:
         self._connect()
@@ -65,7 +91,7 @@ class ServerWatch(QObject):
             conn = connect(self.target)
             conn.execute(f"LISTEN {CHANNEL}")
         except (StoreError, psycopg.Error):
-            self._lose()
+            self.lose()
             return
         self._conn = conn
         self._notifier = QSocketNotifier(conn.fileno(), QSocketNotifier.Type.Read, self)
@@ -86,7 +112,7 @@ class ServerWatch(QObject):
         except psycopg.Error:
             heard = False
         if conn.broken or conn.closed:
-            self._lose()
+            self.lose()
         elif heard:
             self._look()
 
@@ -94,9 +120,10 @@ class ServerWatch(QObject):
         try:
             self.feed.poll()
         except StoreError:  # gone again between the notification and the read
-            self._lose()
+            self.lose()
 
-    def _lose(self) -> None:
+    def lose(self) -> None:
+        """The server is away: said at once, and tried again every RETRY_MS."""
         self._drop()
         if not self.unreachable:
             self.unreachable = True
