@@ -193,3 +193,22 @@ def test_the_commands_work_on_the_server(server_db, tmp_path, capsys):
         "DEMO-001\tDemo, Alex (not a real patient) (demo)",
         "IMP-1\tImport, Ida",
     ]
+
+
+def test_a_server_that_never_answers_is_said_within_the_connect_timeout(capsys):
+    """A server behind a pulled cable: the connection is taken, nothing ever answers."""
+    import socket
+
+    from crs_desktop.store.server import CONNECT_TIMEOUT_S
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        url = f"postgresql://ward@127.0.0.1:{port}/chart?sslmode=disable"
+        assert main(["patients", "--db", url]) == 2
+        waited = time.monotonic() - started
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and UNREACHABLE in err
+    assert waited < CONNECT_TIMEOUT_S + 2

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
@@ -41,7 +42,13 @@ CHANNEL = "crs_desktop_chart"
 WRITE_LOCK_KEY = 0x43525344
 MIGRATE_LOCK_KEY = 0x43525345
 UNREACHABLE = "chart server unreachable — values are not being saved"
-CONNECT_TIMEOUT_S = 5
+CONNECT_TIMEOUT_S = 3
+KEEPALIVE_GIVE_UP_MS = 10_000
+# After a reconnect that waited for an answer in vain (a server behind a pulled cable),
+# statements fail at once for a while instead of each waiting out the connect timeout:
+# the window stays responsive. A server that refuses at once (restarting) is retried.
+SLOW_FAILURE_S = 1.0
+RETRY_AFTER_S = 5.0
 
 
 class ServerUnreachable(StoreError):
@@ -131,6 +138,7 @@ class ServerConnection:
         self._writing = False  # inside a BEGIN IMMEDIATE: notify on COMMIT
         self._begin_pending = False  # BEGIN IMMEDIATE said, not yet sent
         self._in_transaction = False  # ours, as we opened it: never retried elsewhere
+        self._retry_after = 0.0  # monotonic time before which no reconnect is tried
 
     @property
     def in_transaction(self) -> bool:
@@ -229,7 +237,15 @@ class ServerConnection:
             self.raw.close()
         except psycopg.Error:
             pass
-        self.raw = connect(self.target)
+        started = time.monotonic()
+        if started < self._retry_after:
+            raise ServerUnreachable(UNREACHABLE)
+        try:
+            self.raw = connect(self.target)
+        except ServerUnreachable:
+            if time.monotonic() - started > SLOW_FAILURE_S:  # no answer: not again at once
+                self._retry_after = time.monotonic() + RETRY_AFTER_S
+            raise
 
     def _failure(self, exc: psycopg.Error) -> Exception:
         """A psycopg error as the store's callers expect it: a constraint as sqlite3's
@@ -258,6 +274,7 @@ def connect(target: str) -> psycopg.Connection[Any]:
             keepalives_idle=5,
             keepalives_interval=2,
             keepalives_count=3,
+            tcp_user_timeout=KEEPALIVE_GIVE_UP_MS,  # data sent and never acknowledged
         )
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no answer"

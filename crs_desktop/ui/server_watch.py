@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import Any
 
 import psycopg
-from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
+from PySide6.QtCore import QObject, QSocketNotifier, QThread, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
 from crs_desktop.app.records import StoreError
@@ -52,6 +52,28 @@ def quiet_when_unreachable(
 _previous_hook = sys.excepthook
 
 
+def _listening(target: str) -> psycopg.Connection[Any]:
+    conn = connect(target)
+    conn.execute(f"LISTEN {CHANNEL}")
+    return conn
+
+
+class _Reconnect(QThread):
+    """One attempt to reach the server again, off the GUI thread: a server behind a
+    pulled cable answers nothing, and the attempt waits out the connect timeout."""
+
+    def __init__(self, target: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.target = target
+        self.conn: psycopg.Connection[Any] | None = None
+
+    def run(self) -> None:
+        try:
+            self.conn = _listening(self.target)
+        except (StoreError, psycopg.Error):
+            self.conn = None
+
+
 class ServerWatch(QObject):
     """Wakes the feed on each commit on the server; says when the server is unreachable."""
 
@@ -66,7 +88,9 @@ class ServerWatch(QObject):
         self.unreachable = False
         self._retry = QTimer(self)
         self._retry.setInterval(RETRY_MS)
-        self._retry.timeout.connect(self._connect)
+        self._retry.timeout.connect(self._try_again)
+        self._attempt: _Reconnect | None = None
+        self._stopped = False
         self.notice = QLabel()  # placed at the top of the window (main_window.py)
         self.notice.setObjectName("server_notice")
         self.notice.setProperty("role", "error")
@@ -78,21 +102,43 @@ class ServerWatch(QObject):
             _previous_hook, sys.excepthook = sys.excepthook, quiet_when_unreachable
 
     def start(self) -> None:
-        self._connect()
+        """Listen (the server answered the window a moment ago: at once, on this thread)."""
+        try:
+            conn = _listening(self.target)
+        except (StoreError, psycopg.Error):
+            self.lose()
+            return
+        self._listen(conn)
 
     def stop(self) -> None:
+        self._stopped = True
         self._retry.stop()
+        if self._attempt is not None:
+            self._attempt.wait()
+            if self._attempt.conn is not None:
+                self._attempt.conn.close()
+            self._attempt = None
         self._drop()
 
     # -- the listening connection -------------------------------------------------------
 
-    def _connect(self) -> None:
-        try:
-            conn = connect(self.target)
-            conn.execute(f"LISTEN {CHANNEL}")
-        except (StoreError, psycopg.Error):
-            self.lose()
+    def _try_again(self) -> None:
+        if self._attempt is not None or self._stopped:
+            return  # the last attempt is still waiting for an answer
+        self._attempt = _Reconnect(self.target, self)
+        self._attempt.finished.connect(self._attempted)
+        self._attempt.start()
+
+    def _attempted(self) -> None:
+        attempt, self._attempt = self._attempt, None
+        if attempt is None or self._stopped:
             return
+        attempt.wait()
+        if attempt.conn is not None:
+            self._listen(attempt.conn)
+        attempt.deleteLater()
+
+    def _listen(self, conn: psycopg.Connection[Any]) -> None:
         self._conn = conn
         self._notifier = QSocketNotifier(conn.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._readable)
