@@ -162,8 +162,9 @@ def test_the_server_has_the_same_schema_as_the_file(server_db, tmp_path):
     assert server_indexes == file_indexes
 
 
-def test_the_commands_work_on_the_server(server_db, tmp_path, capsys):
-    """import, export, patients, handover and the live demo, as on a file."""
+def test_the_commands_work_on_the_server(server_db, tmp_path, capsys, qapp):
+    """import, export, patients, handover and the live demo, as on a file. (`qapp`: the
+    handover draws with Qt, in this process pytest-qt's application.)"""
     chart = tmp_path / "in.csv"
     chart.write_text(
         "time,item,value,unit,note\n"
@@ -212,3 +213,24 @@ def test_a_server_that_never_answers_is_said_within_the_connect_timeout(capsys):
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and UNREACHABLE in err
     assert waited < CONNECT_TIMEOUT_S + 2
+
+
+def test_a_write_whose_connection_is_cut_before_commit_is_never_said_done(server_db):
+    """The server drops the connection between a write's last statement and its COMMIT:
+    refused (the nurse saves again), never acknowledged as if it were committed."""
+    store = ChartStore(server_db)
+    patient = store.create_patient("MRN-C", "Cut, Carl", actor="RN A")
+
+    def work(conn):
+        conn.execute(
+            "INSERT INTO events (patient_id, kind, at, recorded_at, charted_by) "
+            "VALUES (?, 'checklist', ?, ?, 'RN A')",
+            (patient.id, NOW - 5, NOW - 5),
+        )
+        with psycopg.connect(server_db, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (store.conn.raw.info.backend_pid,))
+
+    with pytest.raises(StoreError, match=UNREACHABLE):
+        store._write(work)
+    assert store.events(patient.id) == []  # the read reconnects: nothing was committed
+    store.close()

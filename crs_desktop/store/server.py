@@ -159,13 +159,17 @@ class ServerConnection:
             self._writing = self._begin_pending = self._in_transaction = True
             return ServerCursor(None)
         if sql in ("COMMIT", "ROLLBACK"):
-            writing, pending = self._writing, self._begin_pending
-            self._writing = self._begin_pending = self._in_transaction = False
-            if pending:  # nothing was sent: nothing to end
-                return ServerCursor(None)
-            if sql == "COMMIT" and writing:  # heard by the others once committed
-                return ServerCursor(self._run(f"NOTIFY {CHANNEL}; COMMIT", None))
-            return ServerCursor(self._run(sql, None))
+            # Run while still marked in a transaction: an end cut off with the connection
+            # is never sent again on a new one (a COMMIT there would "succeed" with
+            # nothing to commit, and a write never committed would be said done).
+            try:
+                if self._begin_pending:  # nothing was sent: nothing to end
+                    return ServerCursor(None)
+                if sql == "COMMIT" and self._writing:  # heard by the others once committed
+                    return ServerCursor(self._run(f"NOTIFY {CHANNEL}; COMMIT", None))
+                return ServerCursor(self._run(sql, None))
+            finally:
+                self._writing = self._begin_pending = self._in_transaction = False
         if sql == "BEGIN":
             cursor = self._run(_translate(sql), None)
             self._in_transaction = True
@@ -232,7 +236,6 @@ class ServerConnection:
             raise self._failure(exc) from None
 
     def _reconnect(self) -> None:
-        self._writing = self._in_transaction = False
         try:
             self.raw.close()
         except psycopg.Error:
