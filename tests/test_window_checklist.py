@@ -555,7 +555,11 @@ def test_an_item_marked_meanwhile_on_another_workstation_is_refused_naming_who(q
     dialog = press_button(qtbot, window, "crs_cultures", NOT_DONE)
     with ChartStore(store.path, clock=store.clock) as other:  # the other workstation
         other.record_event(
-            pid(store), "checklist", actor="RN Other", key="crs_cultures", status=DONE,
+            pid(store),
+            "checklist",
+            actor="RN Other",
+            key="crs_cultures",
+            status=DONE,
             detail={"title": "Blood cultures"},
         )
     # The other's mark reaches this window (its feed) while the dialog is still open.
