@@ -67,3 +67,32 @@ def themed(qapp):
     yield qapp
     qapp.setFont(font)
     qapp.setStyleSheet(sheet)
+
+
+# -- the chart store on both back ends --------------------------------------------------
+# A store test that takes `store_target` runs twice: on a SQLite file and on a database
+# of a throwaway PostgreSQL cluster (tests/support/pg_cluster.py), the same test code.
+# Without PostgreSQL's server installed the second is skipped, unless
+# CRS_DESKTOP_REQUIRE_PG is set (.ci/run sets it: there it must run).
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    from tests.support.pg_cluster import Cluster, server_bin
+
+    if server_bin() is None:
+        message = "PostgreSQL's server is not installed (Debian: apt-get install postgresql)"
+        if os.environ.get("CRS_DESKTOP_REQUIRE_PG"):
+            pytest.fail(message)
+        pytest.skip(message)
+    cluster = Cluster()
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request, tmp_path):
+    """Where a new, empty chart store is: a file path, or a new database's address."""
+    if request.param == "sqlite":
+        return tmp_path / "chart.sqlite3"
+    return request.getfixturevalue("pg_cluster").new_database()

@@ -18,8 +18,8 @@ NOW = time.time()
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = ChartStore(tmp_path / "chart.sqlite3")
+def store(store_target):
+    s = ChartStore(store_target)  # a SQLite file, then a PostgreSQL database (conftest.py)
     yield s
     s.close()
 
@@ -60,12 +60,14 @@ def test_a_db_in_a_missing_folder_is_refused_not_created(tmp_path, capsys, monke
     assert not path.parent.exists()
 
 
-def test_pragmas_wal_full_sync_busy_timeout_and_schema_version(store):
+def test_pragmas_wal_full_sync_busy_timeout_and_schema_version(tmp_path):
+    store = ChartStore(tmp_path / "chart.sqlite3")  # the file's settings: SQLite only
     conn = store.conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
     assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
+    store.close()
 
 
 def test_chart_writes_value_as_written_canonical_who_and_both_times(store, patient):
@@ -380,3 +382,56 @@ def test_the_one_off_grading_read_grades_as_the_full_read(store, patient):
     g.add(once)
     # Fever, and the 85 re-measured as 112 at the same time: grade 1, not 2.
     assert g.at(NOW - 3 * 3600).systems["astct_crs"].grade == 1
+
+
+def test_two_nurses_marking_the_same_item_the_second_is_told_by_whom(store, store_target, patient):
+    """Two workstations (two connections) mark the same checklist item, each having seen
+    the chart up to the same event: the second is refused, naming who marked it first."""
+    with ChartStore(store_target) as other:
+        seen = store.high_water()[2]
+        other.record_event(
+            patient.id,
+            "checklist",
+            actor="RN Lee",
+            key="tocilizumab",
+            status="done",
+            at=NOW - 120,
+            detail={"title": "Give tocilizumab"},
+            seen_up_to=seen,
+        )
+    with pytest.raises(UserError, match=r"Give tocilizumab: already marked done by RN Lee at "):
+        store.record_event(
+            patient.id,
+            "checklist",
+            actor="RN Kim",
+            key="tocilizumab",
+            status="done",
+            entries=[Entry("tocilizumab", "560", "mg")],
+            seen_up_to=seen,
+        )
+    assert [e.charted_by for e in store.events(patient.id)] == ["RN Lee"]
+    assert store.rows(patient.id) == []  # the drug of the refused mark was not charted
+    # Once the window has shown the first mark, a new one (a later dose) is taken.
+    store.record_event(
+        patient.id,
+        "checklist",
+        actor="RN Kim",
+        key="tocilizumab",
+        status="done",
+        seen_up_to=store.high_water()[2],
+    )
+    assert len(store.events(patient.id)) == 2
+
+
+def test_two_nurses_correcting_the_same_value_the_second_is_told_by_whom(
+    store, store_target, patient
+):
+    (row,) = store.chart(patient.id, [Entry("spo2", "79")], observed_at=NOW - 60, actor="RN A")
+    stale = store.row(row)  # both windows show the value as it was
+    with ChartStore(store_target) as other:
+        other.mark_entered_in_error(row, reason="probe off", actor="RN Lee")
+    with pytest.raises(UserError, match=r"already marked entered in error by RN Lee at "):
+        store.mark_entered_in_error(
+            stale.id, reason="probe off", actor="RN Kim", replacement=Entry("spo2", "96")
+        )
+    assert [r.value for r in store.rows(patient.id)] == [79.0]  # no replacement charted

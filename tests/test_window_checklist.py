@@ -547,3 +547,26 @@ def test_a_dose_marked_given_after_the_dialog_waited_is_charted_when_given(
     qtbot.waitUntil(lambda: not dialog.isVisible())
     [row] = toci_rows(store)
     assert row.observed_at == int(clock())
+
+
+def test_an_item_marked_meanwhile_on_another_workstation_is_refused_naming_who(qtbot, grade2):
+    """Two nurses at two workstations mark the same item: the second is told who did it."""
+    window, store = grade2
+    dialog = press_button(qtbot, window, "crs_cultures", NOT_DONE)
+    with ChartStore(store.path, clock=store.clock) as other:  # the other workstation
+        other.record_event(
+            pid(store),
+            "checklist",
+            actor="RN Other",
+            key="crs_cultures",
+            status=DONE,
+            detail={"title": "Blood cultures"},
+        )
+    # The other's mark reaches this window (its feed) while the dialog is still open.
+    qtbot.waitUntil(lambda: window.checklist.rows["crs_cultures"].state.text().startswith("✔"))
+    before = counts(store)
+    qtbot.keyClicks(dialog.reason, "taken at 58 h")
+    enter(qtbot, dialog, dialog.reason)
+    assert dialog.isVisible() and dialog.error.isVisible()
+    assert "Blood cultures: already marked done by RN Other at " in dialog.error.text()
+    assert counts(store) == before

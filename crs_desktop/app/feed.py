@@ -20,6 +20,11 @@ class ChangeReader:
         patient = store.patient_by_id(patient_id)
         self.mrn = patient.mrn if patient is not None else ""
 
+    @property
+    def last_event_id(self) -> int:
+        """The newest event read so far: what the window has been shown."""
+        return self._marks[2]
+
     def others_wrote(self) -> bool:
         """Another process committed something since the last call (cheap when none did)."""
         version = self.store.data_version()

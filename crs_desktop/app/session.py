@@ -162,6 +162,8 @@ class ChartSession:
         return new_id
 
     def record_event(self, kind: str, **fields: Any) -> int:
+        if kind == "checklist":  # marked meanwhile on another workstation: refused, by whom
+            fields.setdefault("seen_up_to", self.reader.last_event_id)
         event_id: int = self.store.record_event(self.patient.id, kind, actor=self.nurse, **fields)
         return event_id
 

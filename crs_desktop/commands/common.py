@@ -14,7 +14,8 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
         metavar="PATH",
-        help="the chart store file (default: $CRS_DESKTOP_DB, else the user's data folder)",
+        help="the chart store file, or the ward server as postgresql://… (default: "
+        "$CRS_DESKTOP_DB, else a file in the user's data folder)",
     )
 
 

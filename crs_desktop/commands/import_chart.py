@@ -13,6 +13,7 @@ from crs_desktop.domain.errors import UserError
 from crs_desktop.interop.chart_csv import read_chart_chunks
 from crs_desktop.store import resolve_store_path
 from crs_desktop.store.chart_import import NO_VALUES, import_chart
+from crs_desktop.store.paths import store_exists
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not resolve_store_path(args.db).exists():
+    if not store_exists(resolve_store_path(args.db)):
         # No chart file yet: a file that will be refused does not create one either,
         # so it is checked (as a stream, never held whole) before the store is made.
         if not sum(len(chunk) for chunk in read_chart_chunks(args.file)):

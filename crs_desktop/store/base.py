@@ -1,4 +1,5 @@
-"""The chart file open, and its writes: one immediate transaction each, with its audit row.
+"""The chart store open (a SQLite file, or the ward's PostgreSQL server: server.py), and
+its writes: one immediate transaction each, with its audit row.
 
 The store's other parts (reads, patients, charting) build on this class; ChartStore
 (chart_store.py) is all of them in one."""
@@ -15,6 +16,7 @@ from typing import Any, Self
 
 from crs_desktop.domain.errors import UserError
 from crs_desktop.store.database import StoreError, open_connection, write_failure
+from crs_desktop.store.paths import is_server_target
 
 
 class StoreBase:
@@ -27,13 +29,24 @@ class StoreBase:
         verify: bool = True,
         read_only: bool = False,
     ) -> None:
-        """Open the chart file. `verify=False` defers the page-by-page damage check to
-        the caller (the window runs it in the background before allowing writes).
-        `read_only` never writes (export, handover: they work from read-only media)."""
-        self.path = Path(path)
+        """Open the chart file, or the ward server for a `postgresql://` address.
+        `verify=False` defers the file's page-by-page damage check to the caller (the
+        window runs it in the background before allowing writes). `read_only` never
+        writes (export, handover: they work from read-only media)."""
         self.clock = clock
-        self.conn: sqlite3.Connection = open_connection(self.path, verify, read_only)
         self.read_only = read_only
+        self.on_server = is_server_target(path)
+        if self.on_server:
+            from crs_desktop.store.server import open_server  # psycopg: only for a server
+
+            # The address, as given: ChartStore(store.path) opens the same chart again.
+            self.path: Path | str = str(path).strip()
+            # The server's SQL is turned into PostgreSQL's by its connection (server.py).
+            self.conn: sqlite3.Connection = open_server(self.path)  # type: ignore[assignment]
+            self.verified = True  # the server keeps its own pages: no file to check
+            return
+        self.path = Path(path)
+        self.conn = open_connection(self.path, verify, read_only)
         # No write reaches a file that has not passed the damage check.
         self.verified = verify
 

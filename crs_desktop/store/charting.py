@@ -71,6 +71,33 @@ def _require_current(conn: sqlite3.Connection, patient_id: int) -> None:
         )
 
 
+def _already_corrected(row_id: int, by: str | None, at: float | None) -> UserError:
+    who = f" by {by}" + (f" at {shown_time(at)}" if at is not None else "") if by else ""
+    return UserError(f"chart row {row_id}: already marked entered in error{who}")
+
+
+def _refuse_if_marked_since(
+    conn: sqlite3.Connection, patient_id: int, kind: str, key: str, seen_up_to: int
+) -> None:
+    """Two nurses marking the same item from two workstations: the second is told it was
+    already marked, and by whom. Read inside the writing transaction, after every commit
+    before it (on the server too: its writers take one lock, server.py)."""
+    found = conn.execute(
+        "SELECT status, charted_by, at, detail FROM events WHERE patient_id = ? AND kind = ? "
+        "AND key = ? AND id > ? ORDER BY id DESC LIMIT 1",
+        (patient_id, kind, key, seen_up_to),
+    ).fetchone()
+    if found is None:
+        return
+    status, who, at, detail = found
+    title = json.loads(detail or "{}").get("title") or key
+    done = (status or "marked").replace("_", " ")  # done, not done, not applicable
+    raise UserError(
+        f"{title}: already marked {done} by {who} at {shown_time(at)} on another workstation; "
+        "nothing was charted"
+    )
+
+
 def _insert_entries(
     conn: sqlite3.Connection,
     patient_id: int,
@@ -188,7 +215,7 @@ class Charting(PatientRecords):
         if old is None:
             raise UserError(f"chart row {row_id}: not found")
         if old.entered_in_error:
-            raise UserError(f"chart row {row_id}: already marked entered in error")
+            raise _already_corrected(row_id, old.error_by, old.error_at)
         valid = None
         if replacement is not None:
             if canonical_item_name(replacement.item) != old.item:
@@ -219,8 +246,11 @@ class Charting(PatientRecords):
                 "error_at = ?, replaced_by = ? WHERE id = ? AND status = ?",
                 (STATUS_ENTERED_IN_ERROR, reason, actor, now, new_id, row_id, STATUS_FINAL),
             ).rowcount
-            if updated != 1:  # another workstation corrected it first
-                raise UserError(f"chart row {row_id}: already marked entered in error")
+            if updated != 1:  # another workstation corrected it first: who, and when
+                by = conn.execute(
+                    "SELECT error_by, error_at FROM observations WHERE id = ?", (row_id,)
+                ).fetchone()
+                raise _already_corrected(row_id, *(by or (None, None)))
             self._audit(
                 conn,
                 "correct",
@@ -250,11 +280,14 @@ class Charting(PatientRecords):
         source: str = "manual",
         detail: dict[str, Any] | None = None,
         entries: Sequence[Entry] = (),
+        seen_up_to: int | None = None,
     ) -> int:
         """Record an event (checklist mark, alert acknowledged, handover note, override reason).
 
         `entries` (e.g. the drug given when a checklist item is marked done) are
         charted in the same transaction, so the checklist and the chart never disagree.
+        `seen_up_to`: the newest event id the nurse's window had shown; an event of the
+        same kind and key recorded after it (another workstation) refuses this one.
         """
         actor = self._require_actor(actor)
         now = self.clock()
@@ -265,6 +298,8 @@ class Charting(PatientRecords):
 
         def work(conn: sqlite3.Connection) -> int:
             _require_current(conn, patient_id)
+            if seen_up_to is not None and key:
+                _refuse_if_marked_since(conn, patient_id, kind, key, seen_up_to)
             row_ids = _insert_entries(
                 conn, patient_id, entries, valid, at, offset, now, actor, source
             )

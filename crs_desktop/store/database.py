@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 
 from crs_desktop.domain.errors import UserError
+from crs_desktop.store.filesystems import network_problem
+from crs_desktop.store.paths import is_server_target
 from crs_desktop.store.schema import APPLICATION_ID, LATEST_VERSION, apply_migrations
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -82,10 +84,12 @@ def _os_why(path: Path, exc: OSError) -> str | None:
     return None
 
 
-def write_failure(path: Path, exc: BaseException) -> StoreError | None:
+def write_failure(path: Path | str, exc: BaseException) -> StoreError | None:
     """A write that failed on the media (full, read-only) as a one-line StoreError; None
-    for any other failure, which the caller lets through."""
-    why = _why(path, exc) if isinstance(exc, sqlite3.Error) else None
+    for any other failure (and any on the ward server), which the caller lets through."""
+    if is_server_target(path):
+        return None
+    why = _why(Path(path), exc) if isinstance(exc, sqlite3.Error) else None
     return StoreError(f"{path}: {why}; nothing was written") if why else None
 
 
@@ -190,11 +194,15 @@ def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
         raise StoreError(f"{path}: the file is damaged ({result}); left unchanged")
 
 
-def check_damage(path: Path) -> None:
+def check_damage(path: Path | str) -> None:
     """The page-by-page check on a read-only connection of its own (any thread may run it).
 
-    Raises StoreError naming the damage; the file is not changed.
+    Raises StoreError naming the damage; the file is not changed. The ward server keeps
+    its own pages: nothing to check there.
     """
+    if is_server_target(path):
+        return
+    path = Path(path)
     try:
         conn = _open_read_only(path)
     except sqlite3.DatabaseError as exc:
@@ -264,6 +272,11 @@ def open_connection(path: Path, verify: bool = True, read_only: bool = False) ->
     if path.is_dir():
         raise StoreError(f"{path}: is a folder, not a chart file")
     is_new = not path.exists()
+    shared = network_problem(path)
+    if shared:
+        raise StoreError(
+            f"{path}: cannot be used: {shared}" + ("" if is_new else "; left unchanged")
+        )
     if is_new:
         if read_only:
             raise StoreError(f"{path}: no chart file there")

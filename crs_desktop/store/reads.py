@@ -117,9 +117,9 @@ class ChartReads(StoreBase):
         with `up_to`, counting stops there (enough to tell a long chart from a short one)."""
         sql = "SELECT 1 FROM observations WHERE patient_id = ? AND status = 'final'"
         if up_to is None:
-            sql = f"SELECT count(*) FROM ({sql})"
+            sql = f"SELECT count(*) FROM ({sql}) AS found"
             return int(self.conn.execute(sql, (patient_id,)).fetchone()[0])
-        sql = f"SELECT count(*) FROM ({sql} LIMIT ?)"
+        sql = f"SELECT count(*) FROM ({sql} LIMIT ?) AS found"  # PostgreSQL names it
         return int(self.conn.execute(sql, (patient_id, up_to)).fetchone()[0])
 
     def flagged_rows(

@@ -189,6 +189,8 @@ class MainWindow(RecordWatch, PlotControls, QMainWindow):
         self.replaced_note.setWordWrap(True)
         self.replaced_note.hide()
         layout.addWidget(self.replaced_note)
+        if session.watch is not None:  # the ward server: "unreachable" said at the top
+            layout.addWidget(session.watch.notice)
         layout.addWidget(self.header)
         layout.addWidget(self.banner)
         layout.addWidget(self.due)

@@ -82,6 +82,9 @@ class MarkDialog(QDialog):
         self.session, self.treatment, self.action, self.status = session, treatment, action, status
         self.clock = clock
         self.event_id: int | None = None
+        # What the window showed as the dialog opened: a mark made meanwhile on another
+        # workstation refuses this one, naming who (store: record_event's seen_up_to).
+        self.seen_up_to = session.core.reader.last_event_id
         now = clock()
         self.setWindowTitle(f"{STATUS_WORDS[status]}: {action.title}")
         self.setMinimumWidth(780)
@@ -230,6 +233,7 @@ class MarkDialog(QDialog):
                 at=at,
                 detail=detail,
                 entries=entries,
+                seen_up_to=self.seen_up_to,
             )
         except UserError as exc:  # a bad dose, a time in the future: nothing was written
             self._refuse(str(exc))

@@ -73,6 +73,11 @@ class PatientSession(QObject):
         self._closed = False
         self.feed = ChartFeed(self.core.reader, self)
         self.feed.changed.connect(self._apply)
+        self.watch = None  # the ward server wakes the feed by notification, not its timer
+        if store.on_server:
+            from crs_desktop.ui.server_watch import ServerWatch
+
+            self.watch = ServerWatch(str(store.path), self.feed, self)
         self._background: BackgroundGrading | None = None
         if self.core.grader is None:
             self._background = BackgroundGrading(
@@ -134,7 +139,10 @@ class PatientSession(QObject):
         """
         if self._closed:  # closed before the event loop ran the queued start
             return
-        self.feed.start()
+        if self.watch is not None:
+            self.watch.start()
+        else:
+            self.feed.start()
         background = self._background
         if background is not None and not background.isRunning() and self.core.grader is None:
             background.start()
@@ -143,6 +151,8 @@ class PatientSession(QObject):
         """Stop watching the store (and wait for a background grading to end)."""
         self._closed = True
         self.feed.stop()
+        if self.watch is not None:
+            self.watch.stop()
         if self._background is not None:
             self._background.wait()
 

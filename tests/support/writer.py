@@ -6,7 +6,8 @@ Used by the crash-safety and two-writer tests. Each value is printed as
 usage: python -m tests.support.writer DB MRN COUNT TAG [GO_FILE]
 
 With GO_FILE it prints `ready`, then waits until that file exists, so that
-several writers can be started at the same moment.
+several writers can be started at the same moment. With WRITER_SECONDS it stops
+after that long (COUNT then only bounds it). DB is a chart file or a server address.
 """
 
 from __future__ import annotations
@@ -30,8 +31,12 @@ def main() -> int:
         while not os.path.exists(sys.argv[5]):
             time.sleep(0.001)
     pause = float(os.environ.get("WRITER_PAUSE_S", "0"))
+    seconds = float(os.environ.get("WRITER_SECONDS", "0"))
     base = time.time() - 10 * 24 * 3600
+    until = time.monotonic() + seconds
     for i in range(count):
+        if seconds and time.monotonic() >= until:
+            break
         value = f"{36 + (i % 50) / 10:.1f}"
         (row_id,) = store.chart(
             patient.id,
