@@ -68,6 +68,10 @@ class FrameReader:
                     del buffer[:again]
                     searched = 1
                     continue
+                if end - 1 > self.max_bytes:
+                    head = bytes(buffer[1:4097])
+                    del buffer[: end + 1]
+                    raise FrameTooLarge(head)
                 if end >= 0:
                     message = bytes(buffer[1:end])
                     del buffer[: end + 1]
