@@ -19,7 +19,10 @@ MAX_ERR_SEGMENTS = 20
 MAX_TEXT = 80  # MSA-3 is an ST of 80 characters (HL7 v2.5)
 MAX_USER_MESSAGE = 250  # ERR-8 (TX)
 _ESCAPES = str.maketrans(
-    {"\\": "\\E\\", "|": "\\F\\", "^": "\\S\\", "&": "\\T\\", "~": "\\R\\", "\r": " ", "\n": " "}
+    {"\\": "\\E\\", "|": "\\F\\", "^": "\\S\\", "&": "\\T\\", "~": "\\R\\"}
+    # Control characters echoed from a message (a control ID holding <VT> or <FS>) would
+    # break the MLLP frame of the answer: written as HL7 hexadecimal escapes.
+    | {chr(c): f"\\X{c:02X}\\" for c in (*range(32), 127)}
 )
 # For an answer in ASCII (or a character set without them): the words stay readable.
 _PLAIN = str.maketrans({"–": "-", "…": "...", "×": "x", "µ": "u", "°": "deg ", "⁹": "9"})
