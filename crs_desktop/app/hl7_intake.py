@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from crs_desktop.app.row_source import HL7_SOURCE
 from crs_desktop.domain.errors import UserError
 from crs_desktop.interop.hl7_ack import Problem, build_ack
 from crs_desktop.interop.hl7_mapping import Mapping
@@ -23,7 +24,7 @@ from crs_desktop.interop.hl7_results import judge
 from crs_desktop.store import ChartStore, Patient
 from crs_desktop.store.received import already_received, chart_message
 
-SOURCE = "hl7"  # the observations' source column: shown as "via HL7"
+SOURCE = HL7_SOURCE  # the observations' source column: shown as "via HL7"
 MAX_LOGGED_CODES = 10
 
 
