@@ -12,8 +12,10 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 # The listener judges "in the future" against this time (its --now), in this zone.
 ZONE = "Europe/Berlin"
@@ -116,21 +118,28 @@ def send(port: int, message: str | bytes, encoding: str = "utf-8") -> bytes:
 
 @dataclass
 class Listener:
-    """`crs-desktop listen` running as its own process."""
+    """`crs-desktop listen` running as its own process; its log goes to a file (a pipe
+    nobody reads would fill and stop it)."""
 
     process: subprocess.Popen[str]
     port: int
+    log_file: IO[str]
 
     def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str]:
         """Stop it with `sig`; its exit status and its log (stderr)."""
         if self.process.poll() is None:
             self.process.send_signal(sig)
         try:
-            _out, err = self.process.communicate(timeout=60)
+            self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _out, err = self.process.communicate()
-        return self.process.returncode, err
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.log_file.seek(0)
+        log = self.log_file.read()
+        self.log_file.close()
+        return self.process.returncode, log
 
 
 def env() -> dict[str, str]:
@@ -141,11 +150,12 @@ def start_listener(db: Path, *extra: str, now: str = LISTEN_NOW) -> Listener:
     command = [sys.executable, "-m", "crs_desktop", "listen", "--db", str(db), "--port", "0"]
     if now:
         command += ["--now", now]
+    log_file = tempfile.TemporaryFile("w+", encoding="utf-8")
     process = subprocess.Popen(
         [*command, *extra],
         env=env(),
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=log_file,
         text=True,
         cwd=Path(__file__).resolve().parents[2],
     )
@@ -153,10 +163,11 @@ def start_listener(db: Path, *extra: str, now: str = LISTEN_NOW) -> Listener:
     line = process.stdout.readline()  # "listening on 127.0.0.1:PORT, ..." once ready
     if "listening on" not in line:
         process.kill()
-        _out, err = process.communicate()
-        raise AssertionError(f"the listener did not start: {line!r} {err}")
+        process.wait()
+        log_file.seek(0)
+        raise AssertionError(f"the listener did not start: {line!r} {log_file.read()}")
     port = int(line.split("listening on ", 1)[1].split(",", 1)[0].rsplit(":", 1)[1])
-    return Listener(process, port)
+    return Listener(process, port, log_file)
 
 
 def mllp_send(port: int, path: Path) -> list[bytes]:
