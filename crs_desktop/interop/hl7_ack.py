@@ -25,7 +25,7 @@ _ESCAPES = str.maketrans(
     | {chr(c): f"\\X{c:02X}\\" for c in (*range(32), 127)}
 )
 # For an answer in ASCII (or a character set without them): the words stay readable.
-_PLAIN = str.maketrans({"–": "-", "…": "...", "×": "x", "µ": "u", "°": "deg ", "⁹": "9"})
+_PLAIN = str.maketrans({"–": "-", "…": "...", "×": "x", "µ": "u", "°": "deg", "⁹": "9"})
 _counter = itertools.count(1)
 
 
@@ -116,7 +116,19 @@ def build_ack(
     more = len(problems) - len(shown)
     if more > 0:
         segments.append(f"ERR||||W||||{more} more not listed")
-    message = "\r".join(segments) + "\r"
-    if codec != "utf-8":
-        message = message.translate(_PLAIN)
-    return message.encode(codec, errors="replace")
+    return _encoded("\r".join(segments) + "\r", codec)
+
+
+def _encoded(message: str, codec: str) -> bytes:
+    """The answer in the message's character set; a character it lacks in plain letters."""
+    try:
+        return message.encode(codec)
+    except UnicodeEncodeError:
+        pass
+    out = []
+    for char in message:
+        try:
+            out.append(char.encode(codec))
+        except UnicodeEncodeError:
+            out.append(char.translate(_PLAIN).encode(codec, errors="replace"))
+    return b"".join(out)
