@@ -126,10 +126,11 @@ def _v3(db: sqlite_utils.Database) -> None:
     # HL7 messages charted (issue 18): a resend (the same MSH-10 from the same sender) is
     # acknowledged again but never charted twice. Written in the transaction that charts
     # the message's values, so a kill between them cannot chart twice or lose one.
+    # patient_id says whose chart it went to (no foreign key: a record, not a link).
     db.execute(
         "CREATE TABLE received_messages ("
         "sender TEXT NOT NULL, control_id TEXT NOT NULL, received_at REAL NOT NULL, "
-        "patient_id INTEGER REFERENCES patients(id), row_count INTEGER NOT NULL, "
+        "patient_id INTEGER, row_count INTEGER NOT NULL, "
         "PRIMARY KEY (sender, control_id))"
     )
 
