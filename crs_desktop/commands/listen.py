@@ -23,7 +23,7 @@ from crs_desktop.commands.common import add_db_argument, open_store
 from crs_desktop.commands.errors import UsageError
 from crs_desktop.interop.chart_csv import parse_time
 from crs_desktop.interop.hl7_ack import Problem, build_ack
-from crs_desktop.interop.hl7_mapping import load_mapping
+from crs_desktop.interop.hl7_mapping import Mapping, load_mapping
 from crs_desktop.interop.hl7_message import AE, AR, header_of
 from crs_desktop.interop.mllp import FrameReader, FrameTimeout, FrameTooLarge, frame
 from crs_desktop.store import ChartStore, StoreError, resolve_store_path
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 class _Listener:
     """The connections, and the one thread that charts."""
 
-    def __init__(self, args: argparse.Namespace, intake: Intake, pool: ThreadPoolExecutor):
+    def __init__(self, args: argparse.Namespace, intake: Intake, pool: ThreadPoolExecutor) -> None:
         self.args = args
         self.intake = intake
         self.pool = pool
@@ -158,7 +158,7 @@ class _Listener:
         return Outcome(AR, ack, f"message {header.control_id[:40]}: AR, {reason}")
 
 
-async def _serve(args: argparse.Namespace, mapping, clock: Callable[[], float]) -> int:  # type: ignore[no-untyped-def]
+async def _serve(args: argparse.Namespace, mapping: Mapping, clock: Callable[[], float]) -> int:
     loop = asyncio.get_running_loop()
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chart")
 

@@ -49,6 +49,8 @@ _FLAG_WORDS = {
     ">": "above the measurable range",
 }
 _NUMERIC_TYPES = {"NM", "SN", "ST", ""}
+# A code as the log and the answer name it ("MDC 150023 MDC_PRESS_BLD_NONINV_MEAN").
+_CODE_CHARS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +66,8 @@ class Skipped:
         ident = code[0] if code else ""
         system = code[2] if len(code) > 2 else ""
         name = code[1] if len(code) > 1 else ""
-        return shorten(" ".join(p for p in (system, ident, name) if p) or "(no code)")
+        text = " ".join(p.strip() for p in (system, ident, name) if p.strip()) or "(no code)"
+        return text if len(text) <= _CODE_CHARS else text[: _CODE_CHARS - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)
