@@ -4,6 +4,7 @@ ACK naming it, and nothing stored unless the answer is AA (then exactly what it 
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections import Counter
 from datetime import datetime
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from crs_desktop.app.hl7_intake import Intake
 from crs_desktop.interop.chart_csv import parse_time
 from crs_desktop.interop.hl7_mapping import load_mapping
+from crs_desktop.interop.mllp import FrameReader, FrameTooLarge
 from crs_desktop.store import ChartStore
 
 NOW = parse_time("2026-11-20T12:00:00+01:00")[0]
@@ -181,3 +183,41 @@ def test_the_fuzz_reached_every_answer():
 def test_sqlite_file_is_consistent_after_the_fuzz(intake):
     conn: sqlite3.Connection = intake.store.conn
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@st.composite
+def byte_streams(draw: st.DrawFn) -> bytes:
+    """Bytes as a line carries them: frames, noise, stray start and end bytes."""
+    pieces = draw(
+        st.lists(
+            st.sampled_from([b"\x0b", b"\x1c", b"\r", b"\x1c\r", b"MSH|^~\\&|", b"\x00\xff"])
+            | st.binary(max_size=40),
+            max_size=30,
+        )
+    )
+    return b"".join(pieces)
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(data=byte_streams(), chunk=st.integers(min_value=1, max_value=64))
+def test_mllp_framing_of_any_bytes_ends_in_frames_or_a_named_fault(data, chunk):
+    """Any bytes, in chunks of any size: frames come out (never holding <VT> or <FS>), or
+    the line ends mid-frame, or the frame is over the limit; nothing else, no hang."""
+
+    async def read() -> list[bytes]:
+        reader = asyncio.StreamReader()
+        for start in range(0, len(data), chunk):
+            reader.feed_data(data[start : start + chunk])
+        reader.feed_eof()
+        frames = FrameReader(reader, timeout=1.0, max_bytes=200)
+        found = []
+        try:
+            while (one := await frames.next_frame()) is not None:
+                found.append(one)
+        except (ConnectionResetError, FrameTooLarge):
+            pass
+        return found
+
+    for frame in asyncio.run(read()):
+        assert b"\x0b" not in frame and b"\x1c" not in frame
+        assert len(frame) <= 200
