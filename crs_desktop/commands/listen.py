@@ -183,6 +183,12 @@ async def _serve(args: argparse.Namespace, mapping: Mapping, clock: Callable[[],
         raise UsageError(f"cannot listen on {args.host}:{args.port} ({exc.strerror})") from None
     port = server.sockets[0].getsockname()[1]
     print(f"listening on {args.host}:{port}, charting into {store.path}", flush=True)
+    if args.host not in ("127.0.0.1", "::1", "localhost"):
+        log.info(
+            "listening beyond this computer (%s): any machine that reaches this port can "
+            "chart values; MLLP has no password and no encryption",
+            args.host,
+        )
     try:
         await stop.wait()
     finally:
