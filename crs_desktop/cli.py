@@ -33,6 +33,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "handover": ("crs_desktop.commands.handover", "write the handover summary PDF"),
     "patients": ("crs_desktop.commands.patients", "list the patients in the chart store"),
     "migrate": ("crs_desktop.commands.migrate", "move a chart file to the ward server"),
+    "listen": ("crs_desktop.commands.listen", "receive HL7 v2 results over MLLP and chart them"),
 }
 DEBUG_ENV = "CRS_DESKTOP_DEBUG"
 WINDOW_MODULE = "crs_desktop.commands.window"

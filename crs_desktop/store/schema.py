@@ -122,7 +122,22 @@ def _v2(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    # HL7 messages charted (issue 18): a resend (the same MSH-10 from the same sender) is
+    # acknowledged again but never charted twice. Written in the transaction that charts
+    # the message's values, so a kill between them cannot chart twice or lose one.
+    # patient_id says whose chart it went to (no foreign key: a record, not a link).
+    # Type names both back ends read alike: on the ward server REAL would be 4 bytes and
+    # round the epoch seconds; DOUBLE PRECISION/BIGINT have REAL/INTEGER affinity in SQLite.
+    db.execute(
+        "CREATE TABLE received_messages ("
+        "sender TEXT NOT NULL, control_id TEXT NOT NULL, received_at DOUBLE PRECISION NOT NULL, "
+        "patient_id BIGINT, row_count BIGINT NOT NULL, "
+        "PRIMARY KEY (sender, control_id))"
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from crs_desktop.app.records import ChartedRow
+from crs_desktop.app.row_source import source_words
 from crs_desktop.domain.vocabulary import ITEMS, number_shown, unit_text, word_text
 from crs_desktop.ui.session import PatientSession
 
@@ -109,8 +110,11 @@ class ChartRowsModel(QAbstractTableModel):
             return font
         if role == Qt.ItemDataRole.ForegroundRole and row.entered_in_error:
             return QColor("#707070")
-        if role == Qt.ItemDataRole.ToolTipRole and row.entered_in_error:
-            return f"Entered in error by {row.error_by}: {row.error_reason}"
+        if role == Qt.ItemDataRole.ToolTipRole:  # where it came from (issue 18), any error
+            words = source_words(row)
+            if row.entered_in_error:
+                words += f"\nEntered in error by {row.error_by}: {row.error_reason}"
+            return words
         return None
 
     def _text(self, row: ChartedRow, col: int) -> str:

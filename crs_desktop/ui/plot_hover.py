@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QToolTip
 
+from crs_desktop.app.row_source import source_words
 from crs_desktop.domain.vocabulary import ITEMS, value_text
 
 if TYPE_CHECKING:
@@ -52,7 +53,8 @@ class PointHover:
         return None
 
     def describe_point(self, item: str, at: float) -> str:
-        """'Temperature 38.4 °C at 24 Nov 14:32, charted by RN Demo' from the stored row."""
+        """'Temperature 38.4 °C at 24 Nov 14:32, charted by RN Demo' from the stored row (for a
+        value from the HL7 listener: 'from LAB (CITYHOSP) via HL7, 14:32')."""
         rows = self.data.rows_at(item, at)
         if not rows:
             return ""
@@ -61,7 +63,7 @@ class PointHover:
             # '38.9 °C (102 °F)': read as charted, never '38.8889' (vocabulary.value_text).
             value = value_text(item, row.value, row.text, row.written_value, row.written_unit)
             line = f"{ITEMS[item].label} {value} at {_clock(row.observed_at)}"
-            line += f"\ncharted by {row.charted_by}"
+            line += f"\n{source_words(row)}"  # 'from LAB via HL7, 14:02' (issue 18)
             if row.extreme:
                 line += "\n★ extreme value, confirmed when charted"
             if row.entered_in_error:
