@@ -27,6 +27,7 @@ from crs_desktop.interop.hl7_mapping import Mapping, load_mapping
 from crs_desktop.interop.hl7_message import AE, AR, header_of
 from crs_desktop.interop.mllp import FrameReader, FrameTimeout, FrameTooLarge, frame
 from crs_desktop.store import ChartStore, StoreError, resolve_store_path
+from crs_desktop.store.paths import store_exists
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 2575  # the port IANA lists for HL7 over TCP
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.read_timeout > 0 or args.max_bytes < 1024:
         raise UsageError("--read-timeout must be above 0 and --max-bytes at least 1024")
     mapping = load_mapping(args.mapping)  # a bad file is refused before anything starts
-    if not resolve_store_path(args.db).exists():
+    if not store_exists(resolve_store_path(args.db)):  # a ward server address always exists
         raise StoreError(
             f"{resolve_store_path(args.db)}: no chart file there; the listener charts for "
             "patients already on the ward (open the window or import a chart first)"
