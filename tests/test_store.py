@@ -316,7 +316,7 @@ def test_a_version_1_store_gains_the_flagged_rows_index(tmp_path, monkeypatch):
             s.chart(p.id, [Entry("spo2", "96")], observed_at=NOW - 100, actor="A")
             s.mark_entered_in_error(wrong, reason="cuff off", actor="B")
     with ChartStore(path) as s:
-        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == schema.LATEST_VERSION
         plan = " ".join(
             str(row)
             for row in s.conn.execute(

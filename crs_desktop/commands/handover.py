@@ -122,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
     protocol, refused = load_protocol(args.protocol)
     if refused:  # printed all the same, by the last good protocol: a handover is never lost
         print(f"crs-desktop: {refused}", file=sys.stderr)
+    kept: list[Any] = []  # a grade checkpoint for the next handover (app/grade_checkpoint.py)
     with open_store(args, read_only=True) as store:  # reads only: works from read-only media
         patient = require_patient(store, args.patient)
         from crs_desktop.report.handover_data import build_handover
@@ -134,7 +135,9 @@ def run(args: argparse.Namespace) -> int:
             printed_by=nurse,
             now=now,
             protocol=protocol,
+            checkpoints=kept,
         )
+        chart_path = store.path
     _qt_application()
     from crs_desktop.report.render import write_handover_pdf
 
@@ -145,4 +148,27 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:  # a full disk, a folder gone meanwhile: one line, not a traceback
         raise output_error(args.output, exc) from None
     print(f"handover of {patient.mrn}: {pages} page(s) written to {target}")
+    _keep_checkpoints(chart_path, kept)
     return 0
+
+
+def _keep_checkpoints(chart_path: Path, kept: list[Any]) -> None:
+    """Save the grade checkpoint for the next handover, where the chart file can be
+    written; else (read-only media, a busy chart) leave it: it is derived data, and
+    the next handover grades the whole chart instead, to the same grades."""
+    if not kept:
+        return
+    import sqlite3
+
+    from crs_desktop.store import ChartStore, StoreError
+    from crs_desktop.store.grade_checkpoints import save_checkpoint
+
+    try:
+        with ChartStore(chart_path, verify=False) as store:
+            # The read-only open above ran the damage check on this file moments ago.
+            store.verified = True
+            store.conn.execute("PRAGMA busy_timeout = 200")  # never keep the nurse waiting
+            for checkpoint in kept:
+                save_checkpoint(store, checkpoint)
+    except (StoreError, sqlite3.Error, OSError):
+        pass

@@ -122,7 +122,31 @@ def _v2(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    # Grade checkpoints (store/grade_checkpoints.py): what the grader knew at one charted
+    # time, so the handover grades the last shift or two instead of the whole chart.
+    # Derived and rebuildable, never a charted value: a row is used only while the chart
+    # up to its time is unchanged (rows_up_to / errors_* say what it was), and may be
+    # deleted at any time. `grading_key` names the rules, settings and time zone it was
+    # graded with; `body` is JSON (app/grade_checkpoint.py).
+    db.execute(
+        "CREATE TABLE grade_checkpoints ("
+        "id INTEGER PRIMARY KEY, "
+        "patient_id INTEGER NOT NULL REFERENCES patients(id), "
+        "grading_key TEXT NOT NULL, "
+        "at REAL NOT NULL, "
+        "rows_up_to INTEGER NOT NULL, "
+        "errors_up_to INTEGER NOT NULL, "
+        "error_ids_up_to INTEGER NOT NULL, "
+        "made_at REAL NOT NULL, "
+        "body TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE INDEX idx_grade_checkpoints ON grade_checkpoints (patient_id, grading_key, at)"
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 LATEST_VERSION = len(MIGRATIONS)
 
 
