@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from crs_desktop.app.demo_course import DEMO_MRN
@@ -19,6 +22,7 @@ from crs_desktop.domain.grading.grade_history import GradeHistory
 from crs_desktop.domain.grading.grader import HistoryBeforeCheckpoint
 from crs_desktop.domain.observation import Observation
 from crs_desktop.report.gather_grades import GRADED_SYSTEMS
+from crs_desktop.report.gather_plots import MAX_PLOT_POINTS, peak_decimate
 from crs_desktop.report.handover_data import build_handover
 from crs_desktop.store import ChartStore, Entry
 from crs_desktop.store.grade_checkpoints import save_checkpoint
@@ -68,7 +72,8 @@ def make_chart(db: Path, hours: int = 72) -> tuple[int, float]:
             (46, [Entry("dexamethasone", "10")]),
             (50, [Entry("o2_device", "room_air")]),
         ):
-            store.chart(patient.id, entries, observed_at=T0 + hour * HOUR + 30, actor="t")
+            if hour < hours:
+                store.chart(patient.id, entries, observed_at=T0 + hour * HOUR + 30, actor="t")
     return patient.id, T0 + (hours * 60 - 20) * 60
 
 
@@ -286,3 +291,55 @@ def test_a_resumed_grader_walks_on_as_the_whole_chart_and_refuses_what_it_cannot
             part.at(at, worded=True)
         with pytest.raises(HistoryBeforeCheckpoint):
             part.timeline()
+
+
+# -- what the command loads --------------------------------------------------------------
+
+
+def test_the_handover_command_runs_without_numpy(tmp_path):
+    """numpy is 0.1-0.2 s of start-up; the handover draws a few hundred points without it."""
+    db = tmp_path / "chart.sqlite3"
+    make_chart(db, hours=24)
+    probe = f"""
+import os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("numpy", "pyqtgraph"):
+            raise ImportError(name + " is blocked")
+sys.meta_path.insert(0, Block())
+from crs_desktop.cli import main
+sys.exit(main(["handover", "--db", {str(db)!r}, "--patient", "CP-1", "--from",
+               {utc(T0 + 10 * HOUR)!r}, "--to", {utc(T0 + 22 * HOUR)!r},
+               "-o", {str(tmp_path / "h.pdf")!r}]))
+"""
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "h.pdf").stat().st_size > 0
+
+
+def _numpy_peak_decimate(t, v, buckets):
+    """The decimation as it was written with numpy (b499260), the reference."""
+    if len(t) <= 2 * buckets:
+        return t, v
+    edges = np.linspace(0, len(t), buckets + 1).astype(int)
+    keep = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        if hi <= lo:
+            continue
+        chunk = v[lo:hi]
+        a, b = lo + int(np.argmin(chunk)), lo + int(np.argmax(chunk))
+        keep.extend(sorted({a, b}))
+    index = np.asarray(keep)
+    return t[index], v[index]
+
+
+@pytest.mark.parametrize("n", [0, 5, 1500, 1501, 1999, 2880, 43_199, 43_200])
+def test_plot_thinning_keeps_the_points_numpy_kept(n):
+    rng = np.random.default_rng(n)
+    t = np.arange(n, dtype=float) * 60.0
+    v = np.round(rng.normal(37.5, 0.8, n), 1)  # ties: the first lowest and highest win
+    want_t, want_v = _numpy_peak_decimate(t, v, MAX_PLOT_POINTS // 2)
+    got_t, got_v = peak_decimate(list(t), list(v), MAX_PLOT_POINTS // 2)
+    assert list(got_t) == list(want_t) and list(got_v) == list(want_v)
