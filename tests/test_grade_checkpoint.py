@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from crs_desktop.app.demo_course import DEMO_MRN
-from crs_desktop.app.grade_checkpoint import extend_runs, grade_chart, grading_key
+from crs_desktop.app.grade_checkpoint import grade_chart, grading_key
 from crs_desktop.app.protocol_file import load_protocol
 from crs_desktop.cli import main
 from crs_desktop.domain.grading import Grader, GradingSettings
-from crs_desktop.domain.grading.grade_history import GradeHistory
+from crs_desktop.domain.grading.grade_history import GradeHistory, runs_of
 from crs_desktop.domain.grading.grader import HistoryBeforeCheckpoint
 from crs_desktop.domain.observation import Observation
 from crs_desktop.report.gather_grades import GRADED_SYSTEMS
@@ -219,9 +219,9 @@ def test_a_checkpoint_of_other_settings_or_another_patient_is_never_used(tmp_pat
         store.update_patient(patient_id, actor="t", news2_scale=2)  # another NEWS2 scale
         other = store.create_patient("CP-2", "Other, Test", actor="t", infusion_time=T0)
         store.conn.execute(
-            "INSERT INTO grade_checkpoints (patient_id, grading_key, at, rows_up_to, "
+            "INSERT INTO grade_checkpoints (patient_id, grading_key, at, last_row_id, "
             "errors_up_to, error_ids_up_to, made_at, body) SELECT ?, grading_key, at, "
-            "rows_up_to, errors_up_to, error_ids_up_to, made_at, body FROM grade_checkpoints",
+            "last_row_id, errors_up_to, error_ids_up_to, made_at, body FROM grade_checkpoints",
             (other.id,),
         )
     protocol, _ = load_protocol(None)
@@ -275,7 +275,7 @@ def test_a_resumed_grader_walks_on_as_the_whole_chart_and_refuses_what_it_cannot
     full.add(chart)
     for cut in (T0 + 13 * HOUR + 60, T0 + 45.5 * HOUR, T0 + 47 * HOUR):
         at, state, grades = full.checkpoint(cut)
-        runs = extend_runs({}, [g for g in full.timeline() if g.time <= at], full.systems)
+        runs = runs_of([g for g in full.timeline() if g.time <= at], full.systems, None)
         part = Grader(GradingSettings(), None, systems=GRADED_SYSTEMS)
         part.resume(at, state, grades, GradeHistory(runs))
         part.add(o for o in chart if o.time > at)

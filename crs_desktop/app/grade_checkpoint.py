@@ -24,21 +24,23 @@ time is unchanged (the store checks that).
 
 from __future__ import annotations
 
-import bisect
+import base64
 import dataclasses
 import hashlib
 import json
 import os
+import sys
 import time
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
-from crs_desktop.domain.grading import Grader, GradeSet, GradingSettings, SystemGrade
+from crs_desktop.domain.grading import Grader, GradingSettings, SystemGrade
 from crs_desktop.domain.grading.chart_state import ChartState
-from crs_desktop.domain.grading.grade_history import GradeHistory, Run
+from crs_desktop.domain.grading.grade_history import GradeHistory, SystemRuns, runs_of
 from crs_desktop.domain.observation import Observation
 from crs_desktop.store.base import StoreBase
 from crs_desktop.store.grade_checkpoints import (
@@ -48,11 +50,11 @@ from crs_desktop.store.grade_checkpoints import (
     findings_after,
 )
 
-FORMAT = 1  # of the body; a change of it changes every key, so old bodies are not read
+FORMAT = 2  # of the body; a change of it changes every key, so old bodies are not read
 STATE_FIELDS = tuple(f.name for f in dataclasses.fields(ChartState))
 
-# Each system's grade history, runs of one grade in time order (grade_history.Run).
-Runs = dict[str, list[Run]]
+# Each system's grade history, runs of one grade in time order.
+Runs = dict[str, SystemRuns]
 
 
 @dataclass
@@ -99,7 +101,10 @@ def grading_key(settings: GradingSettings, tz: tzinfo | None, systems: Sequence[
     rules = _rules_digest()
     if rules is None:
         return None
-    text = repr((FORMAT, rules, STATE_FIELDS, repr(settings), _zone(tz), tuple(systems)))
+    # The runs are written as this machine's float64 bytes: its byte order is part of it.
+    text = repr(
+        (FORMAT, rules, STATE_FIELDS, repr(settings), _zone(tz), tuple(systems), sys.byteorder)
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -131,23 +136,31 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def encode(at: float, state: ChartState, grades: dict[str, SystemGrade], runs: Runs) -> str:
+def encode(
+    patient_id: int, at: float, state: ChartState, grades: dict[str, SystemGrade], runs: Runs
+) -> str:
     """The body of a checkpoint (TypeError if the state holds what JSON cannot)."""
     return json.dumps(
         {
+            "patient": patient_id,  # whose: a row moved to another patient is refused
             "at": at,
             "state": {name: _encode(getattr(state, name)) for name in STATE_FIELDS},
             "grades": {name: [g.grade, g.max, g.since] for name, g in grades.items()},
-            "runs": {name: [x for run in rs for x in run] for name, rs in runs.items()},
+            "runs": {
+                name: [base64.b64encode(column.tobytes()).decode() for column in rs.columns()]
+                for name, rs in runs.items()
+            },
         },
         separators=(",", ":"),
     )
 
 
-def decode(body: str) -> tuple[float, ChartState, dict[str, SystemGrade], Runs]:
+def decode(body: str, patient_id: int) -> tuple[float, ChartState, dict[str, SystemGrade], Runs]:
     """(time, state, grades, runs) of a body (ValueError, KeyError or TypeError if it is
     not one this version wrote)."""
     data = json.loads(body)
+    if data["patient"] != patient_id:
+        raise ValueError("checkpoint: another patient's")
     fields = data["state"]
     if tuple(fields) != STATE_FIELDS:
         raise ValueError("checkpoint: another shape of grader state")
@@ -156,47 +169,15 @@ def decode(body: str) -> tuple[float, ChartState, dict[str, SystemGrade], Runs]:
         name: SystemGrade(grade, best, None, None, since)
         for name, (grade, best, since) in data["grades"].items()
     }
-    runs = {
-        name: [(flat[i], flat[i + 1], flat[i + 2], flat[i + 3]) for i in range(0, len(flat), 4)]
-        for name, flat in data["runs"].items()
-    }
+    runs = {}
+    for name, texts in data["runs"].items():
+        columns = []
+        for text in texts:
+            column = array("d")
+            column.frombytes(base64.b64decode(text, validate=True))
+            columns.append(column)
+        runs[name] = SystemRuns(columns)
     return float(data["at"]), state, grades, runs
-
-
-# -- the grade history as runs ---------------------------------------------------------
-
-
-def extend_runs(runs: Runs, timeline: Iterable[GradeSet], systems: Sequence[str]) -> Runs:
-    """`runs` followed by the grades of `timeline` (later than they are)."""
-    out = {name: list(runs.get(name, ())) for name in systems}
-    for grade_set in timeline:
-        at = grade_set.time
-        for name in systems:
-            graded = grade_set.systems[name]
-            history = out[name]
-            if history and history[-1][2] == graded.grade:
-                first, _last, grade, highest = history[-1]
-                history[-1] = (first, at, grade, highest)  # one grade keeps one maximum
-            else:
-                history.append((at, at, graded.grade, graded.max))
-    return out
-
-
-def max_in_runs(runs: Sequence[Run], lo: float, hi: float) -> int | None:
-    """The highest grade at the charted times in [lo, hi] of runs that all end by `hi`."""
-    best: int | None = None
-    for _first, last, grade, _highest in runs[bisect.bisect_left(runs, lo, key=lambda r: r[1]) :]:
-        if last > hi:
-            raise ValueError("runs past the end of the period")
-        if grade is not None and (best is None or grade > best):
-            best = grade
-    return best
-
-
-def grade_before(runs: Sequence[Run], moment: float) -> int | None:
-    """The grade at the last charted time before `moment` (None: none, or ungraded)."""
-    index = bisect.bisect_left(runs, moment, key=lambda r: r[0]) - 1
-    return runs[index][2] if index >= 0 else None
 
 
 # -- grading ---------------------------------------------------------------------------
@@ -233,7 +214,7 @@ def grade_chart(
     stored = current_checkpoint(store, patient_id, key, before) if key else None
     if stored is not None:
         try:
-            at, state, grades, runs = decode(stored.body)
+            at, state, grades, runs = decode(stored.body, patient_id)
             grader.resume(at, state, grades, GradeHistory(runs))
         except (ValueError, KeyError, TypeError):  # not one this version can use
             return grade_whole_chart(store, patient_id, until, settings, tz, systems, key)
@@ -258,9 +239,9 @@ def checkpoint_to_keep(
     if grader.resumed_after is not None and at <= grader.resumed_after:
         return None
     walked = [g for g in grader.walked() if g.time <= at]
-    runs = extend_runs(graded.runs_before or {}, walked, grader.systems)
+    runs = runs_of(walked, grader.systems, graded.runs_before)
     try:
-        body = encode(at, state, grades, runs)
+        body = encode(patient_id, at, state, grades, runs)
     except TypeError:  # a state this version cannot write down: no checkpoint, never a wrong one
         return None
     return StoredCheckpoint(patient_id, graded.key, at, chart_stamp(store, patient_id, at), body)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import bisect
 
-from crs_desktop.app.grade_checkpoint import Runs, grade_before, max_in_runs
+from crs_desktop.app.grade_checkpoint import Runs
 from crs_desktop.domain import thresholds as clinical
 from crs_desktop.domain.grading import SYSTEM_TITLES, Grader, GradeSet
 from crs_desktop.report.handover_records import GradeSummary
@@ -73,11 +73,11 @@ def grade_summaries(
             overall = current.max if current else None
         if runs_before is not None:
             before = runs_before[system]  # all of it before every time of `timeline`
-            shift = _higher(shift, max_in_runs(before, start, upto))
+            shift = _higher(shift, before.highest_in(start, upto))
             if not times or times[0] >= start:  # the grade in force at the start is before
-                shift = _higher(shift, grade_before(before, start))
+                shift = _higher(shift, before.grade_before(start))
             if infusion is not None:
-                overall = _higher(overall, max_in_runs(before, infusion, upto))
+                overall = _higher(overall, before.highest_in(infusion, upto))
         summaries.append(
             GradeSummary(
                 system=system,

@@ -126,16 +126,18 @@ def _v3(db: sqlite_utils.Database) -> None:
     # Grade checkpoints (store/grade_checkpoints.py): what the grader knew at one charted
     # time, so the handover grades the last shift or two instead of the whole chart.
     # Derived and rebuildable, never a charted value: a row is used only while the chart
-    # up to its time is unchanged (rows_up_to / errors_* say what it was), and may be
+    # up to its time is unchanged (last_row_id / errors_* say what it was), and may be
     # deleted at any time. `grading_key` names the rules, settings and time zone it was
-    # graded with; `body` is JSON (app/grade_checkpoint.py).
+    # graded with; `body` is JSON (app/grade_checkpoint.py). `last_row_id`: the largest
+    # observations.id when it was made (SQLite ids are in commit order; see
+    # store/grade_checkpoints.py for a back end whose ids are not).
     db.execute(
         "CREATE TABLE grade_checkpoints ("
         "id INTEGER PRIMARY KEY, "
         "patient_id INTEGER NOT NULL REFERENCES patients(id), "
         "grading_key TEXT NOT NULL, "
         "at REAL NOT NULL, "
-        "rows_up_to INTEGER NOT NULL, "
+        "last_row_id INTEGER NOT NULL, "
         "errors_up_to INTEGER NOT NULL, "
         "error_ids_up_to INTEGER NOT NULL, "
         "made_at REAL NOT NULL, "
