@@ -343,3 +343,21 @@ def test_plot_thinning_keeps_the_points_numpy_kept(n):
     want_t, want_v = _numpy_peak_decimate(t, v, MAX_PLOT_POINTS // 2)
     got_t, got_v = peak_decimate(list(t), list(v), MAX_PLOT_POINTS // 2)
     assert list(got_t) == list(want_t) and list(got_v) == list(want_v)
+
+
+@pytest.mark.parametrize("page", [3, -3])
+def test_a_damaged_chart_prints_no_handover_and_is_named(tmp_path, capsys, page):
+    """The damage check runs beside the reading now: still nothing is drawn or kept."""
+    db = tmp_path / "chart.sqlite3"
+    make_chart(db, hours=24)
+    ChartStore(db).close()  # the journal folded into the file
+    data = bytearray(db.read_bytes())
+    at = page * 4096 if page > 0 else len(data) + page * 4096
+    data[at : at + 4096] = b"\xa5" * 4096  # a b-tree page overwritten
+    db.write_bytes(bytes(data))
+    out = tmp_path / "h.pdf"
+    argv = ["handover", "--db", str(db), "--patient", "CP-1", "-o", str(out)]
+    assert main([*argv, "--from", utc(T0 + 10 * HOUR), "--to", utc(T0 + 22 * HOUR)]) == 2
+    err = capsys.readouterr().err
+    assert "damaged" in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists() and db.read_bytes() == bytes(data)
