@@ -143,7 +143,9 @@ def test_every_shift_from_a_checkpoint_prints_what_the_whole_chart_prints(tmp_pa
         start = T0 + shift * 12 * HOUR
         stop = min(start + 12 * HOUR, end)
         if shift > 1:
-            assert resumed(db, patient_id, start, stop) == start - 12 * HOUR - 20 * 60
+            # Kept by the last handover an hour before its end (SETTLED_S): the last
+            # value before that, 20 minutes earlier.
+            assert resumed(db, patient_id, start, stop) == start - HOUR - 20 * 60
         assert printed(handover(db, patient_id, start, stop)) == printed(
             whole(db, patient_id, start, stop)
         )
@@ -170,10 +172,10 @@ def test_a_change_to_the_chart_before_a_checkpoint_stops_its_use(tmp_path, chang
     db = tmp_path / "chart.sqlite3"
     patient_id, last = make_chart(db)
     start, end = T0 + 60 * HOUR, last + 60
+    keep(db, patient_id, T0 + 36 * HOUR, T0 + 48 * HOUR)
     keep(db, patient_id, T0 + 48 * HOUR, start)
-    keep(db, patient_id, start, end)
     newest = resumed(db, patient_id, start, end)
-    assert newest == start - 20 * 60
+    assert newest == start - HOUR - 20 * 60
     with ChartStore(db, clock=lambda: end) as store:
         if change == "correct":  # a fever of the first episode was not one
             row = store.rows(patient_id, items=["temperature"], since=T0 + 11 * HOUR)[0]
@@ -187,7 +189,7 @@ def test_a_change_to_the_chart_before_a_checkpoint_stops_its_use(tmp_path, chang
         else:
             store.chart(patient_id, [Entry("temperature", "40.1")], observed_at=newest, actor="t")
     if change == "at_the_checkpoint":  # the one before it still holds
-        assert resumed(db, patient_id, start, end) == T0 + 48 * HOUR - 20 * 60
+        assert resumed(db, patient_id, start, end) == T0 + 47 * HOUR - 20 * 60
     else:
         assert resumed(db, patient_id, start, end) is None
     assert printed(handover(db, patient_id, start, end)) == printed(
@@ -203,7 +205,34 @@ def test_values_charted_after_the_checkpoint_are_graded_from_it(tmp_path):
         for minute in range(60 * 60, 72 * 60, 20):
             store.chart(patient_id, _vitals(minute), observed_at=T0 + minute * 60, actor="t")
     start, end = T0 + 60 * HOUR, T0 + 72 * HOUR
-    assert resumed(db, patient_id, start, end) == T0 + 36 * HOUR - 20 * 60
+    assert resumed(db, patient_id, start, end) == T0 + 47 * HOUR - 20 * 60
+    assert printed(handover(db, patient_id, start, end)) == printed(
+        whole(db, patient_id, start, end)
+    )
+
+
+def test_a_shift_with_nothing_charted_after_the_checkpoint_is_graded_whole(tmp_path):
+    """The grades at its end are the checkpoint's own moment, whose reasons it does not
+    hold: the whole chart is graded, to the same page."""
+    db = tmp_path / "chart.sqlite3"
+    patient_id, last = make_chart(db)
+    keep(db, patient_id, last - 10 * HOUR, last + 2 * HOUR)  # kept at the last value
+    start, end = last + 2 * HOUR, last + 14 * HOUR
+    assert resumed(db, patient_id, start, end) == last
+    data = handover(db, patient_id, start, end)
+    assert printed(data) == printed(whole(db, patient_id, start, end))
+    assert data.grade("astct_crs").reasons  # worded, as ever
+
+
+@pytest.mark.parametrize("body", ["{}", "not json", '{"patient": 1, "at": 1.0}'])
+def test_a_checkpoint_that_cannot_be_read_is_not_used(tmp_path, body):
+    db = tmp_path / "chart.sqlite3"
+    patient_id, last = make_chart(db)
+    start, end = T0 + 60 * HOUR, last + 60
+    keep(db, patient_id, T0 + 48 * HOUR, start)
+    with ChartStore(db) as store:
+        store.conn.execute("UPDATE grade_checkpoints SET body = ?", (body,))
+    assert resumed(db, patient_id, start, end) is None
     assert printed(handover(db, patient_id, start, end)) == printed(
         whole(db, patient_id, start, end)
     )

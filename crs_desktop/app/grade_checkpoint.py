@@ -50,6 +50,11 @@ from crs_desktop.store.grade_checkpoints import (
     findings_after,
 )
 
+# Not a clinical number: where the next handover's checkpoint is put. The last hour is
+# where values come in late (a round's vitals typed in afterwards; a result), and a value
+# charted before a checkpoint's time stops its use (the next handover then resumes from
+# an older one, KEEP of them being kept).
+SETTLED_S = 3600.0
 FORMAT = 2  # of the body; a change of it changes every key, so old bodies are not read
 STATE_FIELDS = tuple(f.name for f in dataclasses.fields(ChartState))
 
@@ -224,15 +229,16 @@ def grade_chart(
 
 
 def checkpoint_to_keep(
-    graded: GradedChart, store: StoreBase, patient_id: int, before: float
+    graded: GradedChart, store: StoreBase, patient_id: int, start: float, upto: float
 ) -> StoredCheckpoint | None:
-    """A checkpoint at the last charted time before `before`, for the next handover
-    (None: nothing to keep, or the one resumed from is that one). Call inside the read
-    snapshot the grading read: its stamp must be of the chart that was graded."""
+    """A checkpoint for the next handover, at the last charted time an hour before `upto`
+    (SETTLED_S; at least `start`). None: nothing to keep, or the one resumed from is that
+    one. Call inside the read snapshot the grading read: its stamp must be of the chart
+    that was graded."""
     if graded.key is None:
         return None
     grader = graded.grader
-    found = grader.checkpoint(before)
+    found = grader.checkpoint(max(start, upto - SETTLED_S))
     if found is None:
         return None
     at, state, grades = found

@@ -197,7 +197,7 @@ def build_handover(
             if treatment is not None:
                 outstanding, observations_due = treatment.todo(grader, every_event, upto, tz)
         if graded is not None and checkpoints is not None:
-            kept = checkpoint_to_keep(graded, store, patient_id, start)
+            kept = checkpoint_to_keep(graded, store, patient_id, start, upto)
             if kept is not None:
                 checkpoints.append(kept)
         corrections = corrections_in(store, patient_id, start, end)
