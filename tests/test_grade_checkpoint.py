@@ -3,7 +3,9 @@ and prints exactly what grading the whole chart prints (app/grade_checkpoint.py)
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import json
 import sqlite3
 import subprocess
 import sys
@@ -224,13 +226,19 @@ def test_a_shift_with_nothing_charted_after_the_checkpoint_is_graded_whole(tmp_p
     assert data.grade("astct_crs").reasons  # worded, as ever
 
 
-@pytest.mark.parametrize("body", ["{}", "not json", '{"patient": 1, "at": 1.0}'])
+@pytest.mark.parametrize("body", ["{}", "not json", '{"patient": 1, "at": 1.0}', "runs"])
 def test_a_checkpoint_that_cannot_be_read_is_not_used(tmp_path, body):
     db = tmp_path / "chart.sqlite3"
     patient_id, last = make_chart(db)
     start, end = T0 + 60 * HOUR, last + 60
     keep(db, patient_id, T0 + 48 * HOUR, start)
     with ChartStore(db) as store:
+        if body == "runs":  # all there but one column of runs, not what was written
+            data = json.loads(
+                store.conn.execute("SELECT body FROM grade_checkpoints").fetchone()[0]
+            )
+            data["runs"]["news2"][0] = base64.b64encode(b"not compressed").decode()
+            body = json.dumps(data)
         store.conn.execute("UPDATE grade_checkpoints SET body = ?", (body,))
     assert resumed(db, patient_id, start, end) is None
     assert printed(handover(db, patient_id, start, end)) == printed(

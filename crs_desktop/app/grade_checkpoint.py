@@ -31,6 +31,7 @@ import json
 import os
 import sys
 import time
+import zlib
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ from crs_desktop.store.grade_checkpoints import (
 # charted before a checkpoint's time stops its use (the next handover then resumes from
 # an older one, KEEP of them being kept).
 SETTLED_S = 3600.0
-FORMAT = 2  # of the body; a change of it changes every key, so old bodies are not read
+FORMAT = 3  # of the body; a change of it changes every key, so old bodies are not read
 STATE_FIELDS = tuple(f.name for f in dataclasses.fields(ChartState))
 
 # Each system's grade history, runs of one grade in time order.
@@ -141,6 +142,10 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _packed(column: array[float]) -> str:
+    return base64.b64encode(zlib.compress(column.tobytes(), 1)).decode()
+
+
 def encode(
     patient_id: int, at: float, state: ChartState, grades: dict[str, SystemGrade], runs: Runs
 ) -> str:
@@ -152,7 +157,8 @@ def encode(
             "state": {name: _encode(getattr(state, name)) for name in STATE_FIELDS},
             "grades": {name: [g.grade, g.max, g.since] for name, g in grades.items()},
             "runs": {
-                name: [base64.b64encode(column.tobytes()).decode() for column in rs.columns()]
+                # zlib: a month's runs are 1 MB of float64, a tenth of that compressed
+                name: [_packed(column) for column in rs.columns()]
                 for name, rs in runs.items()
             },
         },
@@ -161,8 +167,8 @@ def encode(
 
 
 def decode(body: str, patient_id: int) -> tuple[float, ChartState, dict[str, SystemGrade], Runs]:
-    """(time, state, grades, runs) of a body (ValueError, KeyError or TypeError if it is
-    not one this version wrote)."""
+    """(time, state, grades, runs) of a body (ValueError, KeyError, TypeError or
+    zlib.error if it is not one this version wrote)."""
     data = json.loads(body)
     if data["patient"] != patient_id:
         raise ValueError("checkpoint: another patient's")
@@ -179,7 +185,7 @@ def decode(body: str, patient_id: int) -> tuple[float, ChartState, dict[str, Sys
         columns = []
         for text in texts:
             column = array("d")
-            column.frombytes(base64.b64decode(text, validate=True))
+            column.frombytes(zlib.decompress(base64.b64decode(text, validate=True)))
             columns.append(column)
         runs[name] = SystemRuns(columns)
     return float(data["at"]), state, grades, runs
@@ -221,7 +227,7 @@ def grade_chart(
         try:
             at, state, grades, runs = decode(stored.body, patient_id)
             grader.resume(at, state, grades, GradeHistory(runs))
-        except (ValueError, KeyError, TypeError):  # not one this version can use
+        except (ValueError, KeyError, TypeError, zlib.error):  # not one this version can use
             return grade_whole_chart(store, patient_id, until, settings, tz, systems, key)
         grader.add(findings_after(store, patient_id, at, until))
         return GradedChart(grader, runs, key)
