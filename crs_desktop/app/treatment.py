@@ -36,6 +36,7 @@ from crs_desktop.domain.protocol import Protocol
 from crs_desktop.domain.reassessment import Context, TimerState, timer_states
 from crs_desktop.domain.vocabulary import DOSE_ITEMS
 from crs_desktop.store import ChartedRow, ChartStore
+from crs_desktop.store.plain_series import series_lists
 
 
 class TreatmentState:
@@ -61,7 +62,8 @@ class TreatmentState:
             self.temperature: float | None = None
             if "temperature" in self.latest:
                 at = self.latest["temperature"]
-                _t, values = store.series(pid, "temperature", since=at, until=at)
+                # Lists, not numpy: the handover command starts without numpy.
+                _t, values = series_lists(store, pid, "temperature", since=at, until=at)
                 self.temperature = float(values[-1]) if len(values) else None
             rows = store.rows(pid, include_errors=False, items=sorted(DOSE_ITEMS), until=until)
             self.doses: list[Observation] = [r.to_observation() for r in rows]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -111,33 +112,69 @@ def _qt_application() -> None:
         _APP = QGuiApplication(["crs-desktop"])
 
 
+class DamageCheck:
+    """The page-by-page damage check of the chart file (check_damage, a few hundred ms on a
+    month of monitor data) in a thread of its own while the handover is gathered: SQLite
+    checks outside the GIL, so it costs no wall time where a second core is free.
+    passed() waits for it; nothing is drawn or written before it has passed."""
+
+    def __init__(self, path: Path) -> None:
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._check, args=(path,), daemon=True)
+        self._thread.start()
+
+    def _check(self, path: Path) -> None:
+        from crs_desktop.store.database import check_damage
+
+        try:
+            check_damage(path)
+        except BaseException as exc:  # said in the main thread by passed()
+            self._error = exc
+
+    def passed(self) -> None:
+        """Wait for the check; raise what it found (StoreError naming the damage)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
 def run(args: argparse.Namespace) -> int:
     now = time.time()
     start, end = _period(args, now)  # every mistake is found before anything is opened
     target = _check_output(args.output, args.force)
     mode = existing_mode(target)  # a file replaced with --force keeps its permissions
     nurse = (args.nurse or "").strip() or default_actor()
-    from crs_desktop.app.protocol_file import load_protocol
+    kept: list[Any] = []  # a grade checkpoint for the next handover (app/grade_checkpoint.py)
+    # Reads only: works from read-only media. The damage check runs beside the reading.
+    with open_store(args, read_only=True, verify=False) as store:
+        check = DamageCheck(store.path)
+        try:
+            from crs_desktop.app.protocol_file import load_protocol
 
-    protocol, refused = load_protocol(args.protocol)
-    if refused:  # printed all the same, by the last good protocol: a handover is never lost
-        print(f"crs-desktop: {refused}", file=sys.stderr)
-    with open_store(args, read_only=True) as store:  # reads only: works from read-only media
-        patient = require_patient(store, args.patient)
-        from crs_desktop.report.handover_data import build_handover
+            protocol, refused = load_protocol(args.protocol)
+            if refused:  # printed all the same, by the last good protocol: never lost
+                print(f"crs-desktop: {refused}", file=sys.stderr)
+            patient = require_patient(store, args.patient)
+            from crs_desktop.report.handover_data import build_handover
 
-        data = build_handover(
-            store,
-            patient.id,
-            start,
-            end,
-            printed_by=nurse,
-            now=now,
-            protocol=protocol,
-        )
+            data = build_handover(
+                store,
+                patient.id,
+                start,
+                end,
+                printed_by=nurse,
+                now=now,
+                protocol=protocol,
+                checkpoints=kept,
+            )
+        except BaseException:
+            check.passed()  # a damaged file is said first, whatever else went wrong
+            raise
+        chart_path = store.path
     _qt_application()
     from crs_desktop.report.render import write_handover_pdf
 
+    check.passed()  # nothing is drawn from a file that has not passed it
     try:  # written beside the target and renamed: a failure never leaves half a file
         pages = write_handover_pdf(data, target, paper=args.paper)
         if mode is not None:
@@ -145,4 +182,27 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:  # a full disk, a folder gone meanwhile: one line, not a traceback
         raise output_error(args.output, exc) from None
     print(f"handover of {patient.mrn}: {pages} page(s) written to {target}")
+    _keep_checkpoints(chart_path, kept)
     return 0
+
+
+def _keep_checkpoints(chart_path: Path, kept: list[Any]) -> None:
+    """Save the grade checkpoint for the next handover, where the chart file can be
+    written; else (read-only media, a busy chart) leave it: it is derived data, and
+    the next handover grades the whole chart instead, to the same grades."""
+    if not kept:
+        return
+    import sqlite3
+
+    from crs_desktop.store import ChartStore, StoreError
+    from crs_desktop.store.grade_checkpoints import save_checkpoint
+
+    try:
+        with ChartStore(chart_path, verify=False) as store:
+            # The damage check of this file passed moments ago (DamageCheck).
+            store.verified = True
+            store.conn.execute("PRAGMA busy_timeout = 200")  # never keep the nurse waiting
+            for checkpoint in kept:
+                save_checkpoint(store, checkpoint)
+    except (StoreError, sqlite3.Error, OSError):
+        pass

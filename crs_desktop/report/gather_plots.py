@@ -4,9 +4,8 @@ oxygen need and SpO2, CRP and ferritin over 72 h, with drug letters and vasopres
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-
-import numpy as np
 
 from crs_desktop.domain import thresholds as clinical
 from crs_desktop.domain.grading import GradingSettings
@@ -21,6 +20,7 @@ from crs_desktop.domain.oxygen_course import (
 from crs_desktop.domain.vocabulary import ITEMS, Category
 from crs_desktop.report.handover_records import DrugMark, Line, Plot
 from crs_desktop.store import ChartStore
+from crs_desktop.store.plain_series import series_lists
 
 HOUR = 3600.0
 LAB_SPAN_S = 72 * HOUR  # CRP and ferritin are plotted over the last 72 h (issue 6)
@@ -36,20 +36,27 @@ MARK_CODES = {
 }
 
 
-def peak_decimate(t: np.ndarray, v: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
-    """At most 2 x buckets points, keeping each bucket's lowest and highest value in time order."""
-    if len(t) <= 2 * buckets:
+def peak_decimate(
+    t: Sequence[float], v: Sequence[float], buckets: int
+) -> tuple[Sequence[float], Sequence[float]]:
+    """At most 2 x buckets points, keeping each bucket's lowest and highest value in time order.
+
+    Plain Python (the handover starts without numpy); the buckets are numpy's
+    linspace(0, len, buckets + 1) cast to int, to the bit: i * (len / buckets) truncated.
+    """
+    n = len(t)
+    if n <= 2 * buckets:
         return t, v
-    edges = np.linspace(0, len(t), buckets + 1).astype(int)
+    step = n / buckets
+    edges = [int(float(i) * step) for i in range(buckets)] + [n]
     keep: list[int] = []
     for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         if hi <= lo:
             continue
-        chunk = v[lo:hi]
-        a, b = lo + int(np.argmin(chunk)), lo + int(np.argmax(chunk))
+        positions = range(lo, hi)  # the first lowest and first highest, as argmin/argmax
+        a, b = min(positions, key=v.__getitem__), max(positions, key=v.__getitem__)
         keep.extend(sorted({a, b}))
-    index = np.asarray(keep)
-    return t[index], v[index]
+    return [t[i] for i in keep], [v[i] for i in keep]
 
 
 def _line(
@@ -62,8 +69,9 @@ def _line(
     dash: str,
     marker: str,
 ) -> Line:
-    t, v = store.series(patient_id, item, since=since, until=until)
-    t, v = peak_decimate(t, v, MAX_PLOT_POINTS // 2)
+    t, v = peak_decimate(
+        *series_lists(store, patient_id, item, since=since, until=until), MAX_PLOT_POINTS // 2
+    )
     if len(t) > 150:
         marker = "none"  # a dot per minute is a smear, not a mark
     return Line(label, t, v, dash, marker)
@@ -178,8 +186,8 @@ def _oxygen_plot(devices: list[Observation], start: float, end: float, upto: flo
         (
             Line(
                 "oxygen",
-                np.array([s[0] for s in steps], dtype=float),
-                np.array([s[1] for s in steps], dtype=float),
+                [float(s[0]) for s in steps],
+                [float(s[1]) for s in steps],
                 "solid",
                 "none",
                 step=True,

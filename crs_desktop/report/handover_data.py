@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, tzinfo
 
+from crs_desktop.app.grade_checkpoint import checkpoint_to_keep, grade_chart, grade_whole_chart
 from crs_desktop.app.treatment import TreatmentState
 from crs_desktop.domain.collector import with_collector_paused
 from crs_desktop.domain.drug_doses import Dose, doses_so_far
 from crs_desktop.domain.escalation import acknowledgement_text
 from crs_desktop.domain.grading import Grader, GradingSettings
+from crs_desktop.domain.grading.grader import HistoryBeforeCheckpoint
 from crs_desktop.domain.grading.wording import shown_value
 from crs_desktop.domain.observation import Observation
 from crs_desktop.domain.protocol import Protocol
@@ -39,6 +41,7 @@ from crs_desktop.report.handover_records import (
     local_datetime,
 )
 from crs_desktop.store import ChartStore
+from crs_desktop.store.grade_checkpoints import StoredCheckpoint
 
 # What other modules take from here (the records themselves are in handover_records).
 __all__ = ["GRADED_SYSTEMS", "HandoverData", "build_handover", "local_datetime"]
@@ -119,6 +122,7 @@ def build_handover(
     settings: GradingSettings | None = None,
     grader: Grader | None = None,
     protocol: Protocol | None = None,
+    checkpoints: list[StoredCheckpoint] | None = None,
 ) -> HandoverData:
     """Gather the handover for one patient and period [start, end] (epoch seconds).
 
@@ -128,6 +132,10 @@ def build_handover(
     `outstanding` / `observations_due` of None mean "not known here" and are
     printed as such. With a `protocol` they are worked out here, as the
     window's checklist and timers show them at the end of the period.
+
+    Without `grader` the chart is graded from the latest grade checkpoint before the
+    period that is still true to the chart (app/grade_checkpoint.py), else whole. A
+    `checkpoints` list is given one for the next handover, for the caller to save.
     """
     if not start < end:
         raise ValueError("the period must start before it ends")
@@ -147,11 +155,12 @@ def build_handover(
         # the end of the period instead, as the command does.
         grader = None
     with store.read_snapshot():
+        graded = None
         if grader is None:
             # Only the systems the page prints (and the checklist and timers read):
             # Lee 2014 and CTCAE would be two fifths of the grading time for nothing.
-            grader = Grader(settings, tz, systems=GRADED_SYSTEMS)
-            grader.add(store.findings_to_grade_once(patient_id, until=end))
+            graded = grade_chart(store, patient_id, end, settings, tz, GRADED_SYSTEMS, start)
+            grader = graded.grader
         # The grader has the chart; read only what the page shows. The last day gives
         # the latest vitals; one pass over the rest of the chart finds what was charted
         # before it (labs, weight, a device set long ago) and the drugs, oxygen and
@@ -167,12 +176,30 @@ def build_handover(
         charted = _count(recent, start, end)
         # The charted weight and infusion, as the header and the dose helper read them.
         patient = store.patient_facts(patient, upto)
-        grades, graded_at, scope = grade_summaries(grader, start, upto, patient.infusion_time)
         events = store.events(patient_id, since=start, until=end)
+        treatment, every_event = None, ()
         if protocol is not None:
             treatment = TreatmentState(store, patient_id, protocol, until=upto)
             every_event = store.events(patient_id, until=upto)  # a mark before the shift counts
-            outstanding, observations_due = treatment.todo(grader, every_event, upto, tz)
+        try:
+            grades, graded_at, scope = grade_summaries(
+                grader, start, upto, patient.infusion_time, graded and graded.runs_before
+            )
+            if treatment is not None:
+                outstanding, observations_due = treatment.todo(grader, every_event, upto, tz)
+        except HistoryBeforeCheckpoint:
+            # Asked about the chart before the checkpoint (the checklist walking back an
+            # episode that began before it; nothing charted since): graded whole instead.
+            key = graded.key if graded is not None else None
+            graded = grade_whole_chart(store, patient_id, end, settings, tz, GRADED_SYSTEMS, key)
+            grader = graded.grader
+            grades, graded_at, scope = grade_summaries(grader, start, upto, patient.infusion_time)
+            if treatment is not None:
+                outstanding, observations_due = treatment.todo(grader, every_event, upto, tz)
+        if graded is not None and checkpoints is not None:
+            kept = checkpoint_to_keep(graded, store, patient_id, start, upto)
+            if kept is not None:
+                checkpoints.append(kept)
         corrections = corrections_in(store, patient_id, start, end)
         weight = store.weight_at(patient_id, upto)
         drug_obs = [o for o in side if o.item in DOSE_ITEMS and o.time <= end]

@@ -4,10 +4,9 @@ and HandoverData holding them all, ready to draw.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-
-import numpy as np
 
 # The drug letters on the plots, explained in the page's legend.
 MARK_WORDS = {"T": "tocilizumab / anti-cytokine", "S": "steroid", "A": "antipyretic", "F": "fluid"}
@@ -36,8 +35,8 @@ class Line:
     """One plotted series: times and values, drawn with a grayscale-safe style."""
 
     label: str
-    t: np.ndarray
-    v: np.ndarray
+    t: Sequence[float]  # plain lists: the handover starts without numpy
+    v: Sequence[float]
     dash: str = "solid"  # solid / dash / dot
     marker: str = "circle"  # circle / square / triangle / none
     step: bool = False

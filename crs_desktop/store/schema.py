@@ -137,7 +137,42 @@ def _v3(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    # Grade checkpoints (store/grade_checkpoints.py): what the grader knew at one charted
+    # time, so the handover grades the last shift or two instead of the whole chart.
+    # Derived and rebuildable, never a charted value: a row is used only while the chart
+    # up to its time is unchanged (last_row_id / errors_* say what it was), and may be
+    # deleted at any time. `grading_key` names the rules, settings and time zone it was
+    # graded with; `body` is JSON (app/grade_checkpoint.py). `last_row_id`: the largest
+    # observations.id when it was made (ids are in commit order on both back ends: the
+    # ward server's writers take one lock, store/server.py).
+    # Made through the table API, which both back ends take (store/server_schema.py):
+    # the id numbered by the store, epoch seconds as 8-byte floats.
+    db.table("grade_checkpoints").create(
+        {
+            "id": int,
+            "patient_id": int,
+            "grading_key": str,
+            "at": float,
+            "last_row_id": int,
+            "errors_up_to": int,
+            "error_ids_up_to": int,
+            "made_at": float,
+            "body": str,
+        },
+        pk="id",
+        foreign_keys=[("patient_id", "patients", "id")],
+        not_null={
+            "patient_id", "grading_key", "at", "last_row_id", "errors_up_to",
+            "error_ids_up_to", "made_at", "body",
+        },  # fmt: skip
+    )
+    db.table("grade_checkpoints").create_index(
+        ["patient_id", "grading_key", "at"], index_name="idx_grade_checkpoints"
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crs_desktop.domain.collector import collector_paused
 from crs_desktop.domain.grading import astct_crs, astct_icans, ctcae, lee2014, news2
@@ -26,6 +26,9 @@ from crs_desktop.domain.grading.chart_state import ChartState
 from crs_desktop.domain.grading.settings import GradingSettings
 from crs_desktop.domain.grading.verdict import Verdict
 from crs_desktop.domain.observation import Observation
+
+if TYPE_CHECKING:
+    from crs_desktop.domain.grading.grade_history import GradeHistory
 
 SYSTEMS = ("astct_crs", "astct_icans", "lee2014_crs", "ctcae_crs", "news2")
 SYSTEM_TITLES = {
@@ -82,6 +85,14 @@ class NotWorded(RuntimeError):
             "reasons and flags of this moment were not put into words: read them through "
             "Grader.at() or Grader.latest(), or make the Grader with word_every_time=True"
         )
+
+
+class HistoryBeforeCheckpoint(LookupError):
+    """A question about the chart at or before the moment a resumed Grader started from.
+
+    A Grader resumed from a checkpoint (resume()) holds nothing of the chart before
+    it: rather than answer from half a chart, it refuses, and the caller grades the
+    whole chart instead (report/handover_data.py)."""
 
 
 class GradeSet(NamedTuple):
@@ -163,9 +174,49 @@ class Grader:
         self._results: list[GradeSet] = []
         self._snapshots: dict[int, ChartState] = {}
         self._state = ChartState()
+        # Where the walk starts: an empty chart, or a checkpoint (resume()).
+        self._origin = ChartState()
+        self._origin_grades: dict[str, SystemGrade] = {}
+        self._history: GradeHistory | None = None
+        self.resumed_after: float | None = None
 
     def __len__(self) -> int:
         return len(self._times)
+
+    def resume(
+        self,
+        after: float,
+        state: ChartState,
+        grades: dict[str, SystemGrade],
+        history: GradeHistory | None = None,
+    ) -> None:
+        """Start an empty Grader from a checkpoint: `state` and `grades` as the walk left
+        them at the charted time `after` (checkpoint()). Values are then added only after
+        it; the grades, maxima and since-times walked from here are the whole chart's.
+        at() and before() of `after` or earlier answer from `history` unworded; asked
+        for words there, or without a history, they raise HistoryBeforeCheckpoint."""
+        if self._times:
+            raise ValueError("resume() only an empty Grader")
+        if set(grades) != set(self.systems):
+            raise ValueError("the checkpoint grades other systems than this Grader")
+        self._origin = state.snapshot()
+        self._state = state.snapshot()
+        self._origin_grades = dict(grades)
+        self._history = history
+        self.resumed_after = after
+
+    def checkpoint(self, before: float) -> tuple[float, ChartState, dict[str, SystemGrade]] | None:
+        """(time, state, grades) at the last charted time strictly before `before`, for
+        resume(): the state re-walked (unworded) from the snapshot before it."""
+        index = bisect.bisect_left(self._times, before) - 1
+        if index < 0:
+            return None
+        base = index - index % SNAPSHOT_EVERY
+        state = self._snapshots[base].snapshot() if base else self._origin.snapshot()
+        for step in range(base, index + 1):
+            self._grade_moment(state, step, words=False)
+        state.hypotension_memo = state.oxygen_memo = None  # caches of this process's objects
+        return self._times[index], state, dict(self._results[index].systems)
 
     def add(self, observations: Iterable[Observation]) -> float | None:
         """Add observations; returns the earliest time re-graded (None if nothing added)."""
@@ -179,9 +230,14 @@ class Grader:
         # the bucket of the time before is looked up once, not once a value.
         moment_before: float | None = None
         bucket: list[Observation] = []
+        resumed_after = self.resumed_after
         for obs in observations:
             moment = obs.time
             if moment != moment_before:
+                if resumed_after is not None and moment <= resumed_after:
+                    raise HistoryBeforeCheckpoint(
+                        "a value at or before the checkpoint this Grader resumed from"
+                    )
                 moment_before = moment
                 found = at_time.get(moment)
                 if found is None:
@@ -233,15 +289,24 @@ class Grader:
         since are always there)."""
         index = bisect.bisect_right(self._times, moment) - 1
         if index < 0:
-            return None
+            return self._from_history(moment, worded, strictly=False)
         return self._worded(index) if worded else self._results[index]
 
     def before(self, moment: float, worded: bool = True) -> GradeSet | None:
         """The grades at the last charted time strictly before a moment (as at())."""
         index = bisect.bisect_left(self._times, moment) - 1
         if index < 0:
-            return None
+            return self._from_history(moment, worded, strictly=True)
         return self._worded(index) if worded else self._results[index]
+
+    def _from_history(self, moment: float, worded: bool, strictly: bool) -> GradeSet | None:
+        """Before the first time walked: nothing on a whole chart; on a resumed one, the
+        history's unworded answer (HistoryBeforeCheckpoint where it has none)."""
+        if self.resumed_after is None:
+            return None
+        if worded or self._history is None:
+            raise HistoryBeforeCheckpoint("a moment at or before the checkpoint, worded")
+        return self._history.before(moment) if strictly else self._history.at(moment)
 
     def latest(self) -> GradeSet | None:
         """The grades at the latest charted time, with reasons and flags."""
@@ -250,6 +315,13 @@ class Grader:
     def timeline(self) -> list[GradeSet]:
         """The grades at every charted time; reasons and flags only where worded
         (everywhere with word_every_time=True)."""
+        if self.resumed_after is not None:  # never half a timeline taken for the whole
+            raise HistoryBeforeCheckpoint("the timeline before the checkpoint")
+        return list(self._results)
+
+    def walked(self) -> list[GradeSet]:
+        """The grades at every charted time this Grader walked: after the checkpoint
+        when resumed (resumed_after), else the whole timeline."""
         return list(self._results)
 
     # -- the walk --------------------------------------------------------------
@@ -260,7 +332,7 @@ class Grader:
             # Back-dated: restart from the last snapshot at or before it. Times
             # before `start` are unchanged, so that snapshot is still right.
             base = (start // SNAPSHOT_EVERY) * SNAPSHOT_EVERY
-            self._state = self._snapshots[base].snapshot() if base else ChartState()
+            self._state = self._snapshots[base].snapshot() if base else self._origin.snapshot()
             for key in [k for k in self._snapshots if k > base]:
                 del self._snapshots[key]
             del self._results[base:]
@@ -294,7 +366,7 @@ class Grader:
         # The answers of a moment ago: they carry each system's running maximum and
         # when its current grade began. An answer that has not changed keeps its
         # SystemGrade object: fewer objects to build and for the collector to walk.
-        last: dict[str, SystemGrade] = results[-1].systems if results else {}
+        last: dict[str, SystemGrade] = results[-1].systems if results else self._origin_grades
         for index in range(start, len(times)):
             if index % SNAPSHOT_EVERY == 0 and index:
                 snapshots[index] = state.snapshot()
@@ -332,7 +404,7 @@ class Grader:
         if all(g.worded_reasons is not None for g in graded.systems.values()):
             return graded
         base = index - index % SNAPSHOT_EVERY
-        state = self._snapshots[base].snapshot() if base else ChartState()
+        state = self._snapshots[base].snapshot() if base else self._origin.snapshot()
         for step in range(base, index):
             self._grade_moment(state, step, words=False)
         verdicts = self._grade_moment(state, index, words=True)
