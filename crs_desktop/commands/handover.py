@@ -201,7 +201,8 @@ def _keep_checkpoints(chart_path: Path, kept: list[Any]) -> None:
         with ChartStore(chart_path, verify=False) as store:
             # The damage check of this file passed moments ago (DamageCheck).
             store.verified = True
-            store.conn.execute("PRAGMA busy_timeout = 200")  # never keep the nurse waiting
+            if not store.on_server:  # (the server has no busy wait to shorten)
+                store.conn.execute("PRAGMA busy_timeout = 200")  # never keep the nurse waiting
             for checkpoint in kept:
                 save_checkpoint(store, checkpoint)
     except (StoreError, sqlite3.Error, OSError):
