@@ -163,9 +163,15 @@ def _v4(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("patient_id", "patients", "id")],
         not_null={
-            "patient_id", "grading_key", "at", "last_row_id", "errors_up_to",
-            "error_ids_up_to", "made_at", "body",
-        },  # fmt: skip
+            "patient_id",
+            "grading_key",
+            "at",
+            "last_row_id",
+            "errors_up_to",
+            "error_ids_up_to",
+            "made_at",
+            "body",
+        },
     )
     db.table("grade_checkpoints").create_index(
         ["patient_id", "grading_key", "at"], index_name="idx_grade_checkpoints"
