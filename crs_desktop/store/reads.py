@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import sqlite3
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -270,6 +272,14 @@ class ChartReads(StoreBase):
     def data_version(self) -> int:
         """Changes when another connection commits (PRAGMA data_version): cheap to poll."""
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def commit_files(self) -> list[str]:
+        """The files another process's commit writes (the -wal file, else the chart file):
+        a file watch on them wakes a watcher at once. None for a store that is no file."""
+        if not isinstance(self.conn, sqlite3.Connection):
+            return []
+        wal = f"{self.path}-wal"  # WAL mode: each commit appends its pages here
+        return [wal if os.path.exists(wal) else str(self.path)]
 
     def high_water(self) -> tuple[int, int, int]:
         """The newest (row id, audit id, event id): where a watcher starts."""
