@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -103,3 +104,61 @@ def test_after_a_stream_the_window_equals_the_store_and_a_fresh_grading(qtbot, w
     assert window.session.grades == fresh.latest()
     for at in t.tolist():  # the whole time line, not only the last grades
         assert core.grader.at(at) == fresh.at(at)
+
+
+def long_chart(tmp_path: Path) -> tuple[ChartStore, int]:
+    """MRN-L with one-minute vitals long enough to be graded in the background."""
+    from datetime import UTC, datetime
+
+    from crs_desktop.cli import main
+    from crs_desktop.ui.session import GRADE_AT_ONCE_UP_TO
+
+    minutes = GRADE_AT_ONCE_UP_TO // 6 + 600  # past the threshold, two days and more
+    start = time.time() // 60 * 60 - minutes * 60
+    lines = ["time,item,value,unit,note"]
+    vitals = (("temperature", "37.0"), ("heart_rate", "80"), ("systolic_bp", "120"))
+    vitals += (("diastolic_bp", "70"), ("resp_rate", "16"), ("spo2", "97"))
+    for m in range(minutes):
+        at = datetime.fromtimestamp(start + m * 60, UTC).isoformat()
+        lines += [f"{at},{item},{value},," for item, value in vitals]
+    chart = tmp_path / "long.csv"
+    chart.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "long.sqlite3"
+    assert main(["import", str(chart), "--patient", "MRN-L", "--db", str(db)]) == 0
+    return ChartStore(db), minutes
+
+
+def test_a_long_chart_shows_grades_first_and_reads_its_history_off_the_gui_thread(
+    qtbot, tmp_path, monkeypatch
+):
+    long_store, minutes = long_chart(tmp_path)
+    history_readers: list[int] = []  # the threads that read a curve's older values
+    series = ChartStore.series
+
+    def watched_series(self, patient_id, item, *, since=None, until=None, **more):
+        if since is None and until is not None:  # before the first read's span
+            history_readers.append(threading.get_ident())
+        return series(self, patient_id, item, since=since, until=until, **more)
+
+    monkeypatch.setattr(ChartStore, "series", watched_series)
+    w = MainWindow(long_store, NURSE)
+    qtbot.addWidget(w)
+    try:
+        w.open_patient_by_mrn("MRN-L")
+        assert not w.session.grades_ready  # graded in the background
+        history_when_graded: list[float | None] = []
+        w.session.grades_changed.connect(
+            lambda _g: history_when_graded.append(w.plots.data.history_before)
+        )
+        w.show()
+        qtbot.waitUntil(lambda: len(w.plots.buffers["temperature"]) == minutes, timeout=30_000)
+        # The grades came first, with the plots' older history still to come...
+        assert history_when_graded and history_when_graded[0] is not None
+        assert w.grading.cards["astct_crs"].badge.text() == "grade 0 (none)"
+        # ...and that history was read on another thread: the event loop never waited on it.
+        assert history_readers and threading.get_ident() not in history_readers
+        t, v = long_store.series(w.session.patient.id, "temperature")
+        assert np.array_equal(w.plots.buffers["temperature"].t, t)
+    finally:
+        dispose(w)
+        long_store.close()
