@@ -3,6 +3,7 @@ the poll), and what it shows equals the store and a fresh grading of the whole c
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -125,7 +126,9 @@ def long_chart(tmp_path: Path) -> tuple[ChartStore, int]:
     chart.write_text("\n".join(lines) + "\n", encoding="utf-8")
     db = tmp_path / "long.sqlite3"
     assert main(["import", str(chart), "--patient", "MRN-L", "--db", str(db)]) == 0
-    return ChartStore(db), minutes
+    store = ChartStore(db)
+    store.create_patient("MRN-S", "Short, Sam", actor="setup", weight_kg=70.0)
+    return store, minutes
 
 
 def test_a_long_chart_shows_grades_first_and_reads_its_history_off_the_gui_thread(
@@ -159,6 +162,11 @@ def test_a_long_chart_shows_grades_first_and_reads_its_history_off_the_gui_threa
         assert history_readers and threading.get_ident() not in history_readers
         t, v = long_store.series(w.session.patient.id, "temperature")
         assert np.array_equal(w.plots.buffers["temperature"].t, t)
+        # The graded chart is out of the cycle collector's walks (none at exit either)...
+        assert gc.get_freeze_count() > 0
+        # ...until the nurse switches away from it: then it may be collected again.
+        w.open_patient_by_mrn("MRN-S")
+        assert gc.get_freeze_count() == 0
     finally:
         dispose(w)
         long_store.close()
