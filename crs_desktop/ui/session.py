@@ -209,7 +209,8 @@ class PatientSession(QObject):
         # The long chart just graded lives as long as the window: out of the cycle
         # collector's walks (it has no cycles to find), which otherwise paused the event
         # loop for a third of a second each time and again, object by object, at exit.
-        gc.freeze()
+        if not self._closed:  # a chart switched away from is let go, not frozen
+            gc.freeze()
         self._emit(self.core.graded(grader, last_row_id))
 
     def _history_read(self, history: History) -> None:
