@@ -33,6 +33,11 @@ class ChangeReader:
         self._version = version
         return True
 
+    def commit_files(self) -> list[str]:
+        """The files to watch for other processes' commits (none: poll only)."""
+        files: list[str] = self.store.commit_files()
+        return files
+
     def replaced(self) -> bool:
         """The record was renamed away from its MRN (archived, e.g. the demo was reset)."""
         patient = self.store.patient_by_id(self.patient_id)

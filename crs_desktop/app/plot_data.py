@@ -9,6 +9,7 @@ the last day or so is read when the window opens; the older history joins later
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -67,6 +68,74 @@ PLOTTED_ITEMS = (*CURVE_ITEMS, *STEP_ITEMS, *sorted(RATE_ITEMS))
 BP_ITEMS = frozenset({"systolic_bp", "diastolic_bp"})
 
 
+@dataclass(frozen=True)
+class HistoryRequest:
+    """The curves' older values still to read: before a time, up to the first read's row."""
+
+    patient_id: int
+    before: float
+    up_to_id: int  # rows written later come through the feed, never twice
+    corrections: int  # PlotData.corrections when asked: a later correction voids the read
+
+
+@dataclass
+class History:
+    """The curves' older values as read (read_history), to join in PlotData.load_history."""
+
+    request: HistoryRequest
+    series: dict[str, tuple[np.ndarray, np.ndarray]]
+    flagged: list[ChartedRow]
+
+
+def read_history(
+    store: ChartStore, request: HistoryRequest, stopped: Callable[[], bool] = lambda: False
+) -> History | None:
+    """The older values of every curve and the flagged rows among them: a few indexed
+    reads into numpy, no Qt, so it can run on a thread with a store of its own (None
+    when `stopped` said so between two reads)."""
+    pid, before = request.patient_id, request.before
+    series = {}
+    for item in CURVE_ITEMS:
+        if stopped():
+            return None
+        series[item] = store.series(pid, item, until=before, up_to_id=request.up_to_id)
+    return History(request, series, store.flagged_rows(pid, until=before))
+
+
+class HistoryReader:
+    """read_history on a connection of its own (sqlite is per-thread), run off the GUI
+    thread so a month of values never holds up the event loop; stop() from the GUI
+    thread ends it at once (a window closing does not wait for a read it will not show)."""
+
+    def __init__(self, path: str, request: HistoryRequest) -> None:
+        self.path, self.request = path, request
+        self._stopped = False
+        self._store: ChartStore | None = None
+
+    def read(self) -> History | None:
+        """The history, or None when stopped."""
+        # Reads only, on the file the window opened (and checks for damage beside it):
+        # its page-by-page check again here cost a few hundred ms before every read.
+        store = ChartStore(self.path, verify=False, read_only=True)
+        self._store = store
+        try:
+            with store.read_snapshot():
+                return read_history(store, self.request, lambda: self._stopped)
+        except sqlite3.OperationalError:
+            if self._stopped:  # interrupted by stop(): nothing to show
+                return None
+            raise
+        finally:
+            self._store = None
+            store.close()
+
+    def stop(self) -> None:
+        self._stopped = True  # before the store is looked at: a read not begun never begins
+        store = self._store
+        if store is not None:
+            store.interrupt()
+
+
 @dataclass
 class PlotChange:
     """What the plots must redraw: these curves, MAP, the steps, the flagged points."""
@@ -103,11 +172,14 @@ class PlotData:
         # is read yet): the empty plots say when, and the steps end there.
         self.last_charted: dict[str, float] = {}
         self.history_before: float | None = clock() - first_read_h * HOUR
+        self.corrections = 0  # applied so far: a history read before one is read again
+        self._history: History | None = None  # read on another thread, not joined yet
         self._load()
 
     def _load(self) -> None:
         """A few indexed reads, no per-row work in Python."""
         store, pid = self.store, self.patient_id
+        self.read_up_to = store.high_water()[0]  # the newest row of this first read
         self.last_charted = store.latest_times(pid, PLOTTED_ITEMS)
         for item in CURVE_ITEMS:
             t, v = store.series(pid, item, since=self.history_before)
@@ -121,24 +193,46 @@ class PlotData:
         for row in store.flagged_rows(pid, since=self.history_before):
             self.flagged.setdefault(row.item, []).append(row)
 
+    def history_request(self) -> HistoryRequest | None:
+        """What load_history would read (None once the history has joined)."""
+        if self.history_before is None:
+            return None
+        return HistoryRequest(
+            self.patient_id, self.history_before, self.read_up_to, self.corrections
+        )
+
+    def history_read(self, history: History) -> None:
+        """The older values, read on another thread: joined by the next load_history()."""
+        self._history = history
+
     def load_history(self) -> bool:
         """Put the curves' older values (before the first read) in front; False when
-        there was nothing left to read."""
-        before, self.history_before = self.history_before, None
-        if before is None:
+        there was nothing left to read. Joins what was read on another thread when it
+        is still what this data would read (no correction came meanwhile)."""
+        request = self.history_request()
+        if request is None:
             return False
-        store, pid = self.store, self.patient_id
-        for item in CURVE_ITEMS:
-            t, v = store.series(pid, item, until=before)
+        history, self._history = self._history, None
+        if history is None or history.request != request:
+            history = read_history(self.store, request)
+        assert history is not None  # never stopped here
+        self.history_before = None
+        before = request.before
+        for item, (t, v) in history.series.items():
             keep = t < before  # the first read has `before` itself
             if not keep.any():
                 continue
             buf = self.buffers[item]
-            self.buffers[item] = SeriesBuffer(
-                np.concatenate((t[keep], buf.t)), np.concatenate((v[keep], buf.v))
-            )
-        for row in store.flagged_rows(pid, until=before):
-            self.flagged.setdefault(row.item, []).append(row)
+            t_all, v_all = np.concatenate((t[keep], buf.t)), np.concatenate((v[keep], buf.v))
+            if len(buf) and buf.t[0] < t_all[keep.sum() - 1]:
+                # A back-dated value came live before the history joined: in time order.
+                order = np.argsort(t_all, kind="stable")
+                t_all, v_all = t_all[order], v_all[order]
+            self.buffers[item] = SeriesBuffer(t_all, v_all)
+        known = {row.id for rows in self.flagged.values() for row in rows}
+        for row in history.flagged:  # one that came live meanwhile is there already
+            if row.id not in known:
+                self.flagged.setdefault(row.item, []).append(row)
         self._rebuild_map()
         return True
 
@@ -185,6 +279,7 @@ class PlotData:
         """A correction took rows out (given as stored now, marked in error): re-read just
         those items, and keep the old points to show as x."""
         change = PlotChange(flagged=True)
+        self.corrections += 1
         items: set[str] = set()
         gone: set[int] = set()
         for row in rows:

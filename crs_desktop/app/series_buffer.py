@@ -12,7 +12,9 @@ class SeriesBuffer:
         times = np.empty(0) if times is None else np.asarray(times, dtype=np.float64)
         values = np.empty(0) if values is None else np.asarray(values, dtype=np.float64)
         self._size = len(times)
-        capacity = max(64, self._size * 2)
+        # Room for a day of one-minute values beyond what was read, not as much again: a
+        # month read at once held twice its size (the stream grows it by doubling).
+        capacity = self._size + max(64, min(self._size, 1440))
         self._t = np.empty(capacity)
         self._v = np.empty(capacity)
         self._t[: self._size] = times

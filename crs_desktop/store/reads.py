@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import sqlite3
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -215,13 +217,20 @@ class ChartReads(StoreBase):
         *,
         since: float | None = None,
         until: float | None = None,
+        up_to_id: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(times, values) of one numeric item as float64 arrays, entered-in-error rows left out."""
+        """(times, values) of one numeric item as float64 arrays, entered-in-error rows left out.
+
+        `up_to_id`: only rows written up to that row id (a later one comes through a feed).
+        """
         sql = (
             "SELECT observed_at, value FROM observations "
             "WHERE patient_id = ? AND item = ? AND status = 'final' AND value IS NOT NULL"
         )
         params: list[Any] = [patient_id, item]
+        if up_to_id is not None:
+            sql += " AND +id <= ?"  # a filter only ("+"): the covering index still serves
+            params.append(up_to_id)
         sql = _within(sql, params, since, until)
         # Ordered by time alone, so the covering index serves it without a sort.
         sql += " ORDER BY observed_at"
@@ -270,6 +279,19 @@ class ChartReads(StoreBase):
     def data_version(self) -> int:
         """Changes when another connection commits (PRAGMA data_version): cheap to poll."""
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def interrupt(self) -> None:
+        """End a read running on this connection now (called from another thread): it
+        raises sqlite3.OperationalError ("interrupted")."""
+        self.conn.interrupt()
+
+    def commit_files(self) -> list[str]:
+        """The files another process's commit writes (the -wal file, else the chart file):
+        a file watch on them wakes a watcher at once. None for a store that is no file."""
+        if not isinstance(self.conn, sqlite3.Connection):
+            return []
+        wal = f"{self.path}-wal"  # WAL mode: each commit appends its pages here
+        return [wal if os.path.exists(wal) else str(self.path)]
 
     def high_water(self) -> tuple[int, int, int]:
         """The newest (row id, audit id, event id): where a watcher starts."""

@@ -123,10 +123,12 @@ class GradeCard(QFrame):
         else:
             back, fore = theme.grade_colours(value)
         self.badge.setText(shown)
-        self.badge.setStyleSheet(
+        style = (
             self.badge.styleSheet().split("background")[0]
             + f"background: {back}; color: {fore}; border: 2px solid #202020;"
         )
+        if style != self.badge.styleSheet():  # re-styling re-polishes: only on a change
+            self.badge.setStyleSheet(style)
         if grade is None:
             self.since.setText("nothing charted yet")
             self.reasons.setText("")

@@ -3,6 +3,7 @@ the treatment checklist, the chart table."""
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -100,6 +101,9 @@ class MainWindow(RecordWatch, PlotControls, QMainWindow):
         if self.session is not None:
             self.session.close()
             self.session.deleteLater()
+            # The chart switched away from may be collected again (a long one was frozen
+            # out of the collector's walks once graded: ui/session.py).
+            gc.unfreeze()
         # NEWS2's SpO2 scale is the patient's own (REFERENCE.md §7.1), as on the handover.
         settings = replace(self.settings, news2_scale=patient.news2_scale)
         session = PatientSession(
@@ -299,8 +303,13 @@ class MainWindow(RecordWatch, PlotControls, QMainWindow):
 
     def _history_after_grades(self, _grades: object) -> None:
         """The plots' older history, once the long chart's grades are on screen (connected
-        for one call: a session switched away from may still send its first grades)."""
-        QTimer.singleShot(0, self.plots.load_history)
+        for one call: a session switched away from may still send its first grades): read
+        on a thread, then joined here (the event loop never waits on the read)."""
+        session, plots = self.session, self.plots
+        if session is None:
+            return
+        session.history_ready.connect(plots.load_history, Qt.ConnectionType.SingleShotConnection)
+        session.read_history()
 
     def _grades_changed(self, grades: GradeSet | None) -> None:
         """Paint the grades the session sent (it graded them once; nothing reads them again)."""

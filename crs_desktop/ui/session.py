@@ -7,6 +7,7 @@ grades follow each committed value. No clinical rule and no store query lives he
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
@@ -14,6 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from crs_desktop.app.plot_data import History, HistoryReader, HistoryRequest
 from crs_desktop.app.records import ChartedRow, ChartStore, Entry, Event, Patient
 from crs_desktop.app.session import GRADE_AT_ONCE_UP_TO, ChartSession, Update, grade_chart
 from crs_desktop.app.treatment import TreatmentState
@@ -22,7 +24,7 @@ from crs_desktop.domain.grading import Grader, GradeSet, GradingSettings
 from crs_desktop.domain.protocol import Protocol
 from crs_desktop.ui.feed import ChartFeed
 
-__all__ = ["GRADE_AT_ONCE_UP_TO", "BackgroundGrading", "PatientSession"]
+__all__ = ["GRADE_AT_ONCE_UP_TO", "BackgroundGrading", "BackgroundHistory", "PatientSession"]
 
 
 class BackgroundGrading(QThread):
@@ -45,6 +47,21 @@ class BackgroundGrading(QThread):
         self.finished_grading.emit(*grade_chart(*self.args))
 
 
+class BackgroundHistory(QThread):
+    """Reads the plots' older history off the GUI thread (app.plot_data.HistoryReader)."""
+
+    finished_reading = Signal(object)  # app.plot_data.History
+
+    def __init__(self, path: str, request: HistoryRequest, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.reader = HistoryReader(path, request)
+
+    def run(self) -> None:
+        history = self.reader.read()
+        if history is not None:
+            self.finished_reading.emit(history)
+
+
 class PatientSession(QObject):
     """The open patient's chart and grades, as signals for the widgets."""
 
@@ -53,6 +70,7 @@ class PatientSession(QObject):
     events_added = Signal(list)  # list[Event]
     grades_changed = Signal(object)  # GradeSet | None: the latest grades, to paint
     plot_changed = Signal(object)  # app.plot_data.PlotChange: what the plots redraw
+    history_ready = Signal()  # the plots' older history was read: load_history() joins it
 
     def __init__(
         self,
@@ -79,6 +97,7 @@ class PatientSession(QObject):
 
             self.watch = ServerWatch(str(store.path), self.feed, self)
         self._background: BackgroundGrading | None = None
+        self._history: BackgroundHistory | None = None
         if self.core.grader is None:
             self._background = BackgroundGrading(
                 str(store.path), patient.id, settings, local_tz, self
@@ -147,12 +166,26 @@ class PatientSession(QObject):
         if background is not None and not background.isRunning() and self.core.grader is None:
             background.start()
 
+    def read_history(self) -> bool:
+        """Read the plots' older history on a thread; history_ready says when it may be
+        joined (False: nothing left to read, or already reading)."""
+        request = self.core.plot_data.history_request()
+        if self._closed or request is None or self._history is not None:
+            return False
+        self._history = BackgroundHistory(str(self.core.store.path), request, self)
+        self._history.finished_reading.connect(self._history_read)
+        self._history.start()
+        return True
+
     def close(self) -> None:
-        """Stop watching the store (and wait for a background grading to end)."""
+        """Stop watching the store (and wait for a background grading or read to end)."""
         self._closed = True
         self.feed.stop()
         if self.watch is not None:
             self.watch.stop()
+        if self._history is not None:
+            self._history.reader.stop()  # a read the closed window will not show
+            self._history.wait()
         if self._background is not None:
             self._background.wait()
 
@@ -183,7 +216,18 @@ class PatientSession(QObject):
         self._emit(self.core.apply(changes))  # type: ignore[arg-type]  # a store Changes
 
     def _graded(self, grader: Grader, last_row_id: int) -> None:
+        # The long chart just graded lives as long as the window: out of the cycle
+        # collector's walks (it has no cycles to find), which otherwise paused the event
+        # loop for a third of a second each time and again, object by object, at exit.
+        if not self._closed:  # a chart switched away from is let go, not frozen
+            gc.freeze()
         self._emit(self.core.graded(grader, last_row_id))
+
+    def _history_read(self, history: History) -> None:
+        if self._closed:
+            return
+        self.core.plot_data.history_read(history)
+        self.history_ready.emit()
 
     def _emit(self, update: Update) -> None:
         """One signal per kind of change; the widgets repaint only what they are sent."""
