@@ -234,3 +234,35 @@ def test_a_write_whose_connection_is_cut_before_commit_is_never_said_done(server
         store._write(work)
     assert store.events(patient.id) == []  # the read reconnects: nothing was committed
     store.close()
+
+
+def test_a_read_on_the_server_is_interrupted_as_on_the_file(server_db):
+    # The window ends a history read it will not show (store.interrupt() from the GUI
+    # thread, app/plot_data.HistoryReader): on the server too it must end the statement
+    # and raise sqlite3's OperationalError, which the reader takes as "stopped".
+    import sqlite3
+    import threading
+
+    ChartStore(server_db).close()
+    store = ChartStore(server_db, verify=False, read_only=True)
+    outcome: list[BaseException] = []
+
+    def slow_read() -> None:
+        try:
+            store.conn.execute("SELECT pg_sleep(30)")
+        except BaseException as exc:
+            outcome.append(exc)
+
+    reader = threading.Thread(target=slow_read)
+    started = time.monotonic()
+    reader.start()
+    with psycopg.connect(server_db, autocommit=True) as watcher:
+        while not watcher.execute(  # the sleep is running on the server
+            "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'"
+        ).fetchone():
+            assert time.monotonic() - started < 20
+    store.interrupt()
+    reader.join(timeout=20)
+    assert not reader.is_alive() and time.monotonic() - started < 25
+    assert len(outcome) == 1 and isinstance(outcome[0], sqlite3.OperationalError)
+    store.close()

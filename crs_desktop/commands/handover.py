@@ -118,12 +118,12 @@ class DamageCheck:
     checks outside the GIL, so it costs no wall time where a second core is free.
     passed() waits for it; nothing is drawn or written before it has passed."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:  # a ward server address: nothing to check
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._check, args=(path,), daemon=True)
         self._thread.start()
 
-    def _check(self, path: Path) -> None:
+    def _check(self, path: Path | str) -> None:
         from crs_desktop.store.database import check_damage
 
         try:
@@ -186,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _keep_checkpoints(chart_path: Path, kept: list[Any]) -> None:
+def _keep_checkpoints(chart_path: Path | str, kept: list[Any]) -> None:
     """Save the grade checkpoint for the next handover, where the chart file can be
     written; else (read-only media, a busy chart) leave it: it is derived data, and
     the next handover grades the whole chart instead, to the same grades."""

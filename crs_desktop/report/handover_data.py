@@ -42,6 +42,7 @@ from crs_desktop.report.handover_records import (
 )
 from crs_desktop.store import ChartStore
 from crs_desktop.store.grade_checkpoints import StoredCheckpoint
+from crs_desktop.store.records import Event
 
 # What other modules take from here (the records themselves are in handover_records).
 __all__ = ["GRADED_SYSTEMS", "HandoverData", "build_handover", "local_datetime"]
@@ -177,13 +178,14 @@ def build_handover(
         # The charted weight and infusion, as the header and the dose helper read them.
         patient = store.patient_facts(patient, upto)
         events = store.events(patient_id, since=start, until=end)
-        treatment, every_event = None, ()
+        treatment = None
+        every_event: Sequence[Event] = ()
         if protocol is not None:
             treatment = TreatmentState(store, patient_id, protocol, until=upto)
             every_event = store.events(patient_id, until=upto)  # a mark before the shift counts
         try:
             grades, graded_at, scope = grade_summaries(
-                grader, start, upto, patient.infusion_time, graded and graded.runs_before
+                grader, start, upto, patient.infusion_time, graded.runs_before if graded else None
             )
             if treatment is not None:
                 outstanding, observations_due = treatment.todo(grader, every_event, upto, tz)

@@ -282,7 +282,7 @@ class ChartReads(StoreBase):
 
     def interrupt(self) -> None:
         """End a read running on this connection now (called from another thread): it
-        raises sqlite3.OperationalError ("interrupted")."""
+        raises sqlite3.OperationalError ("interrupted"), on either back end."""
         self.conn.interrupt()
 
     def commit_files(self) -> list[str]:

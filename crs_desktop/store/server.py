@@ -154,6 +154,14 @@ class ServerConnection:
     def fileno(self) -> int:
         return self.raw.fileno()
 
+    def interrupt(self) -> None:
+        """End the statement running on this connection now (called from another thread),
+        as sqlite3's interrupt(): the read raises sqlite3.OperationalError (see _failure)."""
+        try:
+            self.raw.cancel_safe()
+        except psycopg.Error:
+            pass  # nothing running, or the server gone: nothing to end
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> ServerCursor:
         if sql == "BEGIN IMMEDIATE":
             self._writing = self._begin_pending = self._in_transaction = True
@@ -255,6 +263,8 @@ class ServerConnection:
         IntegrityError (the store catches that one), a lost server in one line."""
         if isinstance(exc, psycopg.IntegrityError):
             return sqlite3.IntegrityError(str(exc))
+        if isinstance(exc, psycopg.errors.QueryCanceled) and not self.raw.broken:
+            return sqlite3.OperationalError("interrupted")  # by interrupt(), as on SQLite
         if self.raw.broken or isinstance(exc, psycopg.OperationalError):
             if isinstance(exc, psycopg.errors.LockNotAvailable):
                 return StoreError(f"{shown_target(self.target)}: the chart is busy, try again")
