@@ -22,6 +22,7 @@ from typing import IO, Any
 from crs_desktop.domain.chart_row import ChartRow  # read here; kept importable from here
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.observation import Observation
+from crs_desktop.domain.units import chart_csv_unit
 from crs_desktop.domain.validation import (
     ChartValueError,
     ValidValue,
@@ -390,7 +391,7 @@ def write_chart_csv(rows: Iterable[ExportRow], stream: IO[str]) -> int:
                 format_time(row.time, row.utc_offset_min),
                 row.item,
                 value,
-                row.written_unit,
+                chart_csv_unit(row.written_unit),  # 'degF', as the chart CSV spec lists it
                 spreadsheet_safe(row.note),
             ]
         )
