@@ -32,6 +32,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "grade": ("crs_desktop.commands.grade", "grade a chart CSV without touching any store"),
     "handover": ("crs_desktop.commands.handover", "write the handover summary PDF"),
     "patients": ("crs_desktop.commands.patients", "list the patients in the chart store"),
+    "fhir": ("crs_desktop.commands.fhir", "export or import a chart as a FHIR R4 Bundle"),
 }
 DEBUG_ENV = "CRS_DESKTOP_DEBUG"
 WINDOW_MODULE = "crs_desktop.commands.window"
