@@ -76,7 +76,10 @@ def load_bundle(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ChartFileError(name, [f"cannot read the file: {exc.strerror}"]) from None
     except UnicodeDecodeError:
         raise ChartFileError(name, ["not UTF-8 text; a FHIR JSON file is UTF-8"]) from None
-    except (ValueError, RecursionError) as exc:
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise ChartFileError(name, [f"not JSON ({where}): {exc.msg}"]) from None
+    except (ValueError, RecursionError) as exc:  # NaN, Infinity; nesting too deep to read
         raise ChartFileError(name, [f"not JSON: {shorten(str(exc))}"]) from None
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise ChartFileError(name, ["not a FHIR Bundle (resourceType must be Bundle)"])
