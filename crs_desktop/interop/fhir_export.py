@@ -58,34 +58,78 @@ ENTERED_IN_ERROR = "entered_in_error"  # the store's status of a corrected row
 class RowLike(Protocol):
     """A charted row as the store hands it out (store.records.ChartedRow)."""
 
-    id: int
-    item: str
-    observed_at: float
-    utc_offset_min: int
-    recorded_at: float
-    value: float | None
-    text: str | None
-    unit: str
-    written_value: str
-    written_unit: str
-    note: str
-    charted_by: str
-    status: str
-    error_reason: str | None
-    error_by: str | None
-    replaced_by: int | None
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def item(self) -> str: ...
+
+    @property
+    def observed_at(self) -> float: ...
+
+    @property
+    def utc_offset_min(self) -> int: ...
+
+    @property
+    def recorded_at(self) -> float: ...
+
+    @property
+    def value(self) -> float | None: ...
+
+    @property
+    def text(self) -> str | None: ...
+
+    @property
+    def unit(self) -> str: ...
+
+    @property
+    def written_value(self) -> str: ...
+
+    @property
+    def written_unit(self) -> str: ...
+
+    @property
+    def note(self) -> str: ...
+
+    @property
+    def charted_by(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def error_reason(self) -> str | None: ...
+
+    @property
+    def error_by(self) -> str | None: ...
+
+    @property
+    def replaced_by(self) -> int | None: ...
 
 
 class EventLike(Protocol):
     """An event as the store hands it out (store.records.Event)."""
 
-    id: int
-    kind: str
-    key: str
-    status: str
-    at: float
-    charted_by: str
-    detail: dict[str, Any]
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def at(self) -> float: ...
+
+    @property
+    def charted_by(self) -> str: ...
+
+    @property
+    def detail(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +278,7 @@ class BundleWriter:
         elif item.kind.value == "integer":
             resource["valueInteger"] = int(row.value)
         else:
-            resource["valueQuantity"] = _quantity(row.value, row.unit)
+            resource["valueQuantity"] = _quantity(row.value, item.canonical_unit)
         if diastolic is None and (written := _as_written(row)):
             resource.setdefault("extension", []).extend(written)
         self._finish(row, resource)
@@ -242,7 +286,7 @@ class BundleWriter:
     def _component(self, row: RowLike) -> dict[str, Any]:
         component: dict[str, Any] = {
             "code": _concept(code_of(row.item), ITEMS[row.item].label),
-            "valueQuantity": _quantity(row.value or 0.0, row.unit),
+            "valueQuantity": _quantity(row.value or 0.0, ITEMS[row.item].canonical_unit),
         }
         if written := _as_written(row):
             component["extension"] = written
@@ -260,7 +304,7 @@ class BundleWriter:
         resource["subject"] = self.subject
         resource["effectiveDateTime"] = format_time(row.observed_at, row.utc_offset_min)
         resource["performer"] = [{"actor": {"display": row.charted_by}}]
-        quantity = _quantity(row.value or 0.0, row.unit)
+        quantity = _quantity(row.value or 0.0, ITEMS[row.item].canonical_unit)
         resource["dosage"] = {"rateQuantity": quantity} if rate else {"dose": quantity}
         if written := _as_written(row):
             resource.setdefault("extension", []).extend(written)

@@ -116,9 +116,8 @@ def read_bundle(
 
 
 def _resource(entry: Any) -> dict[str, Any] | None:
-    if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
-        return entry["resource"]
-    return None
+    resource = entry.get("resource") if isinstance(entry, dict) else None
+    return resource if isinstance(resource, dict) else None
 
 
 def _patients(entries: list[Any], mrn: str, problems: list[str], read: BundleRead) -> set[str]:
