@@ -298,3 +298,41 @@ def test_a_refused_bundle_creates_no_chart_file(tmp_path):
     status, _, err = run(["fhir", "import", str(path), "--patient", "P1", "--db", str(db)])
     assert status == 2 and "Bundle.entry[0]: an entry needs a resource" in err
     assert not db.exists()
+
+
+def test_from_to_narrow_the_export_and_dash_writes_to_standard_output(tmp_path, charted):
+    status, out, err = run(
+        [
+            "fhir",
+            "export",
+            "--patient",
+            "P1",
+            "--from",
+            "2026-11-15T16:00:00Z",
+            "--to",
+            "2026-11-15T16:30:00Z",
+            "-o",
+            "-",
+            "--db",
+            str(charted),
+        ]
+    )
+    assert status == 0, err
+    bundle = json.loads(out)
+    times = {e["resource"].get("effectiveDateTime") for e in bundle["entry"][1:]}
+    assert times == {"2026-11-15T16:00:00+00:00", "2026-11-15T16:30:00+00:00"}
+    status, _, err = run(
+        [
+            "fhir",
+            "export",
+            "--patient",
+            "P1",
+            "--from",
+            "yesterday",
+            "-o",
+            "-",
+            "--db",
+            str(charted),
+        ]
+    )
+    assert status == 2 and "--from 'yesterday': expected an ISO 8601 date-time" in err
