@@ -318,9 +318,13 @@ def test_from_to_narrow_the_export_and_dash_writes_to_standard_output(tmp_path, 
         ]
     )
     assert status == 0, err
-    bundle = json.loads(out)
-    times = {e["resource"].get("effectiveDateTime") for e in bundle["entry"][1:]}
+    resources = [e["resource"] for e in json.loads(out)["entry"][1:]]
+    grades = [r for r in resources if "grade" in json.dumps(r.get("code"))]
+    times = {r["effectiveDateTime"] for r in resources if r not in grades}
     assert times == {"2026-11-15T16:00:00+00:00", "2026-11-15T16:30:00+00:00"}
+    # Graded on the whole chart: the CRS grade in force when the window opens goes too.
+    crs = [r for r in grades if r["code"]["coding"][0]["code"] == "astct-crs-grade"]
+    assert crs[0]["effectiveDateTime"] < "2026-11-15T16:00" and crs[0]["valueInteger"] >= 1
     status, _, err = run(
         [
             "fhir",

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO
 
 from crs_desktop.commands.common import add_db_argument, default_actor, open_store, require_patient
 from crs_desktop.commands.errors import UsageError
@@ -25,6 +26,7 @@ from crs_desktop.interop.fhir_codes import GRADE_CODES
 from crs_desktop.interop.fhir_export import GradeChange, PatientFacts, write_bundle
 from crs_desktop.store import resolve_store_path
 from crs_desktop.store.chart_import import import_chart
+from crs_desktop.store.records import ChartedRow
 
 # What "in the future" is judged against before a chart file exists; tests fix it.
 clock = time.time
@@ -88,6 +90,18 @@ def grade_changes(
             yield GradeChange(moment.time, moment.utc_offset_min, system, grade.grade, reasons)
 
 
+def in_window(changes: Iterable[GradeChange], since: float | None) -> list[GradeChange]:
+    """The grade changes from `since` on, and each system's grade in force then."""
+    kept: list[GradeChange] = []
+    before: dict[str, GradeChange] = {}
+    for change in changes:
+        if since is not None and change.time < since:
+            before[change.system] = change
+        else:
+            kept.append(change)
+    return [*before.values(), *kept]
+
+
 def _export(args: argparse.Namespace) -> int:
     since = _time_option("--from", args.since)
     until = _time_option("--to", args.until)
@@ -98,27 +112,37 @@ def _export(args: argparse.Namespace) -> int:
     settings = default_protocol().grading
     with open_store(args, read_only=True) as store:
         patient = require_patient(store, args.patient)
-        # Corrections too (entered-in-error, linked to their replacement), and rows at
-        # times no reader shows: export writes back what was charted.
-        rows = store.rows(patient.id, since=since, until=until, readable_only=False)
-        current = [
-            r.to_observation()
-            for r in rows
-            if not r.entered_in_error and is_readable_time(r.observed_at)
-        ]
-        events = [
-            e for e in store.events(patient.id, since=since, until=until) if e.kind in TASK_KINDS
-        ]
-        now = store.clock()
-    facts = PatientFacts(patient.mrn, patient.name, patient.birth_date)
-    grades = grade_changes(current, settings)
+        # One committed state of the file for both reads, whatever other writers do.
+        with store.read_snapshot():
+            # Corrections too (entered-in-error, linked to their replacement), and rows at
+            # times no reader shows: export writes back what was charted. Read as a stream,
+            # twice (to grade, then to write): a 30-day chart is never held as rows.
+            def rows(start: float | None = since) -> Iterator[ChartedRow]:
+                return store.each_row(patient.id, since=start, until=until, readable_only=False)
 
-    def write(handle):  # type: ignore[no-untyped-def]
-        return write_bundle(
-            handle, facts, rows, grades, events, transaction=args.transaction, now=now
-        )
+            # Graded on the whole chart up to the end (a window's first hours are graded
+            # with what came before them, as the window grades them).
+            current = [
+                r.to_observation()
+                for r in rows(None)
+                if not r.entered_in_error and is_readable_time(r.observed_at)
+            ]
+            grades = in_window(grade_changes(current, settings), since)
+            del current  # graded: not needed while the Bundle is written
+            events = [
+                e
+                for e in store.events(patient.id, since=since, until=until)
+                if e.kind in TASK_KINDS
+            ]
+            facts = PatientFacts(patient.mrn, patient.name, patient.birth_date)
+            now = store.clock()
 
-    count = write_text(args.output, args.force, write)
+            def write(handle: IO[str]) -> int:
+                return write_bundle(
+                    handle, facts, rows(), grades, events, transaction=args.transaction, now=now
+                )
+
+            count = write_text(args.output, args.force, write)
     if args.output != "-":
         print(f"exported {count} resources of {patient.mrn} to {args.output} (FHIR R4 Bundle)")
     return 0
