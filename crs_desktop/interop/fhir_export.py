@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -53,6 +54,8 @@ from crs_desktop.interop.fhir_validate import structure_problem
 # Names for the resources' urn:uuid fullUrls: the same chart exports the same file.
 _NAMESPACE = uuid.UUID("6f1c3a52-6a0e-4c36-9b1e-2d6c1f0e5a21")
 ENTERED_IN_ERROR = "entered_in_error"  # the store's status of a corrected row
+UNKNOWN = "unknown"  # who, when an older row does not say (FHIR allows no empty text)
+_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?", re.ASCII)  # a FHIR date: 1968, 1968-04-12
 
 
 class RowLike(Protocol):
@@ -222,9 +225,9 @@ class BundleWriter:
         resource: dict[str, Any] = {
             "resourceType": "Patient",
             "identifier": [{"system": MRN_SYSTEM, "value": patient.mrn}],
-            "name": [{"text": patient.name}],
+            "name": [{"text": patient.name or UNKNOWN}],
         }
-        if patient.birth_date:
+        if patient.birth_date and _DATE.fullmatch(patient.birth_date):  # else left out
             resource["birthDate"] = patient.birth_date
         self.entry(self.patient_url, resource, f"patient {patient.mrn}")
 
@@ -265,7 +268,7 @@ class BundleWriter:
         resource["subject"] = self.subject
         resource["effectiveDateTime"] = format_time(row.observed_at, row.utc_offset_min)
         resource["issued"] = format_time(row.recorded_at, 0)
-        resource["performer"] = [{"display": row.charted_by}]
+        resource["performer"] = [{"display": row.charted_by or UNKNOWN}]
         if diastolic is not None:
             resource["component"] = [self._component(row), self._component(diastolic)]
         elif row.value is None:
@@ -303,7 +306,7 @@ class BundleWriter:
         resource["medicationCodeableConcept"] = _concept(code_of(row.item), ITEMS[row.item].label)
         resource["subject"] = self.subject
         resource["effectiveDateTime"] = format_time(row.observed_at, row.utc_offset_min)
-        resource["performer"] = [{"actor": {"display": row.charted_by}}]
+        resource["performer"] = [{"actor": {"display": row.charted_by or UNKNOWN}}]
         quantity = _quantity(row.value or 0.0, ITEMS[row.item].canonical_unit)
         resource["dosage"] = {"rateQuantity": quantity} if rate else {"dose": quantity}
         if written := _as_written(row):
@@ -338,7 +341,7 @@ class BundleWriter:
             "description": f"{word_text(event.kind)}: {what}"[:1000],
             "for": self.subject,
             "authoredOn": format_time(event.at, 0),
-            "owner": {"display": event.charted_by},
+            "owner": {"display": event.charted_by or UNKNOWN},
         }
         if event.status:
             resource["businessStatus"] = {"text": event.status}
