@@ -340,3 +340,19 @@ def test_from_to_narrow_the_export_and_dash_writes_to_standard_output(tmp_path, 
         ]
     )
     assert status == 2 and "--from 'yesterday': expected an ISO 8601 date-time" in err
+
+
+def test_a_corrected_value_imports_as_its_replacement_only(tmp_path, charted):
+    with ChartStore(charted, clock=lambda: NOW) as store:
+        patient = store.patient("P1")
+        wrong = next(r for r in store.rows(patient.id) if r.item == "heart_rate")
+        store.mark_entered_in_error(
+            wrong.id, reason="typo", actor="RN B", replacement=Entry("heart_rate", "101")
+        )
+    bundle = export_bundle(tmp_path, charted)
+    status, out, err, count = _import(tmp_path, bundle)
+    assert status == 0, err
+    assert count == 42 and "left out (not chart values): 1 entered in error" in out
+    with ChartStore(tmp_path / "in.sqlite3") as store:
+        rates = [r.value for r in store.rows(store.patient("P1").id) if r.item == "heart_rate"]
+    assert 101.0 in rates and wrong.value not in rates
