@@ -356,3 +356,27 @@ def test_a_corrected_value_imports_as_its_replacement_only(tmp_path, charted):
     with ChartStore(tmp_path / "in.sqlite3") as store:
         rates = [r.value for r in store.rows(store.patient("P1").id) if r.item == "heart_rate"]
     assert 101.0 in rates and wrong.value not in rates
+
+
+@pytest.mark.parametrize(
+    "reshape",
+    [
+        lambda text: text,  # as exported: one entry a line, read as a stream
+        lambda text: text.replace(",\n", ", ", 3),  # three entries on one line, then lines
+        lambda text: json.dumps(json.loads(text), indent=1),  # pretty-printed by a tool
+        lambda text: json.dumps(json.loads(text)),  # all on one line
+    ],
+)
+def test_any_layout_of_the_same_bundle_imports_the_same(tmp_path, charted, reshape):
+    out = tmp_path / "bundle.json"
+    run(["fhir", "export", "--patient", "P1", "-o", str(out), "--db", str(charted)])
+    bundle = json.loads(out.read_text(encoding="utf-8"))
+    path = tmp_path / "in.json"
+    path.write_text(reshape(out.read_text(encoding="utf-8")), encoding="utf-8")
+    assert json.loads(path.read_text(encoding="utf-8")) == bundle
+    db = tmp_path / "in.sqlite3"
+    status, out_text, err = run(["fhir", "import", str(path), "--patient", "P1", "--db", str(db)])
+    assert status == 0, err
+    assert "imported 42 values" in out_text
+    with ChartStore(db) as store:
+        assert store.patient("P1").name == "Test, Pat"

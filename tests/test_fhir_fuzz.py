@@ -126,7 +126,16 @@ def hostile(draw, base: dict) -> tuple[bytes, int | None]:
             continue
         if len(path) >= 2 and path[0] == "entry" and isinstance(path[1], int):
             touched = path[1] if touched is None else -1  # -1: more than one
-    data = json.dumps(doc, ensure_ascii=draw(st.booleans())).encode()
+    ascii_only = draw(st.booleans())
+    if draw(st.booleans()) and isinstance(doc, dict) and isinstance(doc.get("entry"), list):
+        # As the app writes it, one entry a line: read as a stream.
+        shell = {k: v for k, v in doc.items() if k != "entry"}
+        lines = [json.dumps(e, ensure_ascii=ascii_only) for e in doc["entry"]]
+        head = json.dumps(shell, ensure_ascii=ascii_only)[:-1]
+        text = f'{head}{", " if shell else ""}"entry": [\n' + ",\n".join(lines) + "\n]}\n"
+        data = text.encode()
+    else:
+        data = json.dumps(doc, ensure_ascii=ascii_only).encode()
     garble = draw(st.sampled_from(["none", "none", "none", "cut", "bytes", "bom"]))
     if garble == "cut":
         data = data[: draw(st.integers(0, max(0, len(data) - 1)))]

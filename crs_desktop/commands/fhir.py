@@ -10,6 +10,7 @@ stream; import charts a Bundle's values by the chart CSV's rules, all or nothing
 from __future__ import annotations
 
 import argparse
+import collections
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO
@@ -17,6 +18,7 @@ from typing import IO
 from crs_desktop.commands.common import add_db_argument, default_actor, open_store, require_patient
 from crs_desktop.commands.errors import UsageError
 from crs_desktop.commands.output import add_force_argument, check_output, write_text
+from crs_desktop.domain.collector import collector_paused
 from crs_desktop.domain.grading import Grader, GradingSettings
 from crs_desktop.domain.grading.wording import ShownZone
 from crs_desktop.domain.observation import Observation
@@ -24,6 +26,7 @@ from crs_desktop.domain.validation import is_readable_time
 from crs_desktop.interop.chart_csv import parse_time
 from crs_desktop.interop.fhir_codes import GRADE_CODES
 from crs_desktop.interop.fhir_export import GradeChange, PatientFacts, write_bundle
+from crs_desktop.interop.fhir_import import BundleFile, BundleRead, bundle_rows, patient_facts
 from crs_desktop.store import resolve_store_path
 from crs_desktop.store.chart_import import import_chart
 from crs_desktop.store.records import ChartedRow
@@ -149,30 +152,40 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from crs_desktop.interop.fhir_import import read_bundle
-
+    mrn = args.patient.strip()
+    bundle = BundleFile(args.file)  # ChartFileError when it is not a Bundle at all
     if not resolve_store_path(args.db).exists():
-        # No chart file yet: a Bundle that will be refused does not create one either.
-        read_bundle(args.file, args.patient.strip(), now=clock())
+        # No chart file yet: a Bundle that will be refused does not create one either
+        # (read through once, as a stream, before the store is made).
+        collections.deque(bundle_rows(bundle, mrn, clock(), BundleRead()), maxlen=0)
     with open_store(args) as store:
-        patient = store.patient(args.patient)
-        read = read_bundle(
-            args.file,
-            args.patient.strip(),
-            now=store.clock(),
-            weight_kg=patient.weight_kg if patient else None,
+        patient = store.patient(mrn)
+        read = BundleRead()
+        # Read, checked and inserted as a stream inside ONE transaction: a bad entry
+        # anywhere (named, with every other, once the whole Bundle is read) rolls it back.
+        rows = bundle_rows(
+            bundle, mrn, store.clock(), read, weight_kg=patient.weight_kg if patient else None
         )
-        patient, created = import_chart(
-            store,
-            args.patient,
-            read.rows,
-            name=args.name or read.patient_name,
-            actor=args.by or default_actor(),
-            source="fhir",
-        )
+        with collector_paused():
+            patient, created = import_chart(
+                store,
+                mrn,
+                rows,
+                name=args.name or _first_patient_name(bundle, mrn),
+                actor=args.by or default_actor(),
+                source="fhir",
+            )
     what = "new patient" if created else "patient"
     left = ", ".join(f"{n} {kind}" for kind, n in sorted(read.left_out.items()))
-    print(f"imported {len(read.rows)} values from {args.file} into {what} {patient.mrn}")
+    print(f"imported {read.count} values from {args.file} into {what} {patient.mrn}")
     if left:
         print(f"left out (not chart values): {left}")
     return 0
+
+
+def _first_patient_name(bundle: BundleFile, mrn: str) -> str | None:
+    """The name of the Bundle's Patient, when it comes first (as this app writes it): the
+    name a new patient is created with when --name is not given."""
+    for index, entry in bundle.entries():
+        return patient_facts(index, entry, mrn, BundleRead())
+    return None

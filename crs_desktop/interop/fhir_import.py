@@ -14,10 +14,10 @@ resources of other types.
 
 from __future__ import annotations
 
-import json
 import math
-import os
+import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -33,17 +33,18 @@ from crs_desktop.interop.fhir_profile import (
     medication_problems,
     observation_problems,
 )
+from crs_desktop.interop.fhir_stream import BundleFile
 from crs_desktop.interop.fhir_validate import structure_problem
 
 CHARTED_OBSERVATION = frozenset({"final", "amended", "corrected"})
 CHARTED_MEDICATION = frozenset({"completed", "in-progress", "stopped"})
-# Deeper than any Bundle this app reads: a hostile file is refused, not recursed into.
-MAX_DEPTH = 64
 
 
 @dataclass
 class BundleRead:
-    rows: list[ChartRow]
+    """What a read of a Bundle counted: values charted, entries left out, the name."""
+
+    count: int = 0
     left_out: Counter[str] = field(default_factory=Counter)
     patient_name: str | None = None
 
@@ -52,67 +53,51 @@ class _Refused(ValueError):
     """What is wrong with one entry (its place is added by the caller)."""
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+def _entry_number(problem: str) -> int:
+    found = re.match(r"Bundle\.entry\[(\d+)\]", problem)
+    return int(found.group(1)) if found else -1
 
 
-def _depth_ok(value: Any, depth: int = 0) -> bool:
-    if depth > MAX_DEPTH:
-        return False
-    if isinstance(value, dict):
-        return all(_depth_ok(v, depth + 1) for v in value.values())
-    if isinstance(value, list):
-        return all(_depth_ok(v, depth + 1) for v in value)
-    return True
-
-
-def load_bundle(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The Bundle as JSON (decimals kept as written); ChartFileError if it is none."""
-    name = os.fspath(path)
-    try:
-        with open(path, encoding="utf-8-sig") as handle:
-            bundle = json.load(handle, parse_float=Decimal, parse_constant=_no_constant)
-    except OSError as exc:
-        raise ChartFileError(name, [f"cannot read the file: {exc.strerror}"]) from None
-    except UnicodeDecodeError:
-        raise ChartFileError(name, ["not UTF-8 text; a FHIR JSON file is UTF-8"]) from None
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}"
-        raise ChartFileError(name, [f"not JSON ({where}): {exc.msg}"]) from None
-    except (ValueError, RecursionError) as exc:  # NaN, Infinity; nesting too deep to read
-        raise ChartFileError(name, [f"not JSON: {shorten(str(exc))}"]) from None
-    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-        raise ChartFileError(name, ["not a FHIR Bundle (resourceType must be Bundle)"])
-    if not _depth_ok(bundle):
-        raise ChartFileError(name, [f"nested deeper than {MAX_DEPTH} levels; not a Bundle"])
-    return bundle
-
-
-def read_bundle(
-    path: str | os.PathLike[str], mrn: str, now: float, weight_kg: float | None = None
-) -> BundleRead:
-    """The chart rows of a Bundle for the patient with this MRN; ChartFileError naming
-    every bad entry if any is bad. `now` is what "in the future" is judged against."""
-    name = os.fspath(path)
-    bundle = load_bundle(path)
-    shell = {k: v for k, v in bundle.items() if k != "entry"}
-    problem = structure_problem(shell)
+def bundle_rows(
+    bundle: BundleFile, mrn: str, now: float, read: BundleRead, weight_kg: float | None = None
+) -> Iterator[ChartRow]:
+    """The chart rows of a Bundle for the patient with this MRN, as they are read (the
+    Bundle is never held whole). Once an entry is bad no more rows come, and at the end
+    ChartFileError names every bad entry: a caller inserting the rows as they come,
+    inside one transaction, rolls it back then (nothing is written), as with a chart CSV.
+    `now` is what "in the future" is judged against; `read` gathers the counts."""
+    problem = structure_problem(bundle.shell)
     if problem:
-        raise ChartFileError(name, [f"Bundle: {problem}"])
-    entries = bundle.get("entry", [])
-    if not isinstance(entries, list):
-        raise ChartFileError(name, ["Bundle.entry: must be a list of entries"])
-    read = BundleRead([])
+        raise ChartFileError(bundle.name, [f"Bundle: {problem}"])
     problems: list[str] = []
-    patients = _patients(entries, mrn, problems, read)
-    for index, entry in enumerate(entries):
+    patients: set[str] = set()
+    # Entries whose subject is not (yet) a Patient of the Bundle, by subject: judged at
+    # the end, as a Patient may come after the entries about it.
+    strangers: dict[Any, list[int]] = {}
+    for index, entry in bundle.entries():
+        resource = _resource(entry)
+        if resource is not None and resource.get("resourceType") == "Patient":
+            _patient(index, entry, resource, mrn, problems, read, patients)
+            continue
         try:
-            read.rows += _entry_rows(entry, index, patients, now, weight_kg, read.left_out)
+            rows, subject = _entry_rows(entry, index, now, weight_kg, read.left_out)
         except _Refused as exc:
             problems.append(f"Bundle.entry[{index}]: {exc}")
+            continue
+        if subject is not _NO_SUBJECT and subject not in patients:
+            strangers.setdefault(subject, []).append(index)
+        read.count += len(rows)
+        if not problems:
+            yield from rows
+    if patients:
+        for subject, indexes in strangers.items():
+            if subject not in patients:
+                problems += [
+                    f"Bundle.entry[{i}]: subject is not the Patient of this Bundle" for i in indexes
+                ]
     if problems:
-        raise ChartFileError(name, problems)
-    return read
+        problems.sort(key=_entry_number)
+        raise ChartFileError(bundle.name, problems)
 
 
 def _resource(entry: Any) -> dict[str, Any] | None:
@@ -120,52 +105,60 @@ def _resource(entry: Any) -> dict[str, Any] | None:
     return resource if isinstance(resource, dict) else None
 
 
-def _patients(entries: list[Any], mrn: str, problems: list[str], read: BundleRead) -> set[str]:
-    """The fullUrls of the Bundle's Patients; each must carry the MRN imported to."""
-    urls: set[str] = set()
-    for index, entry in enumerate(entries):
-        resource = _resource(entry)
-        if resource is None or resource.get("resourceType") != "Patient":
-            continue
-        problem = structure_problem(resource)
-        ids = resource.get("identifier") or []
-        values = [i.get("value") for i in ids if isinstance(i, dict)] if not problem else []
-        if problem:
-            problems.append(f"Bundle.entry[{index}]: {problem}")
-        elif mrn not in values:
-            shown = ", ".join(str(v)[:40] for v in values) or "none"
-            problems.append(
-                f"Bundle.entry[{index}]: a Patient with MRN {shown}, not {mrn}: "
-                "this Bundle is another patient's; nothing was imported"
-            )
-        else:
-            names = resource.get("name") or []
-            if names and isinstance(names[0], dict) and isinstance(names[0].get("text"), str):
-                read.patient_name = names[0]["text"]
-            if isinstance(entry.get("fullUrl"), str):
-                urls.add(entry["fullUrl"])
-            if isinstance(resource.get("id"), str):
-                urls.add(f"Patient/{resource['id']}")
-    return urls
+def _patient(
+    index: int,
+    entry: dict[str, Any],
+    resource: dict[str, Any],
+    mrn: str,
+    problems: list[str],
+    read: BundleRead,
+    urls: set[str],
+) -> None:
+    """A Patient of the Bundle: it must carry the MRN imported to; its fullUrl noted."""
+    problem = structure_problem(resource)
+    if problem:
+        problems.append(f"Bundle.entry[{index}]: {problem}")
+        return
+    ids = resource.get("identifier") or []
+    values = [i.get("value") for i in ids if isinstance(i, dict)]
+    if mrn not in values:
+        shown = ", ".join(str(v)[:40] for v in values) or "none"
+        problems.append(
+            f"Bundle.entry[{index}]: a Patient with MRN {shown}, not {mrn}: "
+            "this Bundle is another patient's; nothing was imported"
+        )
+        return
+    names = resource.get("name") or []
+    if names and isinstance(names[0], dict) and isinstance(names[0].get("text"), str):
+        read.patient_name = read.patient_name or names[0]["text"]
+    if isinstance(entry.get("fullUrl"), str):
+        urls.add(entry["fullUrl"])
+    if isinstance(resource.get("id"), str):
+        urls.add(f"Patient/{resource['id']}")
+
+
+def patient_facts(index: int, entry: Any, mrn: str, read: BundleRead) -> str | None:
+    """The name of an entry that is a Patient with this MRN (else None)."""
+    resource = _resource(entry)
+    if resource is not None and resource.get("resourceType") == "Patient":
+        _patient(index, entry, resource, mrn, [], read, set())
+    return read.patient_name
+
+
+_NO_SUBJECT = object()  # an entry charted nothing and names no subject to check
 
 
 def _entry_rows(
-    entry: Any,
-    index: int,
-    patients: set[str],
-    now: float,
-    weight_kg: float | None,
-    left_out: Counter[str],
-) -> list[ChartRow]:
+    entry: Any, index: int, now: float, weight_kg: float | None, left_out: Counter[str]
+) -> tuple[list[ChartRow], Any]:
+    """(the rows of one entry, the subject it names); _Refused if it is bad."""
     resource = _resource(entry)
     if resource is None:
         raise _Refused("an entry needs a resource (an object)")
     kind = resource.get("resourceType")
-    if kind == "Patient":
-        return []
     if kind not in ("Observation", "MedicationAdministration"):
         left_out[str(kind)[:40]] += 1
-        return []
+        return [], _NO_SUBJECT
     problem = structure_problem(resource)
     if problem:
         raise _Refused(problem)
@@ -173,13 +166,11 @@ def _entry_rows(
     problems = checks(resource)
     if problems:
         raise _Refused("; ".join(problems))
-    subject = resource.get("subject") or {}
-    if patients and subject.get("reference") not in patients:
-        raise _Refused("subject is not the Patient of this Bundle")
+    subject = (resource.get("subject") or {}).get("reference")
     status = resource["status"]
     if status == "entered-in-error":
         left_out["entered in error"] += 1
-        return []
+        return [], subject
     charted = CHARTED_OBSERVATION if kind == "Observation" else CHARTED_MEDICATION
     if status not in charted:
         raise _Refused(f"status {status}: only {', '.join(sorted(charted))} are charted")
@@ -187,17 +178,19 @@ def _entry_rows(
         item, _ = known_code(resource["medicationCodeableConcept"])
         dosage = resource["dosage"]
         quantity = dosage.get("rateQuantity") or dosage.get("dose")
-        return [_row(index, resource, str(item), quantity, resource, now, weight_kg)]
+        return [_row(index, resource, str(item), quantity, resource, now, weight_kg)], subject
     item, grade = known_code(resource["code"])
     if grade is not None:
         left_out["grades (graded again here)"] += 1
-        return []
+        return [], subject
     if item == "bp_panel":
-        return [
+        rows = [
             _row(index, resource, str(known_code(c["code"])[0]), c["valueQuantity"], c, now, None)
             for c in resource["component"]
         ]
-    return [_row(index, resource, str(item), _value(resource, str(item)), resource, now, None)]
+        return rows, subject
+    value = _value(resource, str(item))
+    return [_row(index, resource, str(item), value, resource, now, None)], subject
 
 
 def _value(resource: dict[str, Any], item: str) -> Any:
@@ -287,4 +280,4 @@ def _with_as_written(valid: ValidValue, holder: dict[str, Any]) -> ValidValue:
     return replace(valid, written_value=as_written.written_value, written_unit=unit)
 
 
-__all__ = ["BundleRead", "Code", "load_bundle", "read_bundle"]
+__all__ = ["BundleFile", "BundleRead", "Code", "bundle_rows", "patient_facts"]
