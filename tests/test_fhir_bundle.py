@@ -380,3 +380,31 @@ def test_any_layout_of_the_same_bundle_imports_the_same(tmp_path, charted, resha
     assert "imported 42 values" in out_text
     with ChartStore(db) as store:
         assert store.patient("P1").name == "Test, Pat"
+
+
+def test_grades_follow_the_wards_protocol(tmp_path, monkeypatch):
+    from crs_desktop.resources_path import default_protocol_path
+    from tests.test_protocol_grading import GRADING, without_hypotension_table
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # its last good copy
+    monkeypatch.delenv("CRS_DESKTOP_PROTOCOL", raising=False)
+    ward = tmp_path / "ward.toml"
+    ward.write_text(
+        without_hypotension_table(default_protocol_path().read_text(encoding="utf-8")) + GRADING
+    )
+    chart = tmp_path / "chart.csv"
+    chart.write_text(
+        "time,item,value,unit,note\n"
+        "2026-11-15T08:00:00Z,temperature,38.4,,\n"
+        "2026-11-15T08:00:00Z,systolic_bp,92,,\n"
+        "2026-11-15T08:00:00Z,diastolic_bp,80,,\n"
+    )
+    db = tmp_path / "a.sqlite3"
+    assert run(["import", str(chart), "--patient", "P1", "--db", str(db)])[0] == 0
+
+    def crs_grades(*extra):
+        resources = [e["resource"] for e in export_bundle(tmp_path, db, *extra)["entry"]]
+        return [r["valueInteger"] for r in _coded(resources, "astct-crs-grade")]
+
+    assert crs_grades() == [1]  # systolic 92 is not below 90 mmHg: fever only
+    assert crs_grades("--protocol", str(ward)) == [2]  # below the ward's 95 mmHg

@@ -1,6 +1,7 @@
 """`crs-desktop fhir export|import`: a patient's chart as a FHIR R4 Bundle, and back.
 
-    crs-desktop fhir export --patient MRN [--from T] [--to T] [--transaction] -o FILE
+    crs-desktop fhir export --patient MRN [--from T] [--to T] [--transaction]
+                            [--protocol FILE] -o FILE
     crs-desktop fhir import FILE --patient MRN [--name NAME] [--by NAME]
 
 Export writes every resource checked (fhir.resources R4B and our profile checks) as a
@@ -11,11 +12,18 @@ from __future__ import annotations
 
 import argparse
 import collections
+import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO
 
-from crs_desktop.commands.common import add_db_argument, default_actor, open_store, require_patient
+from crs_desktop.commands.common import (
+    add_db_argument,
+    add_protocol_argument,
+    default_actor,
+    open_store,
+    require_patient,
+)
 from crs_desktop.commands.errors import UsageError
 from crs_desktop.commands.output import add_force_argument, check_output, write_text
 from crs_desktop.domain.collector import collector_paused
@@ -48,6 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     out.add_argument("-o", "--output", required=True, metavar="FILE", help="JSON file, or -")
     add_force_argument(out)
+    add_protocol_argument(out)
     add_db_argument(out)
     into = sub.add_parser("import", help="chart a FHIR R4 Bundle's values, all or nothing")
     into.add_argument("file", metavar="FILE", help="a FHIR R4 Bundle (JSON)")
@@ -110,9 +119,13 @@ def _export(args: argparse.Namespace) -> int:
     until = _time_option("--to", args.until)
     if args.output != "-":
         check_output(args.output, args.force, device_ok=True)
-    from crs_desktop.app.protocol_file import default_protocol
+    from crs_desktop.app.protocol_file import load_protocol
 
-    settings = default_protocol().grading
+    # The grades by the ward's protocol, as the window and the handover grade them.
+    protocol, refused = load_protocol(args.protocol)
+    if refused:  # exported all the same, by the last good protocol, as the handover does
+        print(f"crs-desktop: {refused}", file=sys.stderr)
+    settings = protocol.grading
     with open_store(args, read_only=True) as store:
         patient = require_patient(store, args.patient)
         # One committed state of the file for both reads, whatever other writers do.
