@@ -34,6 +34,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "patients": ("crs_desktop.commands.patients", "list the patients in the chart store"),
     "migrate": ("crs_desktop.commands.migrate", "move a chart file to the ward server"),
     "listen": ("crs_desktop.commands.listen", "receive HL7 v2 results over MLLP and chart them"),
+    "fhir": ("crs_desktop.commands.fhir", "export or import a chart as a FHIR R4 Bundle"),
 }
 DEBUG_ENV = "CRS_DESKTOP_DEBUG"
 WINDOW_MODULE = "crs_desktop.commands.window"

@@ -128,7 +128,7 @@ def test_tab_goes_through_the_vitals_in_the_monitors_order_and_never_into_a_unit
     unit = form.fields["temperature"].unit
     assert form.focusWidget() is unit and unit.focusPolicy() == Qt.FocusPolicy.ClickFocus
     press(qtbot, form, Qt.Key.Key_Down, TAB)
-    assert unit.currentData() == "degF"
+    assert unit.currentData() == "[degF]"
     assert form.fields["temperature"].text() == "101.3"
     assert form.focusWidget() is form.fields["systolic_bp"].editor
 

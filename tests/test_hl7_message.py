@@ -45,9 +45,10 @@ def test_the_shipped_mapping_reads_and_a_ward_line_wins(tmp_path):
     assert shipped.item_for(["", "MDC_PULS_OXIM_SAT_O2", "MDC"]) == "spo2"  # by its name
     assert shipped.item_for(["X1", "local", "L", "59408-5", "SpO2", "LN"]) == "spo2"  # alternate
     assert shipped.item_for(["150023", "MDC_PRESS_BLD_NONINV_MEAN", "MDC"]) is None
-    assert shipped.unit_for("temperature", ["[degF]", "", "UCUM"]) == "degF"
+    assert shipped.unit_for("temperature", ["[degF]", "", "UCUM"]) == "[degF]"
     assert shipped.unit_for("heart_rate", ["{beats}/min"]) == "/min"
-    assert shipped.unit_for("temperature", ["266560", "MDC_DIM_FAHR", "MDC"]) == "degF"
+    assert shipped.unit_for("temperature", ["266560", "MDC_DIM_FAHR", "MDC"]) == "[degF]"
+    assert shipped.unit_for("temperature", ["degF", "", ""]) == "[degF]"  # the old spelling
     ward = tmp_path / "ward.csv"
     ward.write_text("code,LN,8310-5,crp\n")  # silly, but the ward's line wins
     assert load_mapping(ward).item_for(["8310-5", "", "LN"]) == "crp"

@@ -100,7 +100,7 @@ def test_a_monitor_message_in_the_ihe_pcd01_shape(chart):
         ("systolic_bp", 88.0, "mm[Hg]", "mm[Hg]"),
         ("diastolic_bp", 50.0, "mm[Hg]", "mm[Hg]"),
         ("spo2", 93.0, "%", "%"),
-        ("temperature", 38.61, "Cel", "degF"),
+        ("temperature", 38.61, "Cel", "[degF]"),
     ]
     assert {r[5] for r in new} == {"MONITOR (BED7)"}
 

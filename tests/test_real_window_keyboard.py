@@ -184,4 +184,4 @@ def test_a_whole_news2_set_in_fahrenheit_by_keyboard_in_a_real_window(display, c
         [temperature] = store.rows(store.patient(MRN).id, items=["temperature"])
     finally:
         store.close()
-    assert temperature.written_unit == "degF" and round(temperature.value, 1) == 38.5
+    assert temperature.written_unit == "[degF]" and round(temperature.value, 1) == 38.5

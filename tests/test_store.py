@@ -77,7 +77,7 @@ def test_chart_writes_value_as_written_canonical_who_and_both_times(store, patie
     )
     row = store.row(row_id)
     assert row.value == pytest.approx(38.5)
-    assert (row.written_value, row.written_unit, row.unit) == ("101.3", "degF", "Cel")
+    assert (row.written_value, row.written_unit, row.unit) == ("101.3", "[degF]", "Cel")
     assert row.charted_by == "RN A" and row.source == "manual"
     assert row.observed_at == observed and row.recorded_at >= observed
     audit = store.audit_rows(patient.id)

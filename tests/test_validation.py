@@ -15,7 +15,7 @@ def test_fahrenheit_100_4_is_exactly_38_0_celsius():
     v = validate("temperature", "100.4", "degF")
     assert v.value == 38.0
     assert v.value >= 38.0
-    assert (v.written_value, v.written_unit, v.unit) == ("100.4", "degF", "Cel")
+    assert (v.written_value, v.written_unit, v.unit) == ("100.4", "[degF]", "Cel")
 
 
 def test_fahrenheit_just_below_fever_stays_below():

@@ -430,13 +430,13 @@ def test_a_vasopressor_rate_is_charted_only_for_the_drug_chosen(qtbot, window, s
 def test_a_correction_offers_the_unit_the_value_was_charted_in(qtbot, window):
     [row_id] = window.session.chart([Entry("temperature", "101.3", "degF")], time.time() - 60)
     dialog = window.correct_row(row_id)
-    assert dialog.unit.currentData() == "degF"
+    assert dialog.unit.currentData() == "[degF]"
     qtbot.keyClicks(dialog.value, "100.3")
     qtbot.keyClicks(dialog.reason, "typing error")
     dialog.save()
     assert not dialog.isVisible()
     latest = window.session.store.rows(window.session.patient.id, include_errors=False)[-1]
-    assert (latest.written_value, latest.written_unit) == ("100.3", "degF")
+    assert (latest.written_value, latest.written_unit) == ("100.3", "[degF]")
     assert abs(latest.value - 37.94) < 0.01  # (100.3 - 32) × 5/9 °C
 
 

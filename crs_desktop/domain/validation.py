@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from fractions import Fraction
 
 from crs_desktop.domain.errors import UserError
+from crs_desktop.domain.units import ucum_unit
 from crs_desktop.domain.vocabulary import (
     FAHRENHEIT_TYPED_AS_CELSIUS,
     ITEMS,
@@ -145,7 +146,8 @@ def validate(
     name = canonical_item_name(item_name)
     item = ITEMS[name]
     written = value.strip()
-    unit = unit.strip()
+    # An old spelling ('degF') is read as its UCUM code, and kept as that (issue 21).
+    unit = ucum_unit(unit.strip())
 
     if item.kind is Kind.WORD:
         if unit:

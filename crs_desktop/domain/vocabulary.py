@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from crs_desktop.domain.units import ucum_unit
+
 
 class Kind(Enum):
     """How an item's value is written."""
@@ -165,10 +167,10 @@ _ITEM_LIST: tuple[Item, ...] = (
         "Temperature",
         Kind.NUMBER,
         Category.VITAL,
-        units=("Cel", "degF"),
+        units=("Cel", "[degF]"),
         possible=(25.0, 45.0),
         usual=(35.0, 41.0),
-        conversions={"degF": UnitConversion("5/9", offset="-32")},
+        conversions={"[degF]": UnitConversion("5/9", offset="-32")},
         loinc="8310-5",
     ),
     Item(
@@ -423,7 +425,7 @@ def items_in(category: Category) -> list[Item]:
 # reads "°C", "mmHg", "×10⁹/L". Every message and label shows a unit through unit_text().
 UNIT_WORDS = {
     "Cel": "°C",
-    "degF": "°F",
+    "[degF]": "°F",
     "mm[Hg]": "mmHg",
     "ug/min": "µg/min",
     "ug/kg/min": "µg/kg/min",
@@ -443,8 +445,8 @@ FAHRENHEIT_TYPED_AS_CELSIUS = (90.0, 110.0)
 
 
 def unit_text(unit: str) -> str:
-    """'°C' for 'Cel': a unit as the ward writes it."""
-    return UNIT_WORDS.get(unit, unit)
+    """'°C' for 'Cel': a unit as the ward writes it (old spellings too)."""
+    return UNIT_WORDS.get(ucum_unit(unit), unit)
 
 
 def word_text(word: str) -> str:

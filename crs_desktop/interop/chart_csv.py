@@ -22,6 +22,7 @@ from typing import IO, Any
 from crs_desktop.domain.chart_row import ChartRow  # read here; kept importable from here
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.observation import Observation
+from crs_desktop.domain.units import chart_csv_unit
 from crs_desktop.domain.validation import (
     ChartValueError,
     ValidValue,
@@ -316,6 +317,23 @@ def _judge_time(text: str, now: float) -> tuple[float, int] | str:
     return epoch, offset
 
 
+def judge_value(
+    time_text: str, item_text: str, value: str, unit: str, now: float, weight_kg: float | None
+) -> tuple[float, int, ValidValue] | str:
+    """One value judged exactly as a chart file's line is (its item, its value and unit,
+    its time): (epoch, UTC offset, the valid value), or what is wrong with it. For the
+    other formats that chart through the same rules (FHIR Bundles)."""
+    item, item_problem, valid = _judge(item_text, value, unit)
+    if item_problem is not None:
+        return item_problem
+    when = _judge_time(time_text, now)
+    if isinstance(when, str):
+        return f"{item} time {shorten(time_text)!r}: {when}"
+    if valid is None:  # a rate per kg
+        valid = _judge_value(item, value, unit, weight_kg)
+    return valid if isinstance(valid, str) else (when[0], when[1], valid)
+
+
 def _line_number(problem: str) -> int:
     word = problem.split(":", 1)[0].removeprefix("line ")
     return int(word) if word.isdigit() else 0
@@ -390,7 +408,7 @@ def write_chart_csv(rows: Iterable[ExportRow], stream: IO[str]) -> int:
                 format_time(row.time, row.utc_offset_min),
                 row.item,
                 value,
-                row.written_unit,
+                chart_csv_unit(row.written_unit),  # 'degF', as the chart CSV spec lists it
                 spreadsheet_safe(row.note),
             ]
         )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crs_desktop.domain.errors import UserError
+from crs_desktop.domain.units import ucum_unit
 from crs_desktop.domain.vocabulary import ITEMS, lookup_item
 from crs_desktop.resources_path import resource_path
 
@@ -68,7 +69,7 @@ class Mapping:
         written when no line maps it (validate then names what the item allows)."""
         parts = [*coded, "", "", ""][:3]
         code, text, system = (p.strip() for p in parts)
-        bare = _ANNOTATION.sub("", code).strip()
+        bare = ucum_unit(_ANNOTATION.sub("", code).strip())  # the old 'degF' is '[degF]'
         if bare in ITEMS[item].units:  # a unit the chart knows (UCUM): no line needed
             return bare
         wanted = _system(system)
@@ -112,6 +113,7 @@ def parse_mapping(text: str, name: str, into: Mapping | None = None) -> Mapping:
                 )
             mapping.codes[key] = item.name
         else:
+            target = ucum_unit(target)  # a ward's file written with the old 'degF'
             if target not in units:
                 raise MappingFileError(
                     f"{where}: unit {target!r} is not a unit of the chart; "

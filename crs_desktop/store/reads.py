@@ -7,7 +7,7 @@ import itertools
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from crs_desktop.domain.observation import Observation
@@ -82,6 +82,30 @@ class ChartReads(StoreBase):
 
         `readable_only=False`: rows at unreadable times too (see _within), for export,
         which writes each back exactly as it was read."""
+        return list(
+            self.each_row(
+                patient_id,
+                include_errors=include_errors,
+                since=since,
+                until=until,
+                items=items,
+                after_id=after_id,
+                readable_only=readable_only,
+            )
+        )
+
+    def each_row(
+        self,
+        patient_id: int,
+        *,
+        include_errors: bool = True,
+        since: float | None = None,
+        until: float | None = None,
+        items: Iterable[str] | None = None,
+        after_id: int = 0,
+        readable_only: bool = True,
+    ) -> Iterator[ChartedRow]:
+        """rows() one at a time, never all held: for an export of a long chart (FHIR)."""
         if after_id:
             # Only the newest rows: walk the id range, not the patient's whole index
             # ("+" keeps the planner off the patient index). The change feed's path.
@@ -102,7 +126,8 @@ class ChartReads(StoreBase):
             sql += " ORDER BY +observed_at, id"
         else:
             sql += " ORDER BY observed_at, id"
-        return [row_from_tuple(t) for t in self.conn.execute(sql, params)]
+        for t in self.conn.execute(sql, params):
+            yield row_from_tuple(t)
 
     def unreadable_rows(self, patient_id: int) -> list[ChartedRow]:
         """Current rows observed at a time no reader can show (see _within): left out of

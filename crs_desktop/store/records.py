@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crs_desktop.domain.observation import Observation
+from crs_desktop.domain.units import ucum_unit
 from crs_desktop.domain.validation import ValidValue
 
 STATUS_FINAL = "final"
@@ -136,7 +137,8 @@ def row_from_tuple(t: tuple[Any, ...]) -> ChartedRow:
         text=t[7],
         unit=t[8] or "",
         written_value=t[9],
-        written_unit=t[10] or "",
+        # A chart file written before issue 21 holds 'degF': read as UCUM '[degF]'.
+        written_unit=ucum_unit(t[10] or ""),
         note=t[11] or "",
         extreme=bool(t[12]),
         charted_by=t[13],
