@@ -37,6 +37,7 @@ from crs_desktop.interop.fhir_export import GradeChange, PatientFacts, write_bun
 from crs_desktop.interop.fhir_import import BundleFile, BundleRead, bundle_rows, patient_facts
 from crs_desktop.store import resolve_store_path
 from crs_desktop.store.chart_import import import_chart
+from crs_desktop.store.paths import store_exists
 from crs_desktop.store.records import ChartedRow
 
 # What "in the future" is judged against before a chart file exists; tests fix it.
@@ -167,7 +168,7 @@ def _export(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     mrn = args.patient.strip()
     bundle = BundleFile(args.file)  # ChartFileError when it is not a Bundle at all
-    if not resolve_store_path(args.db).exists():
+    if not store_exists(resolve_store_path(args.db)):
         # No chart file yet: a Bundle that will be refused does not create one either
         # (read through once, as a stream, before the store is made).
         collections.deque(bundle_rows(bundle, mrn, clock(), BundleRead()), maxlen=0)
