@@ -7,7 +7,8 @@ compared with. Checks, each printed as it passes; the first failure stops it (ex
 - every command's --help runs from the bundle (a module left out of it shows here);
 - demo, export, import, patients and grade work from the bundle, and grade of the exported
   chart gives byte for byte the JSON the venv gives;
-- handover writes a PDF that pdftotext reads;
+- handover writes a PDF that pdftotext reads; fhir export (once that command exists) writes a
+  FHIR Bundle, its models loaded by name from the bundle;
 - the window starts offscreen (and on Xvfb with the xcb platform, if xvfb-run is here),
   shows the demo patient and quits cleanly;
 - the user data folder then holds the chart and nothing else;
@@ -132,6 +133,18 @@ def check_handover(runner: Runner, bundle: list[str], work: Path) -> None:
     passed(f"handover PDF read by pdftotext ({pdf.stat().st_size // 1024} KiB)")
 
 
+def check_fhir(runner: Runner, bundle: list[str], work: Path) -> None:
+    """fhir.resources loads its models by name, which --help does not reach: write a Bundle."""
+    if "fhir" not in SUBCOMMANDS:
+        return
+    out = work / "demo-fhir.json"
+    runner.run([*bundle, "fhir", "export", "--patient", "DEMO-001", "-o", str(out)])
+    bundle_json = json.loads(out.read_text(encoding="utf-8"))
+    if bundle_json.get("resourceType") != "Bundle" or not bundle_json.get("entry"):
+        raise SmokeFailure(f"fhir export wrote no Bundle: {str(bundle_json)[:500]}")
+    passed(f"fhir export: a FHIR Bundle of {len(bundle_json['entry'])} resources")
+
+
 def check_window(runner: Runner, bundle: list[str]) -> None:
     window = [*bundle, "--patient", "DEMO-001", "--nurse", "Smoke"]
     window += ["--quit-after-ms", "0", "--report-start-up"]
@@ -248,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             check_help(runner, bundle)
             chart, reference = check_commands(runner, bundle, venv, work)
             check_handover(runner, bundle, work)
+            check_fhir(runner, bundle, work)
             check_window(runner, bundle)
             check_data_folder(home)
             if not args.no_deb:
