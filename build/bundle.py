@@ -48,21 +48,31 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("the work folder must be outside build/ (it holds the scripts only)")
     version = project_version()
 
+    try:
+        return build(dist, work, version, deb=not args.no_deb)
+    except subprocess.CalledProcessError as exc:
+        command = " ".join(map(str, exc.cmd))
+        print(f"bundle.py: failed (exit {exc.returncode}): {command}", file=sys.stderr)
+        return 1
+
+
+def build(dist: Path, work: Path, version: str, deb: bool) -> int:
     started = time.monotonic()
     bundle = build_bundle(dist, work)
+    readable_by_all(bundle)  # also for the folder copied by hand
     info: dict[str, object] = {
         "version": version,
         "bundle": str(bundle),
         "bundle_build_s": round(time.monotonic() - started, 1),
         "bundle_mb": round(tree_bytes(bundle) / 2**20, 1),
     }
-    if not args.no_deb:
+    if deb:
         deb_started = time.monotonic()
-        deb, depends = build_deb(bundle, dist, work, version)
+        package, depends = build_deb(bundle, dist, work, version)
         info.update(
-            deb=str(deb),
+            deb=str(package),
             deb_build_s=round(time.monotonic() - deb_started, 1),
-            deb_mb=round(deb.stat().st_size / 2**20, 1),
+            deb_mb=round(package.stat().st_size / 2**20, 1),
             deb_depends=depends,
         )
     info["build_s"] = round(time.monotonic() - started, 1)
@@ -132,6 +142,7 @@ def build_deb(bundle: Path, dist: Path, work: Path, version: str) -> tuple[Path,
         " prints the shift handover. Self-contained: Python and Qt are inside.\n",
         encoding="utf-8",
     )
+    readable_by_all(root)  # whatever the builder's umask: every nurse's account runs it
     deb = dist / f"{NAME}_{version}_{arch}.deb"
     # xz at level 1: a quarter of the CPU time of the default level 6 (31 s against 128 s
     # here) for a package about 12 % larger (83 MB against 74 MB); CI builds it every run.
@@ -142,6 +153,15 @@ def build_deb(bundle: Path, dist: Path, work: Path, version: str) -> tuple[Path,
     )
     shutil.rmtree(root)
     return deb, depends
+
+
+def readable_by_all(folder: Path) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_symlink():
+            continue
+        mode = path.stat().st_mode
+        executable = path.is_dir() or mode & 0o100
+        path.chmod((mode | 0o444 | (0o111 if executable else 0)) & ~0o022)
 
 
 def install(source: Path, target: Path) -> None:

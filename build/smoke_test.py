@@ -192,7 +192,15 @@ def check_deb(runner: Runner, deb: Path, chart: Path, reference: str) -> None:
     ):
         if path not in listing:
             raise SmokeFailure(f"{deb.name} does not hold {path}")
-    passed(f"{deb.name} holds the bundle, the command, the launcher and the icon")
+    private = [line for line in listing.splitlines() if line[7] != "r" or "root/root" not in line]
+    if private:
+        raise SmokeFailure(
+            f"{deb.name} holds files not root's or not readable by all: {private[:3]}"
+        )
+    passed(
+        f"{deb.name} holds the bundle, the command, the launcher and the icon, all root's, "
+        "readable by every account"
+    )
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         print("smoke: --  not root with apt-get: the .deb is not installed here")
         return
@@ -214,9 +222,16 @@ def check_deb(runner: Runner, deb: Path, chart: Path, reference: str) -> None:
         out = runner.run([NAME, "--help"])  # found on the PATH, as a nurse's shortcut finds it
         if not out.startswith(f"usage: {NAME}"):
             raise SmokeFailure(f"the installed {NAME} --help printed:\n{out}")
+        if shutil.which("runuser"):  # a nurse's account, not root: the files must be readable
+            out = runner.run(["runuser", "-u", "nobody", "--", NAME, "--help"])
+            if not out.startswith(f"usage: {NAME}"):
+                raise SmokeFailure(f"{NAME} --help as user nobody printed:\n{out}")
         if runner.run([NAME, "grade", str(chart), "--json"]) != reference:
             raise SmokeFailure("the installed crs-desktop grades the chart otherwise")
-        passed(f"apt-get install ./{deb.name}: {NAME} --help and grade run from the PATH")
+        passed(
+            f"apt-get install ./{deb.name}: {NAME} --help (as root and as nobody) and grade "
+            "run from the PATH"
+        )
     finally:
         subprocess.run(
             ["apt-get", "purge", "-y", "-qq", NAME],
