@@ -21,9 +21,11 @@ no network at all: nothing may be downloaded at run time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -131,6 +133,15 @@ def check_handover(runner: Runner, bundle: list[str], work: Path) -> None:
         if words not in text:
             raise SmokeFailure(f"the handover PDF does not say {words!r}:\n{text[:2000]}")
     passed(f"handover PDF read by pdftotext ({pdf.stat().st_size // 1024} KiB)")
+    # The handover keeps a grade checkpoint only where it can tell the grading rules that
+    # made it (their source, shipped beside the bytecode by the spec): without one, every
+    # handover from the bundle would grade the whole chart.
+    chart = runner.home / ".local/share/crs-desktop/chart.sqlite3"
+    with contextlib.closing(sqlite3.connect(chart)) as conn:
+        kept = conn.execute("SELECT count(*) FROM grade_checkpoints").fetchone()[0]
+    if not kept:
+        raise SmokeFailure("the bundled handover kept no grade checkpoint (rules not found)")
+    passed(f"handover kept {kept} grade checkpoint(s) for the next one")
 
 
 def check_fhir(runner: Runner, bundle: list[str], work: Path) -> None:
