@@ -6,6 +6,8 @@ process committed; the read itself is the core's.
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from crs_desktop.app.feed import ChangeReader
@@ -24,6 +26,7 @@ class ChartFeed(QObject):
     def __init__(self, reader: ChangeReader, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.reader = reader
+        self.picked_at = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.poll)
@@ -45,6 +48,7 @@ class ChartFeed(QObject):
 
     def check_now(self) -> None:
         """Read what was committed after the last look (call after this window's own writes)."""
+        self.picked_at = time.time()  # for the trace (ui/trace.py): reading starts
         changes = self.reader.read()
         if changes:
             self.changed.emit(changes)
