@@ -46,6 +46,11 @@ def change(recorded_at: float, picked: float, applied: float) -> None:
         _tracer.change(recorded_at, picked, applied)
 
 
+def waiting() -> int:
+    """How many changes still wait for a paint (0 when the trace is off)."""
+    return len(_tracer.waiting) if _tracer is not None else 0
+
+
 def watch(plots_view: Any, grade_panel: QWidget) -> None:
     """Start the trace if CRS_DESKTOP_TRACE asks for it, and watch these widgets' paints:
     `plots_view` is the plot stack's view (its `on_paint` is called after each paint of
