@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
@@ -62,6 +63,27 @@ def watch(plots_view: Any, grade_panel: QWidget) -> None:
     if _tracer is None:
         _tracer = Tracer(open(path, "a", encoding="utf-8", buffering=1))  # noqa: SIM115
     _tracer.watch(plots_view, grade_panel)
+
+
+def on_next_paint(widget: QWidget, then: Callable[[], None]) -> None:
+    """Call `then` once, at the next paint event of `widget` or of a widget in it (for the
+    benches: the grades are on screen, not only set)."""
+    watcher = _NextPaint(then, widget)
+    for each in (widget, *widget.findChildren(QWidget)):
+        each.installEventFilter(watcher)
+
+
+class _NextPaint(QObject):
+    def __init__(self, then: Callable[[], None], parent: QObject) -> None:
+        super().__init__(parent)
+        self.then: Callable[[], None] | None = then
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Paint and self.then is not None:
+            then, self.then = self.then, None
+            then()
+            self.deleteLater()
+        return False
 
 
 def stop() -> None:
