@@ -338,7 +338,7 @@ class PlotStack(RangeFit, Decorations, PointHover, QWidget):
 
         The curves take their data at once (cheap: the drawing waits for the paint, which
         Qt does once per turn of the event loop); the range and the y axes follow once,
-        after every change of this turn (fit_now() for a caller that cannot wait)."""
+        after every change of this turn."""
         for item in change.curves:
             self._set_curve(item)
         if change.map or change.curves & {"systolic_bp", "diastolic_bp"}:
@@ -349,12 +349,6 @@ class PlotStack(RangeFit, Decorations, PointHover, QWidget):
             self._redraw_flagged()
         if self.follow_live and not self._fit_later.isActive():
             self._fit_later.start()
-
-    def fit_now(self) -> None:
-        """Fit the range and the y axes now, if a change is waiting for it."""
-        if self._fit_later.isActive():
-            self._fit_later.stop()
-            self.apply_range()
 
     def _set_map(self) -> None:
         self.curves["map"].setData(self._map.t, self._map.v)
