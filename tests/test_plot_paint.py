@@ -196,3 +196,17 @@ def test_changes_in_one_turn_repaint_their_plot_once_and_no_other(qtbot, store, 
         assert not painted.intersects(area(key)), f"{key} was repainted"
     _x, y = plots.curves["temperature"].getData()
     assert list(y[-5:]) == [37.0, 37.1, 37.2, 37.3, 37.4]
+
+
+def test_without_the_variable_nothing_is_traced(qtbot, store, tmp_path, monkeypatch, demo_now):
+    """Unset, the trace costs nothing: no tracer (no probe timer, no event filter), and
+    the viewport's paints call nothing of it."""
+    monkeypatch.delenv(trace.ENV, raising=False)
+    window = open_window(qtbot, store, lambda: demo_now)
+    try:
+        assert not trace.active()
+        assert window.plots.view.on_paint is None
+        trace.change(1.0, 2.0, 3.0)  # a no-op
+        assert trace.waiting() == 0
+    finally:
+        dispose(window)
