@@ -124,8 +124,10 @@ class PlotStack(RangeFit, Decorations, PointHover, QWidget):
         self.span_h: float | None = 24.0  # None: all
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.plots: dict[str, pg.PlotItem] = {}
-        self._decorations: list[tuple[pg.PlotItem, pg.GraphicsObject]] = []
+        self._decorations: dict[str, list[tuple[pg.PlotItem, pg.GraphicsObject]]] = {}
         self._labels = {}
+        self._drawn: dict[str, tuple[object, ...]] = {}
+        self._drawing = ""
         self.notes: dict[str, EmptyNote] = {}
         self.note_font = label_font()
         self.history_held = False
