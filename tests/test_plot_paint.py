@@ -210,3 +210,55 @@ def test_without_the_variable_nothing_is_traced(qtbot, store, tmp_path, monkeypa
         assert trace.waiting() == 0
     finally:
         dispose(window)
+
+
+def test_a_new_vital_leaves_the_drug_markers_and_the_other_plots_alone(
+    qtbot, tmp_path, chart_demo, demo_now
+):
+    """The demo at 62 h (paracetamol and tocilizumab marked on every plot, oxygen by
+    nasal cannula): a temperature charted after the last round moves the oxygen step's
+    end, but the drug markers are not drawn again, and CRP, ferritin and SpO2 are not
+    repainted."""
+    from crs_desktop.app.demo_course import DEMO_MRN
+
+    db = tmp_path / "demo.sqlite3"
+    chart_demo(db, 62)
+    store = ChartStore(db)
+    try:
+        patient = store.patient(DEMO_MRN)
+        plots = PlotStack(store, patient, clock=lambda: demo_now + 60)
+        qtbot.addWidget(plots)
+        plots.resize(760, 700)
+        plots.show()
+        qtbot.waitExposed(plots)
+        paints = Paints(plots.view.viewport())
+        qtbot.waitUntil(lambda: bool(paints.regions))
+        for _ in range(3):
+            QApplication.processEvents()
+        markers = list(plots._decorations["drugs"])
+        assert markers  # the demo's drugs are marked
+        paints.regions.clear()
+
+        last_id = store.high_water()[0]
+        store.chart(
+            patient.id, [Entry("temperature", "38.2")], observed_at=demo_now + 30, actor="RN T"
+        )
+        plots.add_rows(store.rows(patient.id, after_id=last_id))
+        qtbot.waitUntil(lambda: bool(paints.regions))
+        for _ in range(3):
+            QApplication.processEvents()
+        assert plots._decorations["drugs"] == markers  # the same items, not drawn again
+        painted = QRegion()
+        for region in paints.regions:
+            painted = painted.united(region)
+
+        def area(key: str):
+            vb = plots.plots[key].getViewBox()
+            rect = plots.view.mapFromScene(vb.sceneBoundingRect()).boundingRect()
+            return rect.adjusted(1, 1, -1, -1)
+
+        assert painted.intersects(area("temperature"))
+        for key in ("spo2", "crp", "ferritin"):
+            assert not painted.intersects(area(key)), f"{key} was repainted"
+    finally:
+        store.close()
