@@ -17,6 +17,8 @@ over the stream only:
   ended and the window caught up, and the growth in bytes per value committed (aim:
   <= 100); its peak (VmHWM) too.
 The rate the writer reached is given: on a loaded machine it may fall short of --rate.
+Heart and respiratory rate are plotted only when asked for (View menu): their values
+alone repaint nothing, so at a low --rate such a change waits for the next value's paint.
 """
 
 from __future__ import annotations
