@@ -22,7 +22,9 @@ another process committing one temperature a second, --values of them):
   (the later of `plots_painted` and `grades_painted`, real paint events: ui/trace.py),
   p50 and p95, against the bare pyqtgraph repaint of the same curves (six plots, the same
   30 days, the 24 h view, one value appended) measured in this run: setData and a
-  synchronous repaint of the viewport, its paint events counted;
+  synchronous repaint of the viewport, its paint events counted; the writer's pauses
+  vary from 0.5 to 1.5 s (a fixed seed) so that the values fall at every phase of the
+  window's poll;
 - commit_to_painted_ms: from the row's commit (`recorded_at`) to the same, p50 and p95.
 The viewport's and the grade panel's paint events are counted over the run: a figure
 with no paint event behind it is refused (the bench stops with an error).
@@ -125,14 +127,18 @@ BARE = PEAK_HOOK + textwrap.dedent(
 
 WRITER = textwrap.dedent(
     """
-    import sys, time
+    import random, sys, time
     from crs_desktop.store import ChartStore, Entry
     store = ChartStore(sys.argv[1])
     pid = store.patient(sys.argv[2]).id
     count, every = int(sys.argv[3]), float(sys.argv[4])
-    start = time.time()
+    # 0.5 to 1.5 times `every` apart (a fixed seed): a writer in step with the window's
+    # poll would measure one phase of it only (a steady 45 ms, or 200 ms, by chance).
+    pauses = random.Random(17)
+    due = time.time()
     for n in range(count):
-        time.sleep(max(0.0, start + (n + 1) * every - time.time()))
+        due += every * pauses.uniform(0.5, 1.5)
+        time.sleep(max(0.0, due - time.time()))
         store.chart(pid, [Entry("temperature", f"{37.0 + (n % 10) / 10:.1f}")],
                     observed_at=time.time(), actor="bench writer")
     store.close()
