@@ -32,10 +32,11 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args, verify=False)
     if args.patient:
         require_patient(store, args.patient)
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import Qt, QTimer
     from PySide6.QtWidgets import QMessageBox
 
     from crs_desktop.app.protocol_file import load_protocol
+    from crs_desktop.ui import trace
     from crs_desktop.ui.app import dispose, make_app
     from crs_desktop.ui.damage_check import DamageCheck
     from crs_desktop.ui.main_window import MainWindow
@@ -68,13 +69,19 @@ def run(args: argparse.Namespace) -> int:
     if args.report_start_up:
         report_start_up(app)
         session = window.session
+        quit_after = args.quit_after_ms is not None  # else it runs on (bench_soak.py)
         if session is not None and not session.grades_ready:
-            # Quit only once the background grading is done, and say when that was.
-            def graded(_grades: object) -> None:
+            # Once the background grading is done and its grades painted, say when (and
+            # quit, if asked to quit).
+            def painted() -> None:
                 report_graded()
-                app.quit()
+                if quit_after:
+                    app.quit()
 
-            session.grades_changed.connect(graded)
+            session.grades_changed.connect(
+                lambda _grades: trace.on_next_paint(window.grading, painted),
+                Qt.ConnectionType.SingleShotConnection,
+            )
             args.quit_after_ms = None
         else:
             report_graded()

@@ -8,6 +8,8 @@ A slow poll stays as the safety net (a missed file event, a store that is no fil
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from crs_desktop.app.feed import ChangeReader
@@ -32,6 +34,7 @@ class ChartFeed(QObject):
     def __init__(self, reader: ChangeReader, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.reader = reader
+        self.picked_at = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.poll)
@@ -98,6 +101,7 @@ class ChartFeed(QObject):
 
     def check_now(self) -> None:
         """Read what was committed after the last look (call after this window's own writes)."""
+        self.picked_at = time.time()  # for the trace (ui/trace.py): reading starts
         changes = self.reader.read()
         if changes:
             self.changed.emit(changes)

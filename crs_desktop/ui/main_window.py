@@ -37,6 +37,7 @@ from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.escalation import Alert
 from crs_desktop.domain.grading import GradeSet, GradingSettings
 from crs_desktop.domain.protocol import Protocol
+from crs_desktop.ui import trace
 from crs_desktop.ui.alert_banner import AlertBanner
 from crs_desktop.ui.chart_table import ChartTable
 from crs_desktop.ui.checklist_panel import ChecklistPanel
@@ -217,6 +218,7 @@ class MainWindow(RecordWatch, PlotControls, QMainWindow):
                 self._history_after_grades, Qt.ConnectionType.SingleShotConnection
             )
         self._refresh_banner()
+        trace.watch(self.plots.view, self.grading)  # with CRS_DESKTOP_TRACE set only
         QTimer.singleShot(0, session.start)
         # Timers go overdue with the clock, not only when values arrive.
         if not hasattr(self, "_tick"):

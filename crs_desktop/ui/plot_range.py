@@ -6,6 +6,7 @@ A mixin of PlotStack (kept apart so each module reads in one sitting).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
     from crs_desktop.app.records import Patient
 
 HOUR = 3600.0
+# Following live, the range's end moves on in steps of about a thousandth of the span
+# (a power of two seconds: 128 s in the 24 h view, under a pixel on a ward screen), not
+# with every value: a value inside the step repaints only its own plot, not all six.
+FOLLOW_STEPS = 1000
 # The y range of a plot with nothing in view: round, readable numbers, never an axis
 # around one old value ("2300.2 / 2300.0 / 2299.8").
 EMPTY_Y_RANGE = {
@@ -36,6 +41,12 @@ EMPTY_Y_RANGE = {
 def _any_between(buf: SeriesBuffer, start: float, end: float) -> bool:
     first = np.searchsorted(buf.t, start, side="left")
     return bool(np.searchsorted(buf.t, end, side="right") > first)
+
+
+def _step_up(end: float, span: float) -> float:
+    """`end` moved up to the next multiple of a power-of-two step near span / FOLLOW_STEPS."""
+    step = 2.0 ** math.ceil(math.log2(max(span, 1.0) / FOLLOW_STEPS))
+    return math.ceil(end / step) * step
 
 
 def _clock(epoch: float) -> str:
@@ -121,7 +132,9 @@ class RangeFit:
             start = min((b.t[0] for b in self.data.buffers.values() if len(b)), default=end - HOUR)
             if self.patient.infusion_time is not None:
                 start = min(start, self.patient.infusion_time)
+            end = _step_up(end, end - start)
         else:
+            end = _step_up(end, self.span_h * HOUR)
             start = end - self.span_h * HOUR
         plot = self.plots["temperature"]
         plot.setXRange(start, end + 0.02 * (end - start), padding=0)

@@ -1,7 +1,10 @@
 """The stacked live plots: temperature, blood pressure, oxygen need, SpO2, CRP, ferritin.
 
 Each curve is created once and fed from a SeriesBuffer with setData; a new
-value appends to its buffer and redraws only the curves it touches.
+value appends to its buffer and redraws only the curves it touches. The time range and
+the y axes follow once per turn of the event loop, however many changes came in it,
+and the live range moves on in steps under a pixel wide, so a new value repaints its
+own plot only (issue 17).
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QPen
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QFont, QPaintEvent, QPen
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from crs_desktop.app.plot_data import (
     CURVE_ITEMS,
@@ -58,10 +62,33 @@ _DASH = {
 }
 
 
+# What a curve costs to paint (issue 17, a 30-day monitor chart, 1,440 jagged points a
+# curve in the 24 h view): ~25 ms with the 2.5 px antialiased pen, ~1 ms with a 1 px pen
+# (Qt's fast path for thin lines). A curve with more points than this in view is a feed
+# drawn as a dense band, where the wide pen shows nothing more: it gets the thin pen in
+# the same colour and dash; a chart charted by hand (a few values an hour) keeps the
+# styled pen.
+STYLED_UP_TO = 300
+PLAIN_WIDTH = 1.0
+STYLED_WIDTH = {"map": 2.0}  # the rest 2.5
+
+
 def _pen(key: str, width: float = 2.5) -> QPen:
     colour, dash = theme.SERIES_STYLE[key]
     pen: QPen = pg.mkPen(colour, width=width, style=_DASH[dash])
     return pen
+
+
+class CurveView(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph is untyped
+    """The plots' view; `on_paint` (the trace's, ui/trace.py) is told after each real
+    paint of the viewport, where the curves are drawn."""
+
+    on_paint: Callable[[], None] | None = None
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        super().paintEvent(event)
+        if self.on_paint is not None:
+            self.on_paint()
 
 
 HISTORY_AFTER_PAINT_MS = 0
@@ -97,14 +124,22 @@ class PlotStack(RangeFit, Decorations, PointHover, QWidget):
         self.span_h: float | None = 24.0  # None: all
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.plots: dict[str, pg.PlotItem] = {}
-        self._decorations: list[tuple[pg.PlotItem, pg.GraphicsObject]] = []
+        self._decorations: dict[str, list[tuple[pg.PlotItem, pg.GraphicsObject]]] = {}
         self._labels = {}
+        self._drawn: dict[str, tuple[object, ...]] = {}
+        self._drawing = ""
         self.notes: dict[str, EmptyNote] = {}
         self.note_font = label_font()
         self.history_held = False
+        self._plain: dict[str, bool] = {}  # the curves drawn with the thin pen now
+        # The range and the y axes, fitted once per turn of the event loop (show_change).
+        self._fit_later = QTimer(self)
+        self._fit_later.setSingleShot(True)
+        self._fit_later.setInterval(0)
+        self._fit_later.timeout.connect(self.apply_range)
 
         pg.setConfigOptions(antialias=True, background=theme.PLOT_BACKGROUND, exitCleanup=False)
-        self.view = pg.GraphicsLayoutWidget()
+        self.view = CurveView()
         self.view.ci.setSpacing(0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -114,9 +149,7 @@ class PlotStack(RangeFit, Decorations, PointHover, QWidget):
         # The words beside the curves are laid out for the pixels each plot has.
         for plot in self.plots.values():
             plot.getViewBox().sigResized.connect(lambda _vb: self._resized())
-        self.plots["temperature"].getViewBox().sigXRangeChanged.connect(
-            lambda _vb, _range: self.relayout_labels()
-        )
+        self.plots["temperature"].getViewBox().sigXRangeChanged.connect(self._x_range_changed)
         # The older history is read once the plots have painted (see eventFilter).
         self.view.viewport().installEventFilter(self)
         self.view.scene().sigMouseMoved.connect(self._hover)
@@ -152,6 +185,10 @@ class PlotStack(RangeFit, Decorations, PointHover, QWidget):
                 axis.setTickFont(axis_font if name == "bottom" else y_font)
                 axis.setTextPen(theme.PLOT_FOREGROUND)
                 axis.setPen(theme.PLOT_FOREGROUND)
+                # Kept as a pixmap, drawn again only when the axis changes: its grid spans
+                # the plot, so every curve's repaint replayed its ticks, grid and words
+                # (about half of a whole repaint's CPU time on the demo chart).
+                axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             plot.getAxis("left").setWidth(LEFT_AXIS_PX)
             if first is None:
                 first = plot
@@ -246,10 +283,32 @@ class PlotStack(RangeFit, Decorations, PointHover, QWidget):
         """Every curve, MAP, the steps and the flagged points, as the data holds them."""
         for item in CURVE_ITEMS:
             self._set_curve(item)
-        self.curves["map"].setData(self._map.t, self._map.v)
+        self._set_map()
         self._redraw_steps()
         self._redraw_flagged()
         self.apply_range()
+
+    def _x_range_changed(self, _vb: object, _range: object) -> None:
+        self._fit_pens()
+        self.relayout_labels()
+
+    def _fit_pens(self) -> None:
+        for item in self.curves:
+            if item != "o2_level":  # a step of a few points: always the styled pen
+                self._fit_pen(item)
+
+    def _fit_pen(self, item: str) -> None:
+        """The thin pen for a curve with more than STYLED_UP_TO points in view."""
+        buf = self._map if item == "map" else self.buffers[item]
+        start, end = self.plots["temperature"].getViewBox().viewRange()[0]
+        first, last = np.searchsorted(buf.t, (start, end))
+        plain = bool(last - first > STYLED_UP_TO)
+        if self._plain.get(item) == plain:
+            return
+        self._plain[item] = plain
+        curve = self.curves[item]
+        curve.opts["antialias"] = curve.curve.opts["antialias"] = not plain
+        curve.setPen(_pen(item, PLAIN_WIDTH if plain else STYLED_WIDTH.get(item, 2.5)))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.Paint and self._history_before is not None:
@@ -269,7 +328,7 @@ class PlotStack(RangeFit, Decorations, PointHover, QWidget):
             return
         for item in CURVE_ITEMS:
             self._set_curve(item)
-        self.curves["map"].setData(self._map.t, self._map.v)
+        self._set_map()
         self._redraw_flagged()
         self.apply_range()
 
@@ -281,17 +340,25 @@ class PlotStack(RangeFit, Decorations, PointHover, QWidget):
         self.show_change(self.data.add_rows(rows))
 
     def show_change(self, change: PlotChange) -> None:
-        """Redraw only what the new values touched (the core already holds them)."""
+        """Redraw only what the new values touched (the core already holds them).
+
+        The curves take their data at once (cheap: the drawing waits for the paint, which
+        Qt does once per turn of the event loop); the range and the y axes follow once,
+        after every change of this turn."""
         for item in change.curves:
             self._set_curve(item)
         if change.map or change.curves & {"systolic_bp", "diastolic_bp"}:
-            self.curves["map"].setData(self._map.t, self._map.v)
+            self._set_map()
         if change.steps:
             self._redraw_steps()
         if change.flagged:
             self._redraw_flagged()
-        if self.follow_live:
-            self.apply_range()
+        if self.follow_live and not self._fit_later.isActive():
+            self._fit_later.start()
+
+    def _set_map(self) -> None:
+        self.curves["map"].setData(self._map.t, self._map.v)
+        self._fit_pen("map")
 
     def _set_curve(self, item: str) -> None:
         """Hand the buffer to its curve; a dot on each value unless it is a monitor feed."""
@@ -304,6 +371,7 @@ class PlotStack(RangeFit, Decorations, PointHover, QWidget):
         if curve.opts["symbol"] != wanted:
             curve.setSymbol(wanted)
         curve.setData(buf.t, buf.v)
+        self._fit_pen(item)
 
     # -- what the mixins ask of the stack ----------------------------------------------
 

@@ -22,6 +22,7 @@ from crs_desktop.app.treatment import TreatmentState
 from crs_desktop.domain.escalation import Alert
 from crs_desktop.domain.grading import Grader, GradeSet, GradingSettings
 from crs_desktop.domain.protocol import Protocol
+from crs_desktop.ui import trace
 from crs_desktop.ui.feed import ChartFeed
 
 __all__ = ["GRADE_AT_ONCE_UP_TO", "BackgroundGrading", "BackgroundHistory", "PatientSession"]
@@ -214,6 +215,9 @@ class PatientSession(QObject):
 
     def _apply(self, changes: object) -> None:
         self._emit(self.core.apply(changes))  # type: ignore[arg-type]  # a store Changes
+        if trace.active() and changes.rows:  # type: ignore[attr-defined]
+            newest = max(row.recorded_at for row in changes.rows)  # type: ignore[attr-defined]
+            trace.change(newest, self.feed.picked_at, time.time())
 
     def _graded(self, grader: Grader, last_row_id: int) -> None:
         # The long chart just graded lives as long as the window: out of the cycle
