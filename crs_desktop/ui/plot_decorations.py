@@ -7,6 +7,7 @@ plots, curves, rows and clock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -116,7 +117,7 @@ class Decorations:
         end = self.known_until()
         data = self.data
         oxygen_rows = (*data.device_rows, *data.flow_rows)
-        kinds = (
+        kinds: tuple[tuple[str, Callable[[], None], tuple[object, ...]], ...] = (
             ("oxygen", lambda: self._draw_oxygen(end), (end, *(r.id for r in oxygen_rows))),
             (
                 "pressors",
