@@ -91,6 +91,7 @@ def test_a_value_from_another_writer_is_traced_to_the_real_paints(qtbot, store, 
         (change,) = trace_lines(traced)
         assert change["recorded_at"] == recorded_at
         assert change["plots_painted"] is not None, "the curves were not repainted"
+        assert change["grades_changed_on_screen"] is True  # a new value at a new minute
         assert change["grades_painted"] is not None, "the grade panel was not repainted"
         assert recorded_at <= change["picked"] <= change["applied"]
         assert change["applied"] <= change["plots_painted"]
@@ -99,6 +100,31 @@ def test_a_value_from_another_writer_is_traced_to_the_real_paints(qtbot, store, 
         assert y[-1] == 37.6
         for probe in trace_lines(traced, "probe"):
             assert probe["late_ms"] >= 0
+    finally:
+        dispose(window)
+
+
+def test_a_value_that_changes_nothing_on_the_grade_panel_is_traced_without_waiting_for_it(
+    qtbot, store, traced, demo_now
+):
+    """A normal value charted between two earlier rounds: the grades and every word of the
+    panel stay as they were, so there is no panel paint to wait for. The line says so
+    (grades_changed_on_screen false) and is written once the curves have painted, not
+    given up on with a null after seconds."""
+    window = open_window(qtbot, store, lambda: demo_now)
+    try:
+        shown = window.grading._on_screen()
+        with ChartStore(store.path) as other:
+            pid = other.patient(MRN).id
+            other.chart(
+                pid, [Entry("spo2", "97")], observed_at=demo_now - 5 * HOUR, actor="RN Other"
+            )
+        qtbot.waitUntil(lambda: bool(trace_lines(traced)), timeout=3000)  # < GIVE_UP_S
+        (change,) = trace_lines(traced)
+        assert window.grading._on_screen() == shown  # nothing the nurse sees changed
+        assert change["grades_changed_on_screen"] is False
+        assert change["grades_painted"] is None
+        assert change["plots_painted"] is not None and change["applied"] <= change["plots_painted"]
     finally:
         dispose(window)
 

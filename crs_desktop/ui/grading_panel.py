@@ -183,6 +183,7 @@ class GradingPanel(QWidget):
         outer.addWidget(scroll)
         self._show_more(False)
         self.grades: GradeSet | None = None
+        self.changed_on_screen = True  # the last show_grades changed what is shown
 
     def _show_more(self, shown: bool) -> None:
         for system in ON_DEMAND:
@@ -198,10 +199,18 @@ class GradingPanel(QWidget):
             card.flags.setText("")
 
     def show_grades(self, grades: GradeSet | None) -> None:
+        before = self._on_screen()
         self.grades = grades
         for system, card in self.cards.items():
             card.show_grade(grades.systems[system] if grades else None)
         self.show_age()
+        # Whether the nurse sees anything new (the trace, ui/trace.py: a value that leaves
+        # every word and colour as it was gives the panel nothing to paint).
+        self.changed_on_screen = self._on_screen() != before
+
+    def _on_screen(self) -> tuple[tuple[str, object], ...]:
+        """Every word of the panel and its role (the colour): what a repaint would show."""
+        return tuple((w.text(), w.property("role")) for w in self.findChildren(QLabel))
 
     def stale_words(self) -> str | None:
         """'findings of 30 Nov 02:00 (1 day 6 h ago)' when they are too old to be now."""

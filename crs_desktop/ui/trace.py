@@ -11,6 +11,9 @@ widgets had been given it, `plots_painted` the end of the next real paint of the
 (the plot view's viewport, not its frame) and `grades_painted` the next real paint of the
 grade panel after `applied` (epoch seconds). It is written once both have painted, or
 after GIVE_UP_S with null for one that did not (nothing on it changed).
+`grades_changed_on_screen` is false when the new grades left every word and colour of the
+panel as it was (the same grades, the same minute): there is nothing to paint, so
+`grades_painted` is null and the line is written once the curves have painted.
 
 A "probe" line once a second: how late a 20 ms timer fired, the worst in that second.
 
@@ -101,6 +104,7 @@ class Tracer(QObject):
         super().__init__()
         self.out = out
         self.waiting: list[dict[str, Any]] = []
+        self.grade_panel: QWidget | None = None
         self._probe = QTimer(self)
         self._probe.setTimerType(Qt.TimerType.PreciseTimer)
         self._probe.setInterval(PROBE_MS)
@@ -110,6 +114,7 @@ class Tracer(QObject):
         self._probe.start()
 
     def watch(self, plots_view: Any, grade_panel: QWidget) -> None:
+        self.grade_panel = grade_panel
         plots_view.on_paint = self.plots_painted
         # The panel's labels paint themselves (a new grade repaints the badge, not the
         # panel): every widget in it is watched.
@@ -122,6 +127,9 @@ class Tracer(QObject):
         return False
 
     def change(self, recorded_at: float, picked: float, applied: float) -> None:
+        # The panel was given the new grades before this (the session's signals are direct):
+        # did they change anything it shows?
+        shown = getattr(self.grade_panel, "changed_on_screen", True)
         self.waiting.append(
             {
                 "event": "change",
@@ -130,6 +138,7 @@ class Tracer(QObject):
                 "applied": applied,
                 "plots_painted": None,
                 "grades_painted": None,
+                "grades_changed_on_screen": shown,
             }
         )
 
@@ -143,11 +152,9 @@ class Tracer(QObject):
         for record in self.waiting:
             if record[key] is None:
                 record[key] = now
-        done = [r for r in self.waiting if r["plots_painted"] and r["grades_painted"]]
+        done = [r for r in self.waiting if _complete(r)]
         if done:
-            self.waiting = [
-                r for r in self.waiting if not (r["plots_painted"] and r["grades_painted"])
-            ]
+            self.waiting = [r for r in self.waiting if not _complete(r)]
             self._write(*done)
 
     def _tick(self) -> None:
@@ -174,3 +181,10 @@ class Tracer(QObject):
             self._write(*self.waiting)
             self.waiting = []
         self.out.close()
+
+
+def _complete(record: dict[str, Any]) -> bool:
+    """The change's paints are all in: the curves, and the grades unless nothing of them
+    changed on screen."""
+    grades_done = record["grades_painted"] or not record["grades_changed_on_screen"]
+    return bool(record["plots_painted"] and grades_done)

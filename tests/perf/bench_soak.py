@@ -63,6 +63,15 @@ WRITER = textwrap.dedent(
 )
 
 
+def on_screen_at(change: dict) -> float | None:
+    """When the change was all on screen: the curves painted, and the grade panel too
+    unless the new grades left every word of it as it was (ui/trace.py); None if not."""
+    painted = [change["plots_painted"]]
+    if change.get("grades_changed_on_screen", True):
+        painted.append(change["grades_painted"])
+    return None if None in painted else max(painted)
+
+
 def status_kb(pid: int, field: str) -> int:
     with open(f"/proc/{pid}/status") as status:
         return int(next(line for line in status if line.startswith(field)).split()[1])
@@ -128,12 +137,10 @@ def soak(folder: Path, seconds: float, rate: float, days: int) -> dict[str, obje
         window.wait(timeout=30)
     probes = [x["late_ms"] for x in lines if x["event"] == "probe"]
     changes = [x for x in lines if x["event"] == "change"]
-    painted = [c for c in changes if c["plots_painted"] and c["grades_painted"]]
+    painted = [c for c in changes if on_screen_at(c) is not None]
     if not probes or not painted:
         raise SystemExit(f"no figure: {len(probes)} probes, {len(painted)} changes painted")
-    total = [
-        (max(c["plots_painted"], c["grades_painted"]) - c["recorded_at"]) * 1000 for c in painted
-    ]
+    total = [(on_screen_at(c) - c["recorded_at"]) * 1000 for c in painted]
     values = written["values"]
     return {
         "days": days,

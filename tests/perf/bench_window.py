@@ -146,6 +146,15 @@ WRITER = textwrap.dedent(
 )
 
 
+def on_screen_at(change: dict) -> float | None:
+    """When the change was all on screen: the curves painted, and the grade panel too
+    unless the new grades left every word of it as it was (ui/trace.py); None if not."""
+    painted = [change["plots_painted"]]
+    if change.get("grades_changed_on_screen", True):
+        painted.append(change["grades_painted"])
+    return None if None in painted else max(painted)
+
+
 def make_chart(path: Path, days: int) -> None:
     now = time.time()
     with ChartStore(path) as store:
@@ -331,22 +340,21 @@ def live(db: Path, folder: Path, values: int) -> dict[str, object]:
     store.close()
     lines = trace_file.read_text().splitlines()[start_line:]
     changes = [c for c in map(json.loads, lines) if c["event"] == "change"]
-    unpainted = [c for c in changes if c["plots_painted"] is None or c["grades_painted"] is None]
+    unpainted = [c for c in changes if on_screen_at(c) is None]
     if not changes or plot_paints.n == 0 or grade_paints.n == 0:
         raise SystemExit(
             f"no figure: {len(changes)} changes, {plot_paints.n} paints of the curves, "
             f"{grade_paints.n} of the grade panel"
         )
     painted = [c for c in changes if c not in unpainted]
-    after = [(max(c["plots_painted"], c["grades_painted"]) - c["picked"]) * 1000 for c in painted]
-    total = [
-        (max(c["plots_painted"], c["grades_painted"]) - c["recorded_at"]) * 1000 for c in painted
-    ]
+    after = [(on_screen_at(c) - c["picked"]) * 1000 for c in painted]
+    total = [(on_screen_at(c) - c["recorded_at"]) * 1000 for c in painted]
     p50 = statistics.median(after)
     return {
         "live_values": values,
         "changes_traced": len(changes),
         "changes_unpainted": len(unpainted),
+        "grades_changed_on_screen": sum(bool(c["grades_changed_on_screen"]) for c in changes),
         "viewport_paints": plot_paints.n,
         "grade_panel_paints": grade_paints.n,
         "after_pickup_ms": {
