@@ -329,3 +329,26 @@ def test_a_ward_mapping_adds_its_codes_and_a_bad_one_is_refused_with_its_line(tm
     assert done.returncode == 2
     assert "bad.csv, line 2" in done.stderr and "not_an_item" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_listener_charts_into_the_ward_server_and_a_resend_is_known_there(pg_cluster):
+    """The same listener on the ward server (`--db postgresql://…`): charted with source,
+    unit and sender, AA after the commit, and a resend recognised by the server's
+    received_messages (the listener refused every server address before)."""
+    target = pg_cluster.new_database()
+    make_chart(target)
+    listener = start_listener(target)
+    try:
+        first = send(listener.port, oru("PG-0001", lab_obx()))
+        again = send(listener.port, oru("PG-0001", lab_obx()))
+    finally:
+        status, log = listener.stop()
+    assert msa(first)[1:3] == ["AA", "PG-0001"], first.decode() + log
+    assert msa(again)[1] == "AA" and "already received" in again.decode()
+    assert status == 0 and "Traceback" not in log
+    with ChartStore(target) as store:
+        charted = [r for r in store.rows(store.patient(MRN).id) if r.source == "hl7"]
+    assert {r.item for r in charted} >= {"crp", "ferritin"}
+    crp = next(r for r in charted if r.item == "crp")
+    assert (crp.value, crp.unit, crp.charted_by) == (85.2, "mg/L", "LAB (CITYHOSP)")
+    assert len(charted) == len({r.item for r in charted})  # the resend charted nothing

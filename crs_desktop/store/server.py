@@ -89,6 +89,8 @@ _FRAGMENTS = (
     ("json_type(detail, ?)", "jsonb_path_query_first(detail::jsonb, ?::jsonpath)"),
 )
 _QUOTED = re.compile(r"('[^']*')")
+# The table an INSERT writes (its new id is handed back as sqlite3's lastrowid).
+_INSERT_INTO = re.compile(r'^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+"?(\w+)"?', re.IGNORECASE)
 
 
 @lru_cache(maxsize=512)
@@ -139,6 +141,7 @@ class ServerConnection:
         self._begin_pending = False  # BEGIN IMMEDIATE said, not yet sent
         self._in_transaction = False  # ours, as we opened it: never retried elsewhere
         self._retry_after = 0.0  # monotonic time before which no reconnect is tried
+        self._id_tables: dict[str, bool] = {}  # table -> has an id column (_has_id)
 
     @property
     def in_transaction(self) -> bool:
@@ -153,6 +156,19 @@ class ServerConnection:
 
     def fileno(self) -> int:
         return self.raw.fileno()
+
+    def _has_id(self, table: str) -> bool:
+        """Whether `table` has an id column to hand back (a table keyed otherwise, such as
+        received_messages by sender and control ID, has none): asked once per table."""
+        known = self._id_tables.get(table)
+        if known is None:
+            row = self._run(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = %s AND column_name = 'id'",
+                (table,),
+            ).fetchone()
+            known = self._id_tables[table] = row is not None
+        return known
 
     def interrupt(self) -> None:
         """End the statement running on this connection now (called from another thread),
@@ -183,7 +199,8 @@ class ServerConnection:
             self._in_transaction = True
             return ServerCursor(cursor)
         pg_sql = _translate(sql)
-        returning = pg_sql.lstrip().upper().startswith("INSERT")
+        inserted = _INSERT_INTO.match(pg_sql)
+        returning = inserted is not None and self._has_id(inserted.group(1))
         if returning:
             pg_sql += " RETURNING id"
         if self._begin_pending:
