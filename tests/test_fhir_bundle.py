@@ -114,16 +114,19 @@ def charted(tmp_path):
     return db
 
 
-def test_round_trip_chart_csv_fhir_export_import_csv_is_byte_identical(tmp_path, charted):
+def test_round_trip_chart_csv_fhir_export_import_csv_is_byte_identical(
+    tmp_path, charted, store_target
+):
     """What FHIR carries comes back byte for byte. What it does not carry: who charted a
     value (an import is charted by whoever imports it) and when it was recorded; values
     entered in error (left out on import, as the chart CSV leaves them out); the order
-    of a diastolic among the values of its time (it comes right after its systolic)."""
+    of a diastolic among the values of its time (it comes right after its systolic).
+    Imported into a new chart file and into the ward server (store_target)."""
     bundle = tmp_path / "bundle.json"
     assert (
         run(["fhir", "export", "--patient", "P1", "-o", str(bundle), "--db", str(charted)])[0] == 0
     )
-    other = tmp_path / "b.sqlite3"
+    other = store_target
     status, out, err = run(["fhir", "import", str(bundle), "--patient", "P1", "--db", str(other)])
     assert status == 0, err
     assert "imported 42 values" in out and "into new patient P1" in out
