@@ -61,3 +61,38 @@ def test_a_value_read_for_grading_holds_under_180_bytes(chart):
     # The tuple (120 B), its list slot and its row id: the rest is shared. Unshared,
     # each value also held its own name, time and number (about 270 B).
     assert held / len(observations) < 180, held / len(observations)
+
+
+def test_a_streamed_value_grows_the_grader_by_under_300_bytes():
+    """Values streamed one at a time, each at a time of its own, as the live window adds
+    them: the grader keeps the value, where it is and the grades at its time, not a
+    fresh dict of grades where none changed, nor a dict entry for its row id."""
+    from datetime import UTC
+
+    from crs_desktop.domain.grading import Grader
+    from crs_desktop.domain.observation import Observation
+
+    grader = Grader(None, UTC)
+    chart = [
+        Observation(T0 + minute * 60, item, float(values[0]), None, "", 1 + minute * 6 + k)
+        for minute in range(1000)
+        for k, (item, values) in enumerate(VITALS)
+    ]
+    grader.add(chart)
+    streamed = [
+        Observation(
+            T0 + 60_000 + k * 0.01, chart[k % 6].item, chart[k % 6].value, None, "", 10**6 + k
+        )
+        for k in range(20_000)
+    ]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for observation in streamed:
+            grader.add([observation])
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # Made before the count: the values themselves are not in it. 460 -> 235 bytes.
+    assert grown / len(streamed) < 300, grown / len(streamed)
