@@ -96,3 +96,20 @@ def test_a_streamed_value_grows_the_grader_by_under_300_bytes():
         tracemalloc.stop()
     # Made before the count: the values themselves are not in it. 460 -> 235 bytes.
     assert grown / len(streamed) < 300, grown / len(streamed)
+
+
+def test_rows_streamed_in_share_their_names_words_and_nurse(chart):
+    """A live stream's rows become Observations one by one (ChartedRow.to_observation):
+    each repeated string is kept once, not once a value."""
+    from crs_desktop.store.records import ROW_COLUMNS, row_from_tuple
+
+    store, patient_id = chart
+    rows = store.conn.execute(
+        f"SELECT {ROW_COLUMNS} FROM observations WHERE patient_id = ? AND item = 'o2_device'",
+        [patient_id],
+    )
+    observations = [row_from_tuple(row).to_observation() for row in rows]
+    assert len(observations) == SETS
+    assert len({id(o.item) for o in observations}) == 1
+    assert len({id(o.text) for o in observations}) == 2
+    assert len({id(o.charted_by) for o in observations}) == 1
