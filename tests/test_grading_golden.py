@@ -29,6 +29,17 @@ def test_a_long_chart_grades_as_before(expected, name, seed, days, step_min, eve
         assert got[step]["latest"] == want["latest"], step
 
 
+@pytest.mark.parametrize(
+    "name, seed, days, step_min, every",
+    [("long_a", 1, 3.0, 2.0, 97), ("long_b", 2, 2.0, 1.0, 211)],
+)
+def test_a_long_chart_added_in_any_order_grades_as_before(
+    expected, name, seed, days, step_min, every
+):
+    got = golden.normalised(golden.grade_shuffled(seed, days, step_min, every))
+    assert got == expected[name]["end"]
+
+
 def test_a_chart_worded_at_every_time_reads_as_before(expected):
     assert golden.normalised(golden.grade_every_word(3)) == expected["every_word"]
 

@@ -270,6 +270,18 @@ def grade_long(seed: int, days: float, step_min: float, every: int) -> dict[str,
     return steps
 
 
+def grade_shuffled(seed: int, days: float, step_min: float, every: int) -> dict[str, Any]:
+    """The chart as it ends in grade_long, added in one go in a shuffled order: rows of
+    one time fold in row-id order however they arrive, so it must grade as the end."""
+    in_order, back, removed, tail = long_chart(seed, days, step_min)
+    gone = set(removed)
+    values = [o for o in in_order + back + tail if o.id not in gone]
+    random.Random(seed).shuffle(values)
+    grader = Grader(SETTINGS, local_tz=UTC)
+    grader.add(values)
+    return dump_walk(grader, every)
+
+
 def grade_every_word(seed: int) -> list:
     """A shorter chart worded at every time (`crs-desktop grade`)."""
     in_order, back, removed, tail = long_chart(seed, 1.0, 10.0)
