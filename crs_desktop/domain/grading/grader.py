@@ -145,6 +145,23 @@ def _charting_order(obs: Observation) -> tuple[bool, int]:
     return (obs.id is None, obs.id or 0)
 
 
+def _unworded_grades(
+    systems: dict[str, SystemGrade], names: tuple[str, ...]
+) -> list[int | None] | None:
+    """The grade of each of `names`, in that order, if `systems` answers each of them
+    and none of the answers is worded; else None."""
+    answers = [systems.get(name) for name in names]
+    if len(systems) != len(names) or any(
+        g is None
+        or g.worded_reasons is not None
+        or g.worded_flags is not None
+        or g.worded_red is not None
+        for g in answers
+    ):
+        return None
+    return [g.grade for g in answers if g is not None]
+
+
 class Grader:
     """Grades a chart at every distinct time; add() and remove() keep it current."""
 
@@ -397,6 +414,10 @@ class Grader:
         # when its current grade began. An answer that has not changed keeps its
         # SystemGrade object: fewer objects to build and for the collector to walk.
         last: dict[str, SystemGrade] = results[-1].systems if results else self._origin_grades
+        # The grades of `last` while it is unworded (None: worded, or not yet known): an
+        # unworded moment with the same grades is the same answers (see below), told
+        # without building them again.
+        last_grades = _unworded_grades(last, names)
         for index in range(start, len(times)):
             if index % SNAPSHOT_EVERY == 0 and index:
                 snapshots[index] = state.snapshot()
@@ -404,6 +425,11 @@ class Grader:
             words = word_every_time or index == last_index
             verdicts = grade_moment(state, index, words)
             at = times[index]
+            if not words and last_grades is not None:
+                grades = [verdict[0] for verdict in verdicts]
+                if grades == last_grades:
+                    append(GradeSet(at, at_time[at][0].utc_offset_min, last))
+                    continue
             systems: dict[str, SystemGrade] = {}
             kept = 0  # answers unchanged from the moment before
             for name, (grade, reasons, flags, red) in zip(names, verdicts, strict=True):
@@ -428,10 +454,11 @@ class Grader:
             if kept == len(last) == len(systems):
                 # Nothing changed: the moment shares the dict of the one before (never
                 # changed in place; a worded moment gets a dict of its own in _worded),
-                # a third of what a streamed value held.
+                # a dict less for each streamed value that changes no grade.
                 systems = last
             append(GradeSet(at, at_time[at][0].utc_offset_min, systems))
             last = systems
+            last_grades = None if words else [systems[name].grade for name in names]
 
     def _worded(self, index: int) -> GradeSet:
         """The grades at time `index` with their reasons and flags: re-graded, worded,
