@@ -96,7 +96,7 @@ def chart(qtbot, window: MainWindow, clock: Clock, entries: list[Entry], minutes
 
 
 def _graded_ids(window: MainWindow) -> set[int]:
-    return set(window.session.grader._time_of_id)
+    return window.session.grader.row_ids()
 
 
 def acknowledge(qtbot, window: MainWindow) -> None:

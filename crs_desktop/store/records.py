@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,17 +70,24 @@ class ChartedRow:
         return self.status == STATUS_ENTERED_IN_ERROR
 
     def to_observation(self) -> Observation:
+        # The grader keeps every value of a live stream: its item name, word and nurse
+        # are a few dozen strings, kept once (sys.intern), not once a value.
         return Observation(
             time=self.observed_at,
-            item=self.item,
+            item=_once(self.item),
             value=self.value,
-            text=self.text,
+            text=_once(self.text),
             note=self.note,
             id=self.id,
             utc_offset_min=self.utc_offset_min,
-            charted_by=self.charted_by,
+            charted_by=_once(self.charted_by),
             extreme=self.extreme,
         )
+
+
+def _once(text: Any) -> Any:
+    """The one copy of a string (None, or anything else, as it is)."""
+    return sys.intern(text) if type(text) is str else text
 
 
 ROW_COLUMNS = (

@@ -16,6 +16,7 @@ from the snapshot before it, and its grade must come out as the walk's.
 from __future__ import annotations
 
 import bisect
+from array import array
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -144,6 +145,23 @@ def _charting_order(obs: Observation) -> tuple[bool, int]:
     return (obs.id is None, obs.id or 0)
 
 
+def _unworded_grades(
+    systems: dict[str, SystemGrade], names: tuple[str, ...]
+) -> list[int | None] | None:
+    """The grade of each of `names`, in that order, if `systems` answers each of them
+    and none of the answers is worded; else None."""
+    answers = [systems.get(name) for name in names]
+    if len(systems) != len(names) or any(
+        g is None
+        or g.worded_reasons is not None
+        or g.worded_flags is not None
+        or g.worded_red is not None
+        for g in answers
+    ):
+        return None
+    return [g.grade for g in answers if g is not None]
+
+
 class Grader:
     """Grades a chart at every distinct time; add() and remove() keep it current."""
 
@@ -170,7 +188,13 @@ class Grader:
         self._grade_others = [GRADE_FUNCTIONS[name] for name in self.systems[1:]]
         self._times: list[float] = []
         self._at_time: dict[float, list[Observation]] = {}
-        self._time_of_id: dict[int, float] = {}
+        # Where each row id is, for remove(): ids that come in ascending order (nearly
+        # all: the store numbers rows as they are charted) in two arrays, 16 bytes a
+        # value; an id at or below the last of them (a row read after a later-charted
+        # back-dated one, or added again) in a dict, whose entry is always the newer.
+        self._ids = array("q")
+        self._id_times = array("d")
+        self._late_ids: dict[int, float] = {}
         self._results: list[GradeSet] = []
         self._snapshots: dict[int, ChartState] = {}
         self._state = ChartState()
@@ -225,7 +249,9 @@ class Grader:
 
     def _add(self, observations: Iterable[Observation]) -> float | None:
         earliest: float | None = None
-        at_time, times, time_of_id = self._at_time, self._times, self._time_of_id
+        at_time, times = self._at_time, self._times
+        ids, id_times, late_ids = self._ids, self._id_times, self._late_ids
+        last_id = ids[-1] if ids else -1
         # A chart read from the store comes in time order, several values to a time:
         # the bucket of the time before is looked up once, not once a value.
         moment_before: float | None = None
@@ -252,7 +278,12 @@ class Grader:
             bucket.append(obs)
             row_id = obs.id
             if row_id is not None:
-                time_of_id[row_id] = moment
+                if row_id > last_id:
+                    ids.append(row_id)
+                    id_times.append(moment)
+                    last_id = row_id
+                else:
+                    late_ids[row_id] = moment
                 if len(bucket) > 1:
                     previous = bucket[-2].id
                     if previous is None or previous > row_id:
@@ -268,7 +299,7 @@ class Grader:
         """Take rows out (entered in error); re-grade from the earliest of them."""
         earliest: float | None = None
         for row_id in ids:
-            at = self._time_of_id.pop(row_id, None)
+            at = self._take_id(row_id)
             if at is None:
                 continue
             bucket = [o for o in self._at_time[at] if o.id != row_id]
@@ -281,6 +312,22 @@ class Grader:
         if earliest is not None:
             self._regrade_from(earliest)
         return earliest
+
+    def _take_id(self, row_id: int) -> float | None:
+        """The time of a row id (the newest if added twice), forgotten; None if not held."""
+        ids = self._ids
+        at = self._late_ids.pop(row_id, None)
+        index = bisect.bisect_left(ids, row_id)
+        if index < len(ids) and ids[index] == row_id:
+            if at is None:
+                at = self._id_times[index]
+            del ids[index]
+            del self._id_times[index]
+        return at
+
+    def row_ids(self) -> set[int]:
+        """The row ids of every value held (those with one)."""
+        return {*self._ids, *self._late_ids}
 
     def at(self, moment: float, worded: bool = True) -> GradeSet | None:
         """The grades at a moment: those of the latest charted time at or before it.
@@ -367,6 +414,10 @@ class Grader:
         # when its current grade began. An answer that has not changed keeps its
         # SystemGrade object: fewer objects to build and for the collector to walk.
         last: dict[str, SystemGrade] = results[-1].systems if results else self._origin_grades
+        # The grades of `last` while it is unworded (None: worded, or not yet known): an
+        # unworded moment with the same grades is the same answers (see below), told
+        # without building them again.
+        last_grades = _unworded_grades(last, names)
         for index in range(start, len(times)):
             if index % SNAPSHOT_EVERY == 0 and index:
                 snapshots[index] = state.snapshot()
@@ -374,7 +425,13 @@ class Grader:
             words = word_every_time or index == last_index
             verdicts = grade_moment(state, index, words)
             at = times[index]
+            if not words and last_grades is not None:
+                grades = [verdict[0] for verdict in verdicts]
+                if grades == last_grades:
+                    append(GradeSet(at, at_time[at][0].utc_offset_min, last))
+                    continue
             systems: dict[str, SystemGrade] = {}
+            kept = 0  # answers unchanged from the moment before
             for name, (grade, reasons, flags, red) in zip(names, verdicts, strict=True):
                 said, review, reds = (reasons, flags, red) if words else (None, None, None)
                 before = last.get(name)
@@ -391,10 +448,17 @@ class Grader:
                     and before.worded_red == reds
                 ):
                     systems[name] = before
+                    kept += 1
                 else:
                     systems[name] = SystemGrade(grade, before.max, said, review, before.since, reds)
+            if kept == len(last) == len(systems):
+                # Nothing changed: the moment shares the dict of the one before (never
+                # changed in place; a worded moment gets a dict of its own in _worded),
+                # a dict less for each streamed value that changes no grade.
+                systems = last
             append(GradeSet(at, at_time[at][0].utc_offset_min, systems))
             last = systems
+            last_grades = None if words else [systems[name].grade for name in names]
 
     def _worded(self, index: int) -> GradeSet:
         """The grades at time `index` with their reasons and flags: re-graded, worded,
