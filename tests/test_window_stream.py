@@ -98,3 +98,23 @@ def test_this_windows_own_value_refreshes_the_checklist_at_once(qtbot, window):
     window.session.chart([Entry("temperature", "38.5")], NOW - HOUR)
     assert len(calls) == 1
     assert "is now GRADE 1" in window.banner.text.text()
+
+
+def test_a_row_coming_onto_the_checklist_leaves_the_other_rows_as_they_are(qtbot, window):
+    """A NEWS2 trigger adds its row (§1.3a item 7): the rows already shown, unchanged, are
+    the same widgets (only the new one is built)."""
+    window.session.chart([Entry("temperature", "38.5")], NOW - HOUR)  # CRS grade 1
+    before = dict(window.checklist.rows)
+    assert before  # grade 1's actions
+    qtbot.waitUntil(lambda: not any(row.isHidden() for row in before.values()))  # shown
+    window.session.chart([Entry("resp_rate", "25")], NOW - HOUR + 60)  # scores 3 (§7.1)
+    after = window.checklist.rows
+    added = set(after) - set(before)
+    assert added and all("news2" in key for key in added)
+    kept = [key for key in before if key in after and after[key] is before[key]]
+    changed = [key for key in before if key in after and after[key] is not before[key]]
+    assert kept and not changed, (kept, changed)
+    for key in kept:  # in the layout, shown, and not deleted once the events have run
+        assert window.checklist.rows_layout.indexOf(after[key]) >= 0
+    qtbot.waitUntil(lambda: not any(after[key].isHidden() for key in after))
+    assert all(window.checklist.rows_layout.indexOf(after[key]) >= 0 for key in kept)
