@@ -140,17 +140,35 @@ class Alert:
     score: int | None = None  # NEWS2: the total now
 
 
-@dataclass(slots=True)
-class _Scan:
-    """How far a system's timeline was scanned, and what was found (see pending_alerts)."""
+# A back-dated value re-grades the moments from its time on (from the grader's snapshot
+# before it, every 128 moments): the scan goes on from the last of its marks still on the
+# timeline, kept every this many moments, so it walks only from about the value's time,
+# not the whole chart again (30 days: 43,200 moments, 1,350 marks a system).
+SCAN_MARK_EVERY = 32
 
-    ack: Acknowledgement | None
+
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    """Where a system's scan stood after a moment, and what it had found."""
+
     index: int  # the last moment scanned
-    moment: GradeSet  # that moment's object: another one there means the chart changed
+    moment: GradeSet | None  # that moment's object: another one there means it was re-graded
     previous: int  # its level
     rise: tuple[int, float] | None
     peak: int
     peak_at: float
+
+
+@dataclass(slots=True)
+class _Scan:
+    """A system's scan kept between calls (see pending_alerts): the acknowledgement it
+    started from, its marks at intervals and where it stopped; `visited` counts the
+    moments the last call walked."""
+
+    ack: Acknowledgement | None
+    marks: list[_Mark]
+    end: _Mark
+    visited: int = 0
 
 
 def pending_alerts(
@@ -163,9 +181,10 @@ def pending_alerts(
 
     A rise charted late (observed before the acknowledgement, charted after) is found too:
     the level then, as the chart now has it, is compared with what the nurse saw.
-    `memo` (a dict kept by the caller for one grader) lets the next call scan only the
-    moments added since, while nothing before them changed: a month's chart never
-    acknowledged is not walked again for every new value.
+    `memo` (a dict kept by the caller for one grader) lets the next call go on from where
+    the chart is as it was: after a new value only the moments added are walked, after a
+    back-dated one only those from (about) its time; a month's chart never acknowledged
+    is not walked again for every new value.
     """
     latest = grader.latest()
     if latest is None:
@@ -177,35 +196,33 @@ def pending_alerts(
             continue
         ack = acked.get(system)
         scan = _resume(memo, system, ack, timeline)
-        if scan is None:
-            start = 0
-            if ack is not None:
-                start = bisect.bisect_right(timeline, ack.at, key=lambda g: g.time)
-                start = max(start - 1, 0)  # the moment the acknowledgement saw, as it is now
-            first = timeline[start]
-            scan = _Scan(ack, start - 1, first, ack.now if ack is not None else 0, None, 0, 0.0)
-        for index in range(scan.index + 1, len(timeline)):
+        mark = scan.end
+        index, previous, rise = mark.index, mark.previous, mark.rise
+        peak, peak_at, moment = mark.peak, mark.peak_at, mark.moment
+        for index in range(mark.index + 1, len(timeline)):
             moment = timeline[index]
             # A single 3 only matters while no rise is found and nothing was above 0.
-            words = scan.rise is None and scan.previous == 0
+            words = rise is None and previous == 0
             now = level_at(grader, system, moment, words=words)
             # When the level began (NEWS2's `since` is its total's, not its level's).
             began = moment.time if system == "news2" else moment.systems[system].since
-            if scan.rise is None and now > scan.previous:
-                scan.rise = (scan.previous, began or moment.time)
-                scan.peak, scan.peak_at = now, began or moment.time
-            elif scan.rise is not None and now >= scan.peak and now > scan.previous:
+            if rise is None and now > previous:
+                rise = (previous, began or moment.time)
+                peak, peak_at = now, began or moment.time
+            elif rise is not None and now >= peak and now > previous:
                 # The peak reached (again): its time is the last time it was reached.
-                scan.peak, scan.peak_at = now, began or moment.time
-            scan.previous, scan.index, scan.moment = now, index, moment
+                peak, peak_at = now, began or moment.time
+            previous = now
+            if index % SCAN_MARK_EVERY == 0:
+                scan.marks.append(_Mark(index, moment, previous, rise, peak, peak_at))
+        scan.visited = len(timeline) - 1 - mark.index
+        scan.end = _Mark(index, moment, previous, rise, peak, peak_at)
         if memo is not None:
             memo[system] = scan
-        if scan.rise is not None:
+        if rise is not None:
             score = latest.systems[system].grade if system == "news2" else None
-            before, rose_at = scan.rise
-            alerts.append(
-                Alert(system, before, rose_at, scan.peak, scan.peak_at, scan.previous, score)
-            )
+            before, rose_at = rise
+            alerts.append(Alert(system, before, rose_at, peak, peak_at, previous, score))
     return alerts
 
 
@@ -214,14 +231,31 @@ def _resume(
     system: str,
     ack: Acknowledgement | None,
     timeline: list[GradeSet],
-) -> _Scan | None:
-    """The scan to go on from, if the chart up to where it stopped is as it was."""
+) -> _Scan:
+    """The scan to go on from: the latest of its marks whose moment is still on the
+    timeline as it was (the grader re-grades only from a value's time on, so the moments
+    before a mark that stands are unchanged too); else a new scan from the start, or from
+    the moment the acknowledgement saw, as the chart now has it."""
     scan = memo.get(system) if memo is not None else None
-    if scan is None or scan.ack != ack or scan.index < 0 or scan.index >= len(timeline):
-        return None
-    if timeline[scan.index] is not scan.moment:  # re-graded (a back-dated value, a correction)
-        return None
-    return scan
+    if scan is not None and scan.ack == ack:
+        while scan.marks and not _stands(scan.marks[-1], timeline):
+            scan.marks.pop()
+        if _stands(scan.end, timeline):
+            return scan
+        if scan.marks:
+            scan.end = scan.marks[-1]
+            return scan
+    start = 0
+    if ack is not None:
+        start = bisect.bisect_right(timeline, ack.at, key=lambda g: g.time)
+        start = max(start - 1, 0)  # the moment the acknowledgement saw, as it is now
+    previous = ack.now if ack is not None else 0
+    return _Scan(ack, [], _Mark(start - 1, None, previous, None, 0, 0.0))
+
+
+def _stands(mark: _Mark, timeline: list[GradeSet]) -> bool:
+    """Whether the moment a mark was taken after is still on the timeline, not re-graded."""
+    return 0 <= mark.index < len(timeline) and timeline[mark.index] is mark.moment
 
 
 # -- words a nurse reads -------------------------------------------------------------------

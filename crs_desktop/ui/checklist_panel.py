@@ -181,8 +181,16 @@ class ChecklistPanel(QWidget):
         painted = {i.action.key: (i, h) for i, h in zip(items, waited, strict=True)}
         layout = (_layout(items), day)
         if layout != self._layout:
+            same_day = self._layout is not None and self._layout[1] == day  # type: ignore[index]
             self._layout = layout
-            self._rebuild(items, now)
+            # Rows whose words did not change are kept (moved, not built again): a NEWS2
+            # trigger coming and going under a stream adds or drops one row, not all.
+            kept = {
+                key: self.rows[key]
+                for key, shown_row in painted.items()
+                if same_day and key in self.rows and self._painted.get(key) == shown_row
+            }
+            self._rebuild(items, now, kept)
         else:
             for key, shown_row in painted.items():
                 if self._painted.get(key) != shown_row:
@@ -207,12 +215,16 @@ class ChecklistPanel(QWidget):
         self.rows[item.action.key] = row
         return row
 
-    def _rebuild(self, items: Sequence[ChecklistItem], now: float) -> None:
+    def _rebuild(
+        self, items: Sequence[ChecklistItem], now: float, kept: dict[str, ChecklistRow]
+    ) -> None:
+        for row in kept.values():  # out of the layout first: the rest is deleted
+            self.rows_layout.removeWidget(row)
         while self.rows_layout.count():
             child = self.rows_layout.takeAt(0)
             widget = child.widget() if child is not None else None
-            if widget is not None:  # hidden now, so it never shows under its replacement
-                widget.hide()
+            if widget is not None:
+                widget.hide()  # hidden now, so it never shows under its replacement
                 widget.deleteLater()
         self.rows = {}
         if not items:
@@ -226,7 +238,10 @@ class ChecklistPanel(QWidget):
                 label = QLabel(heading)
                 label.setProperty("role", "section")
                 self.rows_layout.addWidget(label)
-            self.rows_layout.addWidget(self._new_row(item, now))
+            key = item.action.key
+            if key in kept:
+                self.rows[key] = kept[key]
+            self.rows_layout.addWidget(kept[key] if key in kept else self._new_row(item, now))
         self.rows_layout.addStretch(1)
 
 

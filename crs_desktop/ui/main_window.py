@@ -55,6 +55,9 @@ from crs_desktop.ui.theme import warning_label
 GRADES_MIN_WIDTH = 430  # px: "GRADE 4" at 30 pt beside its title, never clipped
 CHECKLIST_MIN_WIDTH = 370
 TIMER_REFRESH_MS = 20_000  # overdue timers show within 20 s of falling due
+# Values streaming in from another process: the banner, checklist and timers follow within
+# this (the grades at once); at 100 values a second each refresh cost the event loop ~2 ms.
+STREAM_REFRESH_MS = 100
 if TYPE_CHECKING:  # the dialogs and the report load when first used, not at start-up
     from crs_desktop.report.handover_data import HandoverData
     from crs_desktop.ui.correction_dialog import CorrectionDialog
@@ -202,6 +205,11 @@ class MainWindow(RecordWatch, PlotControls, QMainWindow):
         layout.addWidget(split, 1)
         self.setCentralWidget(central)
 
+        if not hasattr(self, "_banner_due"):  # the stream's folded refresh (_grades_changed)
+            self._banner_due = QTimer(self)
+            self._banner_due.setSingleShot(True)
+            self._banner_due.setInterval(STREAM_REFRESH_MS)
+            self._banner_due.timeout.connect(self._refresh_banner)
         session.plot_changed.connect(self.plots.show_change)
         session.rows_added.connect(self._facts_charted)
         session.feed.replaced.connect(self._patient_replaced, Qt.ConnectionType.QueuedConnection)
@@ -314,12 +322,21 @@ class MainWindow(RecordWatch, PlotControls, QMainWindow):
         session.read_history()
 
     def _grades_changed(self, grades: GradeSet | None) -> None:
-        """Paint the grades the session sent (it graded them once; nothing reads them again)."""
+        """Paint the grades the session sent (it graded them once; nothing reads them again).
+
+        The banner, checklist and timers follow at once after this window's own writes;
+        values streaming in from elsewhere (a monitor, 100 a second) are folded into one
+        refresh every STREAM_REFRESH_MS: the grades themselves are painted at once."""
         self.grading.show_grades(grades)
+        if self.session is not None and self.session.streaming:
+            if not self._banner_due.isActive():
+                self._banner_due.start()
+            return
         self._refresh_banner()
 
     def _refresh_banner(self) -> None:
         """The banner, the checklist and the timers follow every value and every mark."""
+        self._banner_due.stop()  # a refresh folded from a stream is done now
         if self.session is None:
             return
         items = self.refresh_treatment()
@@ -451,6 +468,7 @@ class MainWindow(RecordWatch, PlotControls, QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if hasattr(self, "_tick"):  # a closed window refreshes nothing (its store may close)
             self._tick.stop()
+            self._banner_due.stop()
         self._awaiting_record = None
         if self.session is not None:
             self.session.close()

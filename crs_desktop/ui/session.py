@@ -90,6 +90,11 @@ class PatientSession(QObject):
             store, patient, nurse, settings, local_tz, grade_at_once_up_to, protocol, clock
         )
         self._closed = False
+        # True while applying values the feed found on its own (another process's stream),
+        # not this window's own writes: the window may then fold the checklist and banner
+        # of several values into one refresh (ui/main_window.py).
+        self.streaming = False
+        self._own_write = False
         self.feed = ChartFeed(self.core.reader, self)
         self.feed.changed.connect(self._apply)
         self.watch = None  # the ward server wakes the feed by notification, not its timer
@@ -194,27 +199,39 @@ class PatientSession(QObject):
 
     def chart(self, entries: Sequence[Entry], observed_at: float) -> list[int]:
         ids = self.core.chart(entries, observed_at)
-        self.feed.check_now()
+        self._read_own_write()
         return ids
 
     def correct(self, row_id: int, reason: str, replacement: Entry | None) -> int | None:
         new_id = self.core.correct(row_id, reason, replacement)
-        self.feed.check_now()
+        self._read_own_write()
         return new_id
 
     def record_event(self, kind: str, **fields: Any) -> int:
         event_id = self.core.record_event(kind, **fields)
-        self.feed.check_now()
+        self._read_own_write()
         return event_id
 
     def acknowledge(self, alerts: Sequence[Alert]) -> None:
         self.core.acknowledge(alerts)
-        self.feed.check_now()
+        self._read_own_write()
+
+    def _read_own_write(self) -> None:
+        """Read back what this window just wrote: shown whole at once, never deferred."""
+        self._own_write = True
+        try:
+            self.feed.check_now()
+        finally:
+            self._own_write = False
 
     # -- the path of a value -------------------------------------------------------------
 
     def _apply(self, changes: object) -> None:
-        self._emit(self.core.apply(changes))  # type: ignore[arg-type]  # a store Changes
+        self.streaming = not self._own_write
+        try:
+            self._emit(self.core.apply(changes))  # type: ignore[arg-type]  # a store Changes
+        finally:
+            self.streaming = False
         if trace.active() and changes.rows:  # type: ignore[attr-defined]
             newest = max(row.recorded_at for row in changes.rows)  # type: ignore[attr-defined]
             trace.change(newest, self.feed.picked_at, time.time())

@@ -13,6 +13,8 @@ over the stream only:
 - commit_to_painted_ms: from each change's newest commit (`recorded_at`) to the curves
   and the grade panel painted (the later of the two real paints), p50 and p95 (aim:
   p95 <= 300 ms); changes_unpainted counts those that never painted;
+- window_cpu: the window's CPU time (user + system) over the stream and its catching up,
+  per value and as a share of the stream's seconds (less shaken by load than lateness);
 - memory: the window's resident memory (VmRSS) when the stream starts and once it has
   ended and the window caught up, and the growth in bytes per value committed (aim:
   <= 100); its peak (VmHWM) too.
@@ -77,6 +79,14 @@ def status_kb(pid: int, field: str) -> int:
         return int(next(line for line in status if line.startswith(field)).split()[1])
 
 
+def cpu_s(pid: int) -> float:
+    """The process's CPU time so far (user + system), seconds: less shaken by other
+    processes on the machine than lateness is."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def settle(trace_file: Path, quiet_s: int = 3, timeout_s: float = 120.0) -> None:
     """Wait until the window is idle (its older history read, start-up garbage gone):
     `quiet_s` probe seconds in a row under 50 ms late."""
@@ -117,6 +127,7 @@ def soak(folder: Path, seconds: float, rate: float, days: int) -> dict[str, obje
             raise SystemExit("the window ended before its grades were painted")
         settle(trace_file)
         rss_start = status_kb(window.pid, "VmRSS:")
+        cpu_start = cpu_s(window.pid)
         first_line = len(trace_file.read_text().splitlines()) if trace_file.exists() else 0
         writer = subprocess.run(
             [sys.executable, "-c", WRITER, str(db), MRN, str(seconds), str(rate)],
@@ -130,6 +141,7 @@ def soak(folder: Path, seconds: float, rate: float, days: int) -> dict[str, obje
         # The window catches up: its last poll, paints, and the trace's give-up time.
         time.sleep(6)
         rss_end = status_kb(window.pid, "VmRSS:")
+        cpu_used = cpu_s(window.pid) - cpu_start
         peak = status_kb(window.pid, "VmHWM:")
         lines = [json.loads(x) for x in trace_file.read_text().splitlines()[first_line:]]
     finally:
@@ -158,6 +170,12 @@ def soak(folder: Path, seconds: float, rate: float, days: int) -> dict[str, obje
             "p50": round(statistics.median(total), 1),
             "p95": round(percentile(total, 0.95), 1),
             "aim_p95": 300,
+        },
+        # The window's own CPU over the stream and its catching up: per value, and as a
+        # share of the stream's wall time (1.0: one core kept busy).
+        "window_cpu": {
+            "ms_per_value": round(cpu_used * 1000 / values, 3),
+            "share_of_stream": round(cpu_used / written["seconds"], 3),
         },
         "changes_traced": len(changes),
         "changes_unpainted": len(changes) - len(painted),
