@@ -139,7 +139,9 @@ WRITER = textwrap.dedent(
     for n in range(count):
         due += every * pauses.uniform(0.5, 1.5)
         time.sleep(max(0.0, due - time.time()))
-        store.chart(pid, [Entry("temperature", f"{37.0 + (n % 10) / 10:.1f}")],
+        # A fever each time, a tenth of a degree apart: the CRS reason ("fever: temperature
+        # 38.4 °C at …") changes with every value, so each change has a grade panel to paint.
+        store.chart(pid, [Entry("temperature", f"{38.0 + (n % 10) / 10:.1f}")],
                     observed_at=time.time(), actor="bench writer")
     store.close()
     """
