@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
+from crs_desktop.domain import checklist
 from crs_desktop.domain.errors import UserError
 from crs_desktop.domain.vocabulary import ITEMS, Category, unit_text, word_text
 from crs_desktop.interop.chart_csv import format_time
@@ -110,29 +111,12 @@ class RowLike(Protocol):
     def replaced_by(self) -> int | None: ...
 
 
-class EventLike(Protocol):
-    """An event as the store hands it out (store.records.Event)."""
+class EventLike(checklist.EventLike, Protocol):
+    """An event as the store hands it out (store.records.Event): what the checklist reads
+    of it, and its id (a Task's identifier)."""
 
     @property
     def id(self) -> int: ...
-
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def key(self) -> str: ...
-
-    @property
-    def status(self) -> str: ...
-
-    @property
-    def at(self) -> float: ...
-
-    @property
-    def charted_by(self) -> str: ...
-
-    @property
-    def detail(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from crs_desktop.domain.grading import SYSTEM_TITLES, GradeSet, GradingSettings, SystemGrade
-from crs_desktop.ui import theme
+from crs_desktop.ui import theme, trace
 
 PARAMETER_SCORE = re.compile(r" scores \d+$")  # NEWS2's words for one parameter's score
 ALWAYS_SHOWN = ("astct_crs", "astct_icans", "news2")
@@ -199,14 +199,15 @@ class GradingPanel(QWidget):
             card.flags.setText("")
 
     def show_grades(self, grades: GradeSet | None) -> None:
-        before = self._on_screen()
+        # Whether the nurse sees anything new, for the trace only (ui/trace.py: a value that
+        # leaves every word and colour as it was gives the panel nothing to paint).
+        before = self._on_screen() if trace.active() else None
         self.grades = grades
         for system, card in self.cards.items():
             card.show_grade(grades.systems[system] if grades else None)
         self.show_age()
-        # Whether the nurse sees anything new (the trace, ui/trace.py: a value that leaves
-        # every word and colour as it was gives the panel nothing to paint).
-        self.changed_on_screen = self._on_screen() != before
+        if before is not None:
+            self.changed_on_screen = self._on_screen() != before
 
     def _on_screen(self) -> tuple[tuple[str, object], ...]:
         """Every word of the panel and its role (the colour): what a repaint would show."""

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_window import MRN, make_chart, percentile  # noqa: E402
+from bench_window import MRN, make_chart, on_screen_at, percentile  # noqa: E402
 
 WRITER = textwrap.dedent(
     """
@@ -63,15 +63,6 @@ WRITER = textwrap.dedent(
     print(json.dumps({"values": n, "seconds": time.time() - start}), flush=True)
     """
 )
-
-
-def on_screen_at(change: dict) -> float | None:
-    """When the change was all on screen: the curves painted, and the grade panel too
-    unless the new grades left every word of it as it was (ui/trace.py); None if not."""
-    painted = [change["plots_painted"]]
-    if change.get("grades_changed_on_screen", True):
-        painted.append(change["grades_painted"])
-    return None if None in painted else max(painted)
 
 
 def status_kb(pid: int, field: str) -> int:
